@@ -2,10 +2,10 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+export { PACKAGE_ROOT as REPO_ROOT } from '../../src/paths.js';
 
-/** Repository root (tests run from dist/test/…, two levels below dist). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const PBAN_BIN = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+/** The compiled CLI next to this compiled helper (<build>/test/helpers → <build>/src/cli/main.js). */
+export const PBAN_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
 export interface CliResult {
   status: number | null;
@@ -14,6 +14,6 @@ export interface CliResult {
 }
 
 export function runPban(args: readonly string[], opts: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [PBAN_BIN, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
+  const r = spawnSync(process.execPath, [PBAN_BIN, ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024, ...opts });
   return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
