@@ -71,3 +71,15 @@ export type Decision =
 export function targetToString(t: Target): string {
   return `${t.addr}/${t.prefix}`;
 }
+
+/**
+ * Where a file source stands, so a restart resumes exactly after the last committed line.
+ * `firstLineHash` tells a rotated-away file from the one we read before.
+ */
+export interface SourcePosition {
+  readonly sourceId: string;
+  readonly path: string;
+  readonly inode: number;
+  readonly offset: number;
+  readonly firstLineHash: string;
+}
