@@ -1,0 +1,375 @@
+// Reads a pban TOML file into a normalised PbanConfig: built-in defaults, then [defaults],
+// then each [jails.NAME], merged key by key (nested tables merge, arrays replace).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import type { IncrementPolicy, JailPolicy, SubnetPolicy } from '../engine/policy.js';
+import { ConfigError } from '../errors.js';
+import type { Target } from '../events.js';
+import { parseFilterSpec } from '../filters/spec.js';
+import { FILTERS_DIR } from '../paths.js';
+import { formatDuration, type Duration } from './duration.js';
+import { KeyLines } from './key-lines.js';
+import { configError, Section, type ConfigSource, type KeyPath } from './section.js';
+import { parseTarget } from './target.js';
+import {
+  LOG_LEVELS, PROTOCOLS,
+  type DaemonConfig, type JailConfig, type LoadOptions, type LogLevel, type PbanConfig, type Ports, type Protocol,
+} from './types.js';
+
+const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
+const PBAN_KEYS = ['database', 'socket', 'loglevel', 'timezone'] as const;
+/** Keys a jail inherits from [defaults] and may override. */
+const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
+const JAIL_KEYS = ['enabled', 'filter', 'logpath', ...INHERITED_KEYS] as const;
+const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
+const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
+
+const JAIL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+const ACTION_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** `remember` for a permanent maxtime: earlier bans count forever (a finite number keeps arithmetic simple). */
+const FOREVER = Number.MAX_SAFE_INTEGER;
+
+export const BUILTIN_DAEMON: DaemonConfig = {
+  database: '/var/lib/pban/pban.sqlite',
+  socket: '/run/pban/pban.sock',
+  loglevel: 'info',
+  timezone: undefined,
+};
+
+/** A value together with the key it came from, so cross-key checks can name a line. */
+interface Located<T> {
+  readonly value: T;
+  readonly at: KeyPath;
+}
+
+/** One layer of inheritable settings; a missing key falls through to the layer below. */
+interface Settings {
+  findtime?: Located<number>;
+  maxretry?: Located<number>;
+  bantime?: Located<Duration>;
+  ignore?: Located<readonly Target[]>;
+  actions?: Located<readonly ActionRef[]>;
+  ports?: Located<Ports>;
+  protocol?: Located<Protocol>;
+  incEnabled?: Located<boolean>;
+  incFactor?: Located<number>;
+  incMaxtime?: Located<Duration>;
+  incRemember?: Located<Duration>;
+  netEnabled?: Located<boolean>;
+  netIpv4Prefix?: Located<number>;
+  netIpv6Prefix?: Located<number>;
+  netMaxretry?: Located<number>;
+  netMinAddresses?: Located<number>;
+  netBantime?: Located<Duration>;
+}
+
+const HERE: KeyPath = [];
+const builtin = <T>(value: T): Located<T> => ({ value, at: HERE });
+
+/** What applies when neither [defaults] nor the jail says otherwise. */
+const BUILTIN_SETTINGS: Required<Omit<Settings, 'incRemember'>> & Pick<Settings, 'incRemember'> = {
+  findtime: builtin(600_000),
+  maxretry: builtin(5),
+  bantime: builtin(3_600_000),
+  ignore: builtin([]),
+  actions: builtin([{ name: 'nftables', at: HERE }]),
+  ports: builtin('all'),
+  protocol: builtin('tcp'),
+  incEnabled: builtin(false),
+  incFactor: builtin(2),
+  incMaxtime: builtin(604_800_000),
+  netEnabled: builtin(false),
+  netIpv4Prefix: builtin(24),
+  netIpv6Prefix: builtin(64),
+  netMaxretry: builtin(20),
+  netMinAddresses: builtin(3),
+  netBantime: builtin(21_600_000),
+};
+
+/** Reads and validates a config file. Throws ConfigError naming file:line on any problem. */
+export function loadConfig(file: string, opts: LoadOptions = {}): PbanConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+    throw new ConfigError('config.unreadable', file, undefined, `cannot read config: ${why}`, { cause: err });
+  }
+  return parseConfigText(text, file, opts);
+}
+
+/** Parses config text as if read from `fileName` (relative paths resolve against its directory). */
+export function parseConfigText(text: string, fileName: string, opts: LoadOptions = {}): PbanConfig {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const what = (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document:\s*/, '');
+      throw new ConfigError('config.syntax', fileName, err.line, `TOML syntax error at column ${err.column}: ${what}`, { cause: err });
+    }
+    throw err;
+  }
+  const src: ConfigSource = { file: fileName, lines: KeyLines.scan(text) };
+  const baseDir = path.dirname(path.resolve(fileName));
+  const root = Section.at(src, HERE, doc);
+  root.allowOnly(TOP_KEYS);
+
+  const pbanSection = root.child('pban');
+  const pban = pbanSection ? readDaemon(pbanSection, baseDir) : BUILTIN_DAEMON;
+  const defaultsSection = root.child('defaults');
+  if (defaultsSection) defaultsSection.allowOnly(INHERITED_KEYS);
+  const defaults = defaultsSection ? readSettings(defaultsSection) : {};
+
+  const jailsSection = root.child('jails');
+  if (!jailsSection || jailsSection.keyNames().length === 0) {
+    throw new ConfigError('config.noJail', fileName, src.lines.lineOf(['jails']), 'no jail defined (add a [jails.NAME] table with filter and logpath)');
+  }
+  const jails = jailsSection.keyNames().map((name) => {
+    const section = Section.at(src, ['jails', name], jailsSection.raw(name));
+    return readJail(section, name, merge(BUILTIN_SETTINGS, defaults), baseDir, opts);
+  });
+  return { file: fileName, pban, jails };
+}
+
+function readDaemon(s: Section, baseDir: string): DaemonConfig {
+  s.allowOnly(PBAN_KEYS);
+  const loglevel = s.string('loglevel');
+  if (loglevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(loglevel)) {
+    s.fail('loglevel', `unknown level "${loglevel}" (expected one of: ${LOG_LEVELS.join(', ')})`);
+  }
+  const timezone = s.string('timezone');
+  if (timezone !== undefined && timezone !== 'system' && !isTimeZone(timezone)) {
+    s.fail('timezone', `unknown time zone "${timezone}" (expected an IANA name like "Europe/Paris" or "UTC", or "system")`);
+  }
+  const database = s.string('database');
+  const socket = s.string('socket');
+  return {
+    database: database === undefined ? BUILTIN_DAEMON.database : path.resolve(baseDir, database),
+    socket: socket === undefined ? BUILTIN_DAEMON.socket : path.resolve(baseDir, socket),
+    loglevel: (loglevel as LogLevel | undefined) ?? BUILTIN_DAEMON.loglevel,
+    timezone: timezone === 'system' ? undefined : timezone,
+  };
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads the inheritable keys of [defaults] or of a jail. */
+function readSettings(s: Section): Settings {
+  const out: Settings = {};
+  const put = <K extends keyof Settings>(k: K, key: string, value: NonNullable<Settings[K]>['value'] | undefined, sec = s): void => {
+    if (value !== undefined) out[k] = { value, at: [...sec.path, key] } as unknown as Settings[K];
+  };
+  put('findtime', 'findtime', s.duration('findtime', false) as number | undefined);
+  put('maxretry', 'maxretry', s.int('maxretry', 1));
+  put('bantime', 'bantime', s.duration('bantime', true));
+  put('ignore', 'ignoreip', readIgnore(s));
+  put('actions', 'action', readActions(s));
+  put('ports', 'ports', readPorts(s));
+  const protocol = s.string('protocol');
+  if (protocol !== undefined && !(PROTOCOLS as readonly string[]).includes(protocol)) {
+    s.fail('protocol', `unknown protocol "${protocol}" (expected one of: ${PROTOCOLS.join(', ')})`);
+  }
+  put('protocol', 'protocol', protocol as Protocol | undefined);
+
+  const inc = s.child('bantime_increment');
+  if (inc) {
+    inc.allowOnly(INCREMENT_KEYS);
+    put('incEnabled', 'enabled', inc.bool('enabled'), inc);
+    put('incFactor', 'factor', inc.number('factor', 1), inc);
+    put('incMaxtime', 'maxtime', inc.duration('maxtime', true), inc);
+    put('incRemember', 'remember', inc.duration('remember', true), inc);
+  }
+  const net = s.child('subnet');
+  if (net) {
+    net.allowOnly(SUBNET_KEYS);
+    put('netEnabled', 'enabled', net.bool('enabled'), net);
+    put('netIpv4Prefix', 'ipv4_prefix', net.int('ipv4_prefix', 1, 32), net);
+    put('netIpv6Prefix', 'ipv6_prefix', net.int('ipv6_prefix', 1, 128), net);
+    put('netMaxretry', 'maxretry', net.int('maxretry', 1), net);
+    put('netMinAddresses', 'min_addresses', net.int('min_addresses', 1), net);
+    put('netBantime', 'bantime', net.duration('bantime', true), net);
+  }
+  return out;
+}
+
+function readIgnore(s: Section): Target[] | undefined {
+  return s.stringList('ignoreip')?.flatMap(({ value, path: at }) =>
+    // fail2ban writes ignoreip space-separated in one string; accept that too.
+    value.split(/[\s,]+/).filter(Boolean).map((text) => {
+      const t = parseTarget(text);
+      if ('error' in t) throw configError(s.src, at, t.error, 'config.badAddress');
+      return t;
+    }));
+}
+
+interface ActionRef {
+  readonly name: string;
+  /** Where this name is written, for an unknown-action error. */
+  readonly at: KeyPath;
+}
+
+function readActions(s: Section): ActionRef[] | undefined {
+  return s.stringList('action')?.map(({ value, path: at }) => {
+    if (!ACTION_NAME_RE.test(value)) throw configError(s.src, at, `invalid action name "${value}"`);
+    return { name: value, at };
+  });
+}
+
+const PORT_NAME_RE = /^[a-z][a-z0-9-]*$/;
+
+function readPorts(s: Section): Ports | undefined {
+  const v = s.raw('ports');
+  if (v === undefined) return undefined;
+  if (v === 'all') return 'all';
+  const items: { value: unknown; at: KeyPath }[] = Array.isArray(v)
+    ? v.map((value, i) => ({ value, at: [...s.path, 'ports', i] }))
+    // fail2ban style: "smtp,465,submission"
+    : typeof v === 'string' ? v.split(',').map((value) => ({ value: value.trim(), at: [...s.path, 'ports'] }))
+    : [{ value: v, at: [...s.path, 'ports'] }];
+  if (items.length === 0) s.fail('ports', 'must not be empty (use "all" to block every port)');
+  return items.map(({ value, at }) => {
+    const port = normalisePort(value);
+    if (port === undefined) {
+      throw configError(s.src, at, `invalid port ${JSON.stringify(value)} (expected a number 1-65535, a range like "8000-8080", a service name like "submission", or "all")`);
+    }
+    return port;
+  });
+}
+
+function normalisePort(value: unknown): string | undefined {
+  const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
+  if (typeof value === 'number') return isPort(value) ? String(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim().toLowerCase();
+  if (/^\d+$/.test(text)) return isPort(Number(text)) ? String(Number(text)) : undefined;
+  const range = /^(\d+)\s*[-:]\s*(\d+)$/.exec(text);
+  if (range) {
+    const lo = Number(range[1]);
+    const hi = Number(range[2]);
+    return isPort(lo) && isPort(hi) && lo < hi ? `${lo}-${hi}` : undefined;
+  }
+  return PORT_NAME_RE.test(text) ? text : undefined;
+}
+
+function merge(...layers: Settings[]): Settings {
+  const out: Settings = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+function readJail(s: Section, name: string, inherited: Settings, baseDir: string, opts: LoadOptions): JailConfig {
+  if (!JAIL_NAME_RE.test(name)) {
+    s.fail(undefined, `invalid jail name "${name}" (letters, digits, "_" and "-", at most 32 characters)`);
+  }
+  s.allowOnly(JAIL_KEYS);
+  const enabled = s.bool('enabled') ?? true;
+
+  let filter = s.string('filter');
+  if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix[mode=aggressive]")', 'config.missingKey');
+  const spec = parseFilterSpec(filter);
+  if ('error' in spec) s.fail('filter', spec.error);
+  if (spec.isPath && !path.isAbsolute(spec.ref)) {
+    // A relative filter path means relative to the config file, like every other path in it.
+    filter = path.resolve(baseDir, spec.ref) + (spec.mode === undefined ? '' : `[mode=${spec.mode}]`);
+  }
+  const logpath = s.stringList('logpath')?.map(({ value }) => path.resolve(baseDir, value));
+  if (logpath === undefined) s.fail(undefined, 'missing key "logpath" (e.g. logpath = ["/var/log/mail.log"])', 'config.missingKey');
+  if (logpath.length === 0) s.fail('logpath', 'must list at least one file');
+
+  const settings = merge(inherited, readSettings(s));
+  const policy = buildPolicy(s.src, name, settings);
+  const actions = settings.actions!;
+  if (actions.value.length === 0) throw configError(s.src, actions.at, 'must name at least one action (use "dry-run" to only log)');
+
+  if (enabled) {
+    // Disabled jails may name filters or actions that are not installed here.
+    const filterProblem = (opts.checkFilter ?? defaultCheckFilter)(filter);
+    if (filterProblem !== undefined) s.fail(s.has('filter') ? 'filter' : undefined, filterProblem, 'config.badFilter');
+    for (const action of actions.value) {
+      const problem = opts.checkAction?.(action.name);
+      // A built-in default action has no line of its own: blame the jail.
+      if (problem !== undefined) throw configError(s.src, action.at.length > 0 ? action.at : s.path, problem, 'config.badAction');
+    }
+  }
+  return {
+    name,
+    enabled,
+    filter,
+    logpath,
+    actions: actions.value.map((a) => a.name),
+    ports: settings.ports!.value,
+    protocol: settings.protocol!.value,
+    policy,
+  };
+}
+
+function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy {
+  const need = <T>(v: Located<T> | undefined): Located<T> => v!;
+  const bantime = need(st.bantime);
+  const maxtime = need(st.incMaxtime);
+  const increment: IncrementPolicy = {
+    enabled: need(st.incEnabled).value,
+    factor: need(st.incFactor).value,
+    maxtime: maxtime.value,
+    remember: st.incRemember ? (st.incRemember.value ?? FOREVER) : (maxtime.value ?? FOREVER),
+  };
+  if (increment.enabled && maxtime.value !== null && bantime.value !== null && maxtime.value < bantime.value) {
+    const at = later(src, maxtime, bantime);
+    throw configError(src, at.at, `bantime_increment.maxtime (${formatDuration(maxtime.value)}) is shorter than bantime (${formatDuration(bantime.value)})`);
+  }
+  const netMax = need(st.netMaxretry);
+  const netMin = need(st.netMinAddresses);
+  const subnet: SubnetPolicy = {
+    enabled: need(st.netEnabled).value,
+    ipv4Prefix: need(st.netIpv4Prefix).value,
+    ipv6Prefix: need(st.netIpv6Prefix).value,
+    maxretry: netMax.value,
+    minAddresses: netMin.value,
+    bantime: need(st.netBantime).value,
+  };
+  if (subnet.enabled && subnet.minAddresses > subnet.maxretry) {
+    const at = later(src, netMin, netMax);
+    throw configError(src, at.at, `subnet.min_addresses (${subnet.minAddresses}) is greater than subnet.maxretry (${subnet.maxretry}), so no network could ever be banned`);
+  }
+  return {
+    name,
+    findtime: need(st.findtime).value,
+    maxretry: need(st.maxretry).value,
+    bantime: bantime.value,
+    increment,
+    subnet,
+    ignore: need(st.ignore).value,
+  };
+}
+
+/** Of two settings, the one written further down the file (the more specific, usually). */
+function later<A, B>(src: ConfigSource, a: Located<A>, b: Located<B>): Located<A> | Located<B> {
+  return (src.lines.lineOf(a.at) ?? 0) >= (src.lines.lineOf(b.at) ?? 0) ? a : b;
+}
+
+/** Without a caller's check: the spec parses and names a shipped filter or an existing file. */
+function defaultCheckFilter(spec: string): string | undefined {
+  const parsed = parseFilterSpec(spec);
+  if ('error' in parsed) return parsed.error;
+  if (parsed.isPath) return existsSync(parsed.ref) ? undefined : `filter file not found: ${parsed.ref}`;
+  if (existsSync(path.join(FILTERS_DIR, `${parsed.ref}.toml`))) return undefined;
+  let shipped: string[] = [];
+  try {
+    shipped = readdirSync(FILTERS_DIR).filter((f) => f.endsWith('.toml')).map((f) => f.slice(0, -5));
+  } catch {
+    // no shipped filters directory: say so through the empty list
+  }
+  return `unknown filter "${parsed.ref}" (shipped filters: ${shipped.length > 0 ? shipped.sort().join(', ') : 'none found'})`;
+}

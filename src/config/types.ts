@@ -1,0 +1,54 @@
+// The normalised configuration: every default applied, every duration in milliseconds,
+// every address masked. Nothing downstream re-reads the TOML.
+import type { JailPolicy } from '../engine/policy.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const PROTOCOLS = ['tcp', 'udp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export interface DaemonConfig {
+  /** SQLite file (absolute; relative paths in the file are taken from the config's directory). */
+  readonly database: string;
+  /** Control socket path (absolute, like database). */
+  readonly socket: string;
+  readonly loglevel: LogLevel;
+  /** IANA zone for log lines without one; undefined means the system's zone. */
+  readonly timezone: string | undefined;
+}
+
+/**
+ * Ports a ban blocks: "all" blocks the address entirely; otherwise port numbers
+ * ("25"), ranges ("8000-8080") or service names from /etc/services ("submission").
+ */
+export type Ports = 'all' | readonly string[];
+
+export interface JailConfig {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** The filter reference as written: `postfix[mode=aggressive]` or a path. */
+  readonly filter: string;
+  /** Files or globs to follow (absolute). */
+  readonly logpath: readonly string[];
+  /** Action names in order, e.g. ["nftables"]. */
+  readonly actions: readonly string[];
+  readonly ports: Ports;
+  readonly protocol: Protocol;
+  readonly policy: JailPolicy;
+}
+
+export interface PbanConfig {
+  /** The file it was read from, for messages. */
+  readonly file: string;
+  readonly pban: DaemonConfig;
+  /** In file order, disabled ones included (enabled: false). */
+  readonly jails: readonly JailConfig[];
+}
+
+export interface LoadOptions {
+  /** Returns an error message when the filter reference cannot be used, else undefined. */
+  checkFilter?(spec: string): string | undefined;
+  /** Returns an error message when the action name is unknown, else undefined. */
+  checkAction?(name: string): string | undefined;
+}
