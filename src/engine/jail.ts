@@ -1,0 +1,643 @@
+// One jail's decisions: exact sliding windows per address and per network, the ban policy,
+// active bans and ban history. Pure: no I/O and no clock reads. The jail's clock is the newest
+// failure time it has seen; manual operations and expiry take `now` as an argument.
+//
+// Memory: an address or network in a window costs one Map entry and a slot in parallel typed
+// arrays; a failure costs 24 bytes in the WindowQueue. Nothing is allocated per failure.
+import type { Address, Ban, BanKind, Decision, Failure, Family, LiftReason, Target } from '../events.js';
+import { PbanError } from '../errors.js';
+import type { JailPolicy } from './policy.js';
+import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan } from './changes.js';
+import { banDuration, banEnd } from './ban-duration.js';
+import { WindowQueue } from './window-queue.js';
+import { BanHeap, type ActiveBan } from './ban-heap.js';
+import {
+  addressTarget,
+  familyOf,
+  formatIPv4,
+  formatIPv6,
+  maskIPv4,
+  maskIPv6,
+  normaliseTarget,
+  overlaps,
+  parseIPv4,
+  parseIPv6,
+  targetKey,
+} from './cidr.js';
+
+/** Counters for `pban status`. */
+export interface JailStatus {
+  /** Addresses with at least one failure in their window now. */
+  readonly failing: number;
+  /** Failures counted in a window since the jail's store was created. */
+  readonly totalFailed: number;
+  readonly bannedAddresses: number;
+  readonly bannedNetworks: number;
+  /** Bans made since the jail's store was created (automatic and manual). */
+  readonly totalBanned: number;
+}
+
+const COUNTED: Decision = { type: 'none', reason: 'counted' };
+const IGNORED: Decision = { type: 'none', reason: 'ignored' };
+const ALREADY_BANNED: Decision = { type: 'none', reason: 'already-banned' };
+const INITIAL_SLOTS = 1024;
+
+function newColumns(): FailureColumns {
+  return { seq: [], time: [], address: [], kind: [] };
+}
+
+export class Jail {
+  readonly policy: JailPolicy;
+
+  // The clock: newest failure time seen. Windows are evaluated at this time.
+  private clock = -Infinity;
+  private seq = 0;
+  private totalFailed = 0;
+  private totalBanned = 0;
+  private failing = 0;
+  /** Network slot of the failure count() just added (-1: subnets off). */
+  private lastNet = -1;
+
+  private readonly queue = new WindowQueue();
+
+  // Address slots (struct of arrays).
+  private readonly addrSlots = new Map<string, number>();
+  private aKey: string[] = [];
+  private aCount = new Int32Array(INITIAL_SLOTS);
+  private aRefs = new Int32Array(INITIAL_SLOTS);
+  private aClear = new Float64Array(INITIAL_SLOTS);
+  /** Failures of this address live in its network's window, valid while aNetEpoch === nClear. */
+  private aNetCount = new Int32Array(INITIAL_SLOTS);
+  private aNetEpoch = new Float64Array(INITIAL_SLOTS);
+  private aFree: number[] = [];
+
+  // Network slots. IPv4 networks are keyed by their masked uint32, IPv6 ones by their text.
+  private readonly net4Slots = new Map<number, number>();
+  private readonly net6Slots = new Map<string, number>();
+  private nKey4 = new Uint32Array(INITIAL_SLOTS);
+  private nKey6: string[] = [];
+  private nFamily = new Uint8Array(INITIAL_SLOTS);
+  private nCount = new Int32Array(INITIAL_SLOTS);
+  private nDistinct = new Int32Array(INITIAL_SLOTS);
+  private nRefs = new Int32Array(INITIAL_SLOTS);
+  private nClear = new Float64Array(INITIAL_SLOTS);
+  private nFree: number[] = [];
+  private nSlotsUsed = 0;
+  private aSlotsUsed = 0;
+
+  // Active bans.
+  private readonly active = new Map<string, ActiveBan>();
+  private readonly bannedAddr = new Map<string, ActiveBan>();
+  /** prefix → masked uint32 → ban */
+  private readonly bannedNet4 = new Map<number, Map<number, ActiveBan>>();
+  /** prefix → masked text → ban */
+  private readonly bannedNet6 = new Map<number, Map<string, ActiveBan>>();
+  private readonly heap = new BanHeap();
+  private pendingLifts: Lift[] = [];
+
+  /** target key → creation times of its bans, oldest first (pruned to increment.remember). */
+  private readonly history = new Map<string, number[]>();
+  private historySweepAt = 1024;
+
+  private readonly ignore4: { net: number; prefix: number }[] = [];
+  private readonly ignore6: { words: number[]; prefix: number }[] = [];
+
+  /** Set only while restore() runs: the clearSeq of each stored target. */
+  private restoreClears: Map<string, number> | null = null;
+
+  // Changes since the last takeChanges().
+  private newFailures = newColumns();
+  private newBans: RecordedBan[] = [];
+  private newLifts: Lift[] = [];
+
+  constructor(policy: JailPolicy) {
+    checkPolicy(policy);
+    this.policy = policy;
+    for (const t of policy.ignore) {
+      const n = normaliseTarget(t);
+      if (n.family === 4) this.ignore4.push({ net: parseIPv4(n.addr), prefix: n.prefix });
+      else this.ignore6.push({ words: parseIPv6(n.addr), prefix: n.prefix });
+    }
+  }
+
+  /** Rebuilds a jail from what the store kept: same windows, bans, history and counters. */
+  static restore(policy: JailPolicy, snap: JailSnapshot): Jail {
+    const jail = new Jail(policy);
+    jail.clock = snap.clock ?? -Infinity;
+    jail.seq = snap.seq;
+    jail.totalFailed = snap.totalFailed;
+    jail.totalBanned = snap.totalBanned;
+    const clears = new Map<string, number>();
+    for (const b of snap.bans) {
+      const key = targetKey(b.target);
+      if ((clears.get(key) ?? 0) < b.clearSeq) clears.set(key, b.clearSeq);
+      jail.remember(key, b.created);
+      if (b.active) jail.activate(b);
+    }
+    jail.restoreClears = clears;
+    const f = snap.failures;
+    const cutoff = jail.clock - policy.findtime;
+    for (let i = 0; i < f.seq.length; i++) {
+      const time = f.time[i]!;
+      const addr = f.address[i]!;
+      if (time <= cutoff) continue;
+      const family = familyOf(addr);
+      const v4 = family === 4 ? parseIPv4(addr) : 0;
+      const w6 = family === 6 ? parseIPv6(addr) : null;
+      if (jail.isIgnored(v4, w6)) continue;
+      jail.count(addr, v4, w6, time, f.seq[i]!);
+    }
+    jail.restoreClears = null;
+    return jail;
+  }
+
+  get name(): string {
+    return this.policy.name;
+  }
+
+  /**
+   * Counts one failure and decides. Bans whose `until` is at or before the clock are lifted
+   * first (collect them with expire()). One failure can give two bans: the address ban comes
+   * first, then its network's ban.
+   */
+  observe(f: Failure): Decision {
+    const t = f.time;
+    if (t > this.clock) this.advance(t);
+    const addr = f.ip;
+    const v4 = f.family === 4 ? parseIPv4(addr) : 0;
+    const w6 = f.family === 6 ? parseIPv6(addr) : null;
+    if (this.isIgnored(v4, w6)) return IGNORED;
+    // Late beyond findtime: it would already have left every window.
+    if (t <= this.clock - this.policy.findtime) return IGNORED;
+    if (this.isBanned(addr, v4, w6)) return ALREADY_BANNED;
+
+    const seq = ++this.seq;
+    this.totalFailed++;
+    const cols = this.newFailures;
+    cols.seq.push(seq);
+    cols.time.push(t);
+    cols.address.push(addr);
+    cols.kind.push(f.kind);
+    const a = this.count(addr, v4, w6, t, seq);
+    const n = this.lastNet;
+
+    let bans: RecordedBan[] | null = null;
+    const p = this.policy;
+    if (this.aCount[a]! >= p.maxretry) {
+      const failures = this.aCount[a]!;
+      this.clearAddr(a, seq);
+      bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime)];
+    }
+    if (n >= 0) {
+      if (
+        this.nCount[n]! >= p.subnet.maxretry &&
+        this.nDistinct[n]! >= p.subnet.minAddresses
+      ) {
+        const target = this.netTarget(n);
+        // A network that holds an ignored address is never banned: the ban would block it.
+        if (!this.touchesIgnore(target)) {
+          const failures = this.nCount[n]!;
+          this.clearNet(n, seq);
+          const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime);
+          if (bans === null) bans = [ban];
+          else bans.push(ban);
+        }
+      }
+    }
+    return bans === null ? COUNTED : { type: 'ban', bans };
+  }
+
+  /**
+   * Lifts every ban whose `until` ≤ now (reason "expired", time = its until) and returns
+   * them in expiry order, together with bans observe() already lifted as its clock moved.
+   */
+  expire(now: number): Lift[] {
+    const out = this.pendingLifts;
+    this.pendingLifts = [];
+    this.liftDue(now, out);
+    if (out.length > 1) out.sort((x, y) => x.time - y.time);
+    return out;
+  }
+
+  /** When the next ban ends (ms), or null if none will: arm one timer for it. */
+  nextExpiry(): number | null {
+    let next: number | null = null;
+    for (const l of this.pendingLifts) if (next === null || l.time < next) next = l.time;
+    const top = this.heap.peek();
+    if (top !== null && top.ban.until !== null && (next === null || top.ban.until < next)) next = top.ban.until;
+    return next;
+  }
+
+  /**
+   * A manual ban. `duration` undefined: the policy's ban time for that kind of target (the
+   * subnet ban time for a network), with the increment rule; null: permanent.
+   * Throws PbanError for an ignored target or one already banned.
+   */
+  ban(target: Target, now: number, duration?: number | null): Ban {
+    const t = normaliseTarget(target);
+    const key = targetKey(t);
+    if (this.touchesIgnore(t)) {
+      throw new PbanError('engine.ignoredTarget', `${this.name}: refusing to ban ${key}: it overlaps ignoreip`);
+    }
+    if (this.active.has(key)) {
+      throw new PbanError('engine.alreadyBanned', `${this.name}: ${key} is already banned; unban it first`);
+    }
+    this.clearTarget(t);
+    const isAddress = t.prefix === (t.family === 4 ? 32 : 128);
+    if (duration === undefined) {
+      return this.makeBan(t, 'manual', 0, now, isAddress ? this.policy.bantime : this.policy.subnet.bantime);
+    }
+    return this.makeBan(t, 'manual', 0, now, duration, true);
+  }
+
+  /** Lifts an active ban now (reason "manual"). Throws PbanError if the target is not banned. */
+  unban(target: Target, now: number): Lift {
+    const key = targetKey(normaliseTarget(target));
+    const ab = this.active.get(key);
+    if (ab === undefined) throw new PbanError('engine.notBanned', `${this.name}: ${key} is not banned`);
+    return this.lift(ab, 'manual', now);
+  }
+
+  /** Lifts every active ban (for a jail removed from the config, or a flush). */
+  liftAll(reason: LiftReason, now: number): Lift[] {
+    const out: Lift[] = [];
+    for (const ab of [...this.active.values()]) out.push(this.lift(ab, reason, now));
+    return out;
+  }
+
+  activeBans(): RecordedBan[] {
+    return [...this.active.values()].map((ab) => ab.ban);
+  }
+
+  isTargetBanned(target: Target): boolean {
+    return this.active.has(targetKey(normaliseTarget(target)));
+  }
+
+  /** Live failures in the window of an address (0 when it has none). */
+  failuresOf(addr: Address): number {
+    const a = this.addrSlots.get(addr);
+    return a === undefined ? 0 : this.aCount[a]!;
+  }
+
+  status(): JailStatus {
+    return {
+      failing: this.failing,
+      totalFailed: this.totalFailed,
+      bannedAddresses: this.bannedAddr.size,
+      bannedNetworks: this.active.size - this.bannedAddr.size,
+      totalBanned: this.totalBanned,
+    };
+  }
+
+  /** The jail's clock: newest failure time seen, or null. */
+  get now(): number | null {
+    return this.clock === -Infinity ? null : this.clock;
+  }
+
+  /** Hands over (and forgets) everything changed since the last call, for one store commit. */
+  takeChanges(): JailChanges {
+    const min = this.queue.minSeq();
+    const changes: JailChanges = {
+      jail: this.name,
+      clock: this.now,
+      seq: this.seq,
+      totalFailed: this.totalFailed,
+      totalBanned: this.totalBanned,
+      failures: this.newFailures,
+      pruneBelowSeq: min === Infinity ? this.seq + 1 : min,
+      bans: this.newBans,
+      lifts: this.newLifts,
+    };
+    this.newFailures = newColumns();
+    this.newBans = [];
+    this.newLifts = [];
+    return changes;
+  }
+
+  // ---- windows -------------------------------------------------------------------------
+
+  /** Moves the clock forward: failures at or before clock − findtime leave their windows. */
+  private advance(t: number): void {
+    this.clock = t;
+    const cutoff = t - this.policy.findtime;
+    const q = this.queue;
+    while (q.length > 0 && q.frontTime() <= cutoff) {
+      const s = q.frontSeq();
+      const a = q.frontAddr();
+      const n = q.frontNet();
+      q.popFront();
+      if (s > this.aClear[a]! && --this.aCount[a]! === 0) this.failing--;
+      if (n >= 0) {
+        // An entry newer than its network's last clear was counted with the current epoch.
+        if (s > this.nClear[n]!) {
+          this.nCount[n]!--;
+          if (--this.aNetCount[a]! === 0) this.nDistinct[n]!--;
+        }
+        if (--this.nRefs[n]! === 0) this.freeNet(n);
+      }
+      if (--this.aRefs[a]! === 0) this.freeAddr(a);
+    }
+    const top = this.heap.peek();
+    if (top !== null && top.ban.until !== null && top.ban.until <= t) this.liftDue(t, this.pendingLifts);
+  }
+
+  /** Adds a failure to the queue and to its windows (unless a ban cleared them after it). */
+  private count(addr: string, v4: number, w6: number[] | null, time: number, seq: number): number {
+    let a = this.addrSlots.get(addr);
+    if (a === undefined) a = this.allocAddr(addr, w6 === null ? 4 : 6);
+    let n = -1;
+    if (this.policy.subnet.enabled) {
+      n = this.netSlotOf(v4, w6);
+      if (n < 0) n = this.allocNet(v4, w6);
+    }
+    this.lastNet = n;
+    this.queue.insert(time, seq, a, n);
+    this.aRefs[a]!++;
+    if (seq > this.aClear[a]! && this.aCount[a]!++ === 0) this.failing++;
+    if (n >= 0) {
+      this.nRefs[n]!++;
+      if (seq > this.nClear[n]!) {
+        this.nCount[n]!++;
+        if (this.aNetEpoch[a] !== this.nClear[n]) {
+          this.aNetEpoch[a] = this.nClear[n]!;
+          this.aNetCount[a] = 0;
+        }
+        if (this.aNetCount[a]!++ === 0) this.nDistinct[n]!++;
+      }
+    }
+    return a;
+  }
+
+  private clearAddr(a: number, seq: number): void {
+    this.aClear[a] = seq;
+    if (this.aCount[a]! > 0) this.failing--;
+    this.aCount[a] = 0;
+  }
+
+  private clearNet(n: number, seq: number): void {
+    this.nClear[n] = seq;
+    this.nCount[n] = 0;
+    this.nDistinct[n] = 0;
+  }
+
+  /** A manual ban clears its target's window, if it has one (an address, or a subnet-sized network). */
+  private clearTarget(t: Target): void {
+    if (t.prefix === (t.family === 4 ? 32 : 128)) {
+      const a = this.addrSlots.get(t.addr);
+      if (a !== undefined) this.clearAddr(a, this.seq);
+      return;
+    }
+    const sub = this.policy.subnet;
+    if (!sub.enabled || t.prefix !== (t.family === 4 ? sub.ipv4Prefix : sub.ipv6Prefix)) return;
+    const n = t.family === 4 ? this.net4Slots.get(parseIPv4(t.addr)) : this.net6Slots.get(t.addr);
+    if (n !== undefined) this.clearNet(n, this.seq);
+  }
+
+  private netSlotOf(v4: number, w6: number[] | null): number {
+    const sub = this.policy.subnet;
+    if (w6 === null) return this.net4Slots.get(maskIPv4(v4, sub.ipv4Prefix)) ?? -1;
+    return this.net6Slots.get(formatIPv6(maskIPv6(w6, sub.ipv6Prefix))) ?? -1;
+  }
+
+  private netTarget(n: number): Target {
+    const sub = this.policy.subnet;
+    if (this.nFamily[n] === 4) return { addr: formatIPv4(this.nKey4[n]!) as Address, prefix: sub.ipv4Prefix, family: 4 };
+    return { addr: this.nKey6[n]! as Address, prefix: sub.ipv6Prefix, family: 6 };
+  }
+
+  private allocAddr(addr: string, family: Family): number {
+    let a = this.aFree.pop();
+    if (a === undefined) {
+      a = this.aSlotsUsed++;
+      if (a === this.aCount.length) this.growAddr();
+    }
+    this.addrSlots.set(addr, a);
+    this.aKey[a] = addr;
+    this.aCount[a] = 0;
+    this.aRefs[a] = 0;
+    this.aNetCount[a] = 0;
+    this.aNetEpoch[a] = -1;
+    this.aClear[a] = this.restoreClears?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
+    return a;
+  }
+
+  private freeAddr(a: number): void {
+    this.addrSlots.delete(this.aKey[a]!);
+    this.aKey[a] = '';
+    this.aFree.push(a);
+  }
+
+  private allocNet(v4: number, w6: number[] | null): number {
+    let n = this.nFree.pop();
+    if (n === undefined) {
+      n = this.nSlotsUsed++;
+      if (n === this.nCount.length) this.growNet();
+    }
+    const sub = this.policy.subnet;
+    if (w6 === null) {
+      const key = maskIPv4(v4, sub.ipv4Prefix);
+      this.net4Slots.set(key, n);
+      this.nKey4[n] = key;
+      this.nFamily[n] = 4;
+    } else {
+      const key = formatIPv6(maskIPv6(w6, sub.ipv6Prefix));
+      this.net6Slots.set(key, n);
+      this.nKey6[n] = key;
+      this.nFamily[n] = 6;
+    }
+    this.nCount[n] = 0;
+    this.nDistinct[n] = 0;
+    this.nRefs[n] = 0;
+    this.nClear[n] = this.restoreClears === null ? 0 : (this.restoreClears.get(targetKey(this.netTarget(n))) ?? 0);
+    return n;
+  }
+
+  private freeNet(n: number): void {
+    if (this.nFamily[n] === 4) this.net4Slots.delete(this.nKey4[n]!);
+    else {
+      this.net6Slots.delete(this.nKey6[n]!);
+      this.nKey6[n] = '';
+    }
+    this.nFree.push(n);
+  }
+
+  private growAddr(): void {
+    const cap = this.aCount.length * 2;
+    this.aCount = growI32(this.aCount, cap);
+    this.aRefs = growI32(this.aRefs, cap);
+    this.aClear = growF64(this.aClear, cap);
+    this.aNetCount = growI32(this.aNetCount, cap);
+    this.aNetEpoch = growF64(this.aNetEpoch, cap);
+  }
+
+  private growNet(): void {
+    const cap = this.nCount.length * 2;
+    const k4 = new Uint32Array(cap);
+    k4.set(this.nKey4);
+    this.nKey4 = k4;
+    const fam = new Uint8Array(cap);
+    fam.set(this.nFamily);
+    this.nFamily = fam;
+    this.nCount = growI32(this.nCount, cap);
+    this.nDistinct = growI32(this.nDistinct, cap);
+    this.nRefs = growI32(this.nRefs, cap);
+    this.nClear = growF64(this.nClear, cap);
+  }
+
+  // ---- ignore list and bans --------------------------------------------------------------
+
+  private isIgnored(v4: number, w6: number[] | null): boolean {
+    if (w6 === null) {
+      for (const ig of this.ignore4) if (maskIPv4(v4, ig.prefix) === ig.net) return true;
+      return false;
+    }
+    for (const ig of this.ignore6) {
+      const m = maskIPv6(w6, ig.prefix);
+      if (m.every((w, i) => w === ig.words[i])) return true;
+    }
+    return false;
+  }
+
+  private touchesIgnore(t: Target): boolean {
+    for (const ig of this.policy.ignore) if (overlaps(normaliseTarget(ig), t)) return true;
+    return false;
+  }
+
+  /** Is the address banned, or inside a banned network, at this moment? */
+  private isBanned(addr: string, v4: number, w6: number[] | null): boolean {
+    if (this.bannedAddr.has(addr)) return true;
+    if (w6 === null) {
+      if (this.bannedNet4.size === 0) return false;
+      for (const [prefix, m] of this.bannedNet4) if (m.has(maskIPv4(v4, prefix))) return true;
+      return false;
+    }
+    if (this.bannedNet6.size === 0) return false;
+    for (const [prefix, m] of this.bannedNet6) if (m.has(formatIPv6(maskIPv6(w6, prefix)))) return true;
+    return false;
+  }
+
+  private makeBan(
+    target: Target,
+    kind: BanKind,
+    failures: number,
+    created: number,
+    base: number | null,
+    exact = false,
+  ): RecordedBan {
+    const key = targetKey(target);
+    const banNumber = this.rememberedSince(key, created) + 1;
+    const until = banEnd(created, exact ? base : banDuration(base, banNumber, this.policy.increment));
+    const ban: RecordedBan = { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq };
+    this.remember(key, created);
+    this.activate(ban);
+    this.newBans.push(ban);
+    this.totalBanned++;
+    return ban;
+  }
+
+  private activate(ban: RecordedBan): void {
+    const t = ban.target;
+    const key = targetKey(t);
+    const ab: ActiveBan = { ban, key, lifted: false };
+    this.active.set(key, ab);
+    if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddr.set(t.addr, ab);
+    else if (t.family === 4) {
+      let m = this.bannedNet4.get(t.prefix);
+      if (m === undefined) this.bannedNet4.set(t.prefix, (m = new Map()));
+      m.set(parseIPv4(t.addr), ab);
+    } else {
+      let m = this.bannedNet6.get(t.prefix);
+      if (m === undefined) this.bannedNet6.set(t.prefix, (m = new Map()));
+      m.set(t.addr, ab);
+    }
+    if (ban.until !== null) this.heap.push(ab);
+  }
+
+  private lift(ab: ActiveBan, reason: LiftReason, time: number): Lift {
+    ab.lifted = true;
+    const t = ab.ban.target;
+    this.active.delete(ab.key);
+    if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddr.delete(t.addr);
+    else if (t.family === 4) {
+      const m = this.bannedNet4.get(t.prefix)!;
+      m.delete(parseIPv4(t.addr));
+      if (m.size === 0) this.bannedNet4.delete(t.prefix);
+    } else {
+      const m = this.bannedNet6.get(t.prefix)!;
+      m.delete(t.addr);
+      if (m.size === 0) this.bannedNet6.delete(t.prefix);
+    }
+    const l: Lift = { ban: ab.ban, reason, time };
+    this.newLifts.push(l);
+    return l;
+  }
+
+  private liftDue(now: number, out: Lift[]): void {
+    for (;;) {
+      const top = this.heap.peek();
+      if (top === null || top.ban.until === null || top.ban.until > now) return;
+      this.heap.pop();
+      out.push(this.lift(top, 'expired', top.ban.until));
+    }
+  }
+
+  /** Earlier bans of the target that still count for the increment at `now`. */
+  private rememberedSince(key: string, now: number): number {
+    const h = this.history.get(key);
+    if (h === undefined) return 0;
+    const horizon = now - this.policy.increment.remember;
+    let drop = 0;
+    while (drop < h.length && h[drop]! <= horizon) drop++;
+    if (drop > 0) h.splice(0, drop);
+    return h.length;
+  }
+
+  private remember(key: string, created: number): void {
+    const h = this.history.get(key);
+    if (h === undefined) this.history.set(key, [created]);
+    else {
+      let i = h.length;
+      while (i > 0 && h[i - 1]! > created) i--;
+      h.splice(i, 0, created);
+    }
+    if (this.history.size >= this.historySweepAt) this.sweepHistory();
+  }
+
+  /** Forgets targets whose every ban is older than increment.remember (keeps memory bounded). */
+  private sweepHistory(): void {
+    const horizon = this.clock - this.policy.increment.remember;
+    for (const [key, h] of this.history) {
+      if (h[h.length - 1]! <= horizon && !this.active.has(key)) this.history.delete(key);
+    }
+    this.historySweepAt = Math.max(1024, this.history.size * 2);
+  }
+}
+
+function growI32(a: Int32Array<ArrayBuffer>, cap: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
+}
+
+function growF64(a: Float64Array<ArrayBuffer>, cap: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
+}
+
+function checkPolicy(p: JailPolicy): void {
+  const bad = (what: string): never => {
+    throw new PbanError('engine.badPolicy', `${p.name}: ${what}`);
+  };
+  if (!(p.findtime > 0)) bad('findtime must be positive');
+  if (!(Number.isInteger(p.maxretry) && p.maxretry >= 1)) bad('maxretry must be an integer ≥ 1');
+  if (p.bantime !== null && !(p.bantime > 0)) bad('bantime must be positive or permanent');
+  if (p.increment.enabled && !(p.increment.factor >= 1)) bad('bantime_increment.factor must be ≥ 1');
+  const s = p.subnet;
+  if (s.enabled) {
+    if (!(Number.isInteger(s.ipv4Prefix) && s.ipv4Prefix >= 0 && s.ipv4Prefix < 32)) bad('subnet.ipv4_prefix must be 0..31');
+    if (!(Number.isInteger(s.ipv6Prefix) && s.ipv6Prefix >= 0 && s.ipv6Prefix < 128)) bad('subnet.ipv6_prefix must be 0..127');
+    if (!(Number.isInteger(s.maxretry) && s.maxretry >= 1)) bad('subnet.maxretry must be an integer ≥ 1');
+    if (!(Number.isInteger(s.minAddresses) && s.minAddresses >= 1)) bad('subnet.min_addresses must be an integer ≥ 1');
+  }
+}

@@ -1,0 +1,314 @@
+// The SQLite store: the source of truth for windows, bans, ban history and source positions.
+// All writes go through commit(), one transaction per call, so the failures, the window
+// clearing (carried by each ban's clear_seq), pruning, bans, lifts and source positions of a
+// batch land together or not at all.
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
+import type { Address, BanKind, Family, LiftReason, SourcePosition, Target } from '../events.js';
+import { StoreError } from '../errors.js';
+import { migrate, SCHEMA_VERSION } from './schema.js';
+import type { CommitBatch, JailTotals, StoredBan, StoredSnapshot, StoreJailChanges } from './records.js';
+
+export interface OpenStoreOptions {
+  /** Open without creating or migrating; writes fail. */
+  readonly readonly?: boolean;
+  /**
+   * "normal" (default): a commit survives a crash of pban; the last commits may be lost on a
+   * power cut (WAL keeps the file consistent either way). "full": fsync at every commit.
+   * "off": for throw-away replay databases.
+   */
+  readonly synchronous?: 'off' | 'normal' | 'full';
+}
+
+/** Rows per multi-row INSERT: fewer statement calls on the hot path. */
+const CHUNK = 64;
+
+interface BanRow {
+  id: number;
+  jail: string;
+  address: string;
+  prefix: number;
+  family: number;
+  kind: string;
+  created: number;
+  until: number | null;
+  failures: number;
+  ban_number: number;
+  clear_seq: number;
+  active: number;
+  lift_reason: string | null;
+  lifted_at: number | null;
+}
+
+const BAN_COLUMNS = `b.id, j.name AS jail, b.address, b.prefix, b.family, b.kind, b.created, b.until, b.failures,
+  b.ban_number, b.clear_seq, b.active, b.lift_reason, b.lifted_at`;
+
+function toBan(r: BanRow): StoredBan {
+  return {
+    id: r.id,
+    target: { addr: r.address as Address, prefix: r.prefix, family: r.family as Family },
+    jail: r.jail,
+    kind: r.kind as BanKind,
+    created: r.created,
+    until: r.until,
+    failures: r.failures,
+    banNumber: r.ban_number,
+    clearSeq: r.clear_seq,
+    active: r.active === 1,
+    liftReason: r.lift_reason as LiftReason | null,
+    liftedAt: r.lifted_at,
+  };
+}
+
+/** Opens (creating and migrating if needed) the database at `file`. ":memory:" works too. */
+export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
+  let db: Database;
+  try {
+    db = new BetterSqlite3(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (e) {
+    throw new StoreError('store.open', `${file}: cannot open database: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${(opts.synchronous ?? 'normal').toUpperCase()}`);
+    }
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    if (opts.readonly) checkVersion(db, file);
+    else migrate(db, file);
+    return new Store(db, file);
+  } catch (e) {
+    db.close();
+    if (e instanceof StoreError) throw e;
+    throw new StoreError('store.open', `${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** A read-only open cannot migrate: the version must be exactly ours. */
+function checkVersion(db: Database, file: string): void {
+  const v = db.pragma('user_version', { simple: true }) as number;
+  if (v > SCHEMA_VERSION) migrate(db, file);
+  if (v < SCHEMA_VERSION) {
+    throw new StoreError('store.needsMigration', `${file}: database schema version ${v} is older than ${SCHEMA_VERSION}; start pban once to upgrade it`);
+  }
+}
+
+export class Store {
+  private readonly jailIds = new Map<string, number>();
+  private readonly insertChunk: Statement;
+  private readonly insertOne: Statement;
+  private readonly pruneStmt: Statement;
+  private readonly insertBan: Statement;
+  private readonly liftBan: Statement;
+  private readonly updateJail: Statement;
+  private readonly upsertPosition: Statement;
+  private readonly commitTx: (batch: CommitBatch) => void;
+
+  constructor(
+    private readonly db: Database,
+    readonly file: string,
+  ) {
+    const rows = Array.from({ length: CHUNK }, () => '(?, ?, ?, ?, ?)').join(', ');
+    const ro = db.readonly;
+    // Statements that write cannot be prepared on a read-only connection; use a harmless one.
+    const prep = (sql: string): Statement => (ro ? db.prepare('SELECT 1') : db.prepare(sql));
+    this.insertChunk = prep(`INSERT INTO failures (jail_id, seq, time, address, kind) VALUES ${rows}`);
+    this.insertOne = prep('INSERT INTO failures (jail_id, seq, time, address, kind) VALUES (?, ?, ?, ?, ?)');
+    this.pruneStmt = prep('DELETE FROM failures WHERE jail_id = ? AND seq < ?');
+    this.insertBan = prep(`INSERT INTO bans (jail_id, address, prefix, family, kind, created, until, failures, ban_number, clear_seq)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.liftBan = prep(`UPDATE bans SET active = 0, lift_reason = ?, lifted_at = ?
+      WHERE jail_id = ? AND address = ? AND prefix = ? AND created = ? AND active = 1`);
+    this.updateJail = prep('UPDATE jails SET clock = ?, seq = ?, total_failed = ?, total_banned = ? WHERE id = ?');
+    this.upsertPosition = prep(`INSERT INTO positions (source_id, path, inode, byte_offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (source_id) DO UPDATE SET path = excluded.path, inode = excluded.inode,
+        byte_offset = excluded.byte_offset, first_line_hash = excluded.first_line_hash`);
+    this.commitTx = db.transaction((batch: CommitBatch) => {
+      for (const c of batch.jails) this.writeJail(c);
+      for (const p of batch.positions ?? []) {
+        this.upsertPosition.run(p.sourceId, p.path, p.inode, p.offset, p.firstLineHash);
+      }
+    });
+  }
+
+  /**
+   * Writes one batch in one transaction: each jail's new failures, pruning, new bans, lifts and
+   * counters, then the source positions. Throws StoreError and writes nothing on any failure.
+   */
+  commit(batch: CommitBatch): void {
+    try {
+      this.commitTx(batch);
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('store.commit', `${this.file}: commit failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /**
+   * What a jail needs to rebuild (pass to Jail.restore): the failures still inside findtime of
+   * the stored clock, in arrival order, and every ban that is active, inside `remember`, or
+   * that cleared a window holding stored failures. A jail never seen gives an empty snapshot.
+   */
+  loadJail(name: string, window: { readonly findtime: number; readonly remember: number }): StoredSnapshot {
+    const row = this.db
+      .prepare('SELECT id, clock, seq, total_failed, total_banned FROM jails WHERE name = ?')
+      .get(name) as { id: number; clock: number | null; seq: number; total_failed: number; total_banned: number } | undefined;
+    const failures = { seq: [] as number[], time: [] as number[], address: [] as string[], kind: [] as string[] };
+    if (row === undefined) return { clock: null, seq: 0, totalFailed: 0, totalBanned: 0, failures, bans: [] };
+    const cutoff = row.clock === null ? null : row.clock - window.findtime;
+    const stmt = this.db.prepare('SELECT seq, time, address, kind FROM failures WHERE jail_id = ? ORDER BY seq').raw(true);
+    let minSeq = Infinity;
+    for (const r of stmt.iterate(row.id) as IterableIterator<[number, number, string, string]>) {
+      if (cutoff !== null && r[1] <= cutoff) continue;
+      failures.seq.push(r[0]);
+      failures.time.push(r[1]);
+      failures.address.push(r[2]);
+      failures.kind.push(r[3]);
+      if (r[0] < minSeq) minSeq = r[0];
+    }
+    const since = row.clock === null || !Number.isFinite(window.remember) ? null : row.clock - window.remember;
+    const bans = (
+      this.db
+        .prepare(
+          `SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id
+           WHERE b.jail_id = ? AND (b.active = 1 OR ? IS NULL OR b.created > ? OR b.clear_seq >= ?)
+           ORDER BY b.created, b.id`,
+        )
+        .all(row.id, since, since, Number.isFinite(minSeq) ? minSeq : row.seq + 1) as BanRow[]
+    ).map(toBan);
+    return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans };
+  }
+
+  /** Active bans, oldest first, of one jail or of all. */
+  activeBans(jail?: string): StoredBan[] {
+    const rows =
+      jail === undefined
+        ? this.db.prepare(`SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id WHERE b.active = 1 ORDER BY b.created, b.id`).all()
+        : this.db
+            .prepare(`SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id WHERE b.active = 1 AND j.name = ? ORDER BY b.created, b.id`)
+            .all(jail);
+    return (rows as BanRow[]).map(toBan);
+  }
+
+  /** Every ban of `target` in `jail` (active and lifted), oldest first: its ban history. */
+  banHistory(jail: string, target: Target): StoredBan[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id
+           WHERE j.name = ? AND b.address = ? AND b.prefix = ? ORDER BY b.created, b.id`,
+        )
+        .all(jail, target.addr, target.prefix) as BanRow[]
+    ).map(toBan);
+  }
+
+  /** How many bans `target` had in `jail` created after `since` (ms). */
+  banCount(jail: string, target: Target, since = -Infinity): number {
+    return this.banHistory(jail, target).filter((b) => b.created > since).length;
+  }
+
+  position(sourceId: string): SourcePosition | null {
+    const r = this.db
+      .prepare('SELECT source_id, path, inode, byte_offset, first_line_hash FROM positions WHERE source_id = ?')
+      .get(sourceId) as PositionRow | undefined;
+    return r === undefined ? null : toPosition(r);
+  }
+
+  positions(): SourcePosition[] {
+    return (this.db.prepare('SELECT source_id, path, inode, byte_offset, first_line_hash FROM positions ORDER BY source_id').all() as PositionRow[]).map(
+      toPosition,
+    );
+  }
+
+  /** Per-jail counters as last committed. */
+  totals(): JailTotals[] {
+    const rows = this.db
+      .prepare(
+        `SELECT j.name, j.clock, j.total_failed, j.total_banned,
+           (SELECT count(*) FROM bans b WHERE b.jail_id = j.id AND b.active = 1) AS active_bans,
+           (SELECT count(*) FROM failures f WHERE f.jail_id = j.id) AS stored_failures
+         FROM jails j ORDER BY j.name`,
+      )
+      .all() as { name: string; clock: number | null; total_failed: number; total_banned: number; active_bans: number; stored_failures: number }[];
+    return rows.map((r) => ({
+      jail: r.name,
+      clock: r.clock,
+      totalFailed: r.total_failed,
+      totalBanned: r.total_banned,
+      activeBans: r.active_bans,
+      storedFailures: r.stored_failures,
+    }));
+  }
+
+  /** Names of the jails the store has seen. */
+  jails(): string[] {
+    return (this.db.prepare('SELECT name FROM jails ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+  }
+
+  /** The schema version of the open database. */
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private jailId(name: string): number {
+    let id = this.jailIds.get(name);
+    if (id === undefined) {
+      this.db.prepare('INSERT INTO jails (name) VALUES (?) ON CONFLICT (name) DO NOTHING').run(name);
+      id = (this.db.prepare('SELECT id FROM jails WHERE name = ?').get(name) as { id: number }).id;
+      this.jailIds.set(name, id);
+    }
+    return id;
+  }
+
+  private writeJail(c: StoreJailChanges): void {
+    const id = this.jailId(c.jail);
+    const f = c.failures;
+    const n = f.seq.length;
+    let i = 0;
+    if (n >= CHUNK) {
+      const args = new Array<unknown>(CHUNK * 5);
+      for (; i + CHUNK <= n; i += CHUNK) {
+        for (let k = 0; k < CHUNK; k++) {
+          const o = k * 5;
+          args[o] = id;
+          args[o + 1] = f.seq[i + k];
+          args[o + 2] = f.time[i + k];
+          args[o + 3] = f.address[i + k];
+          args[o + 4] = f.kind[i + k];
+        }
+        this.insertChunk.run(args);
+      }
+    }
+    for (; i < n; i++) this.insertOne.run(id, f.seq[i], f.time[i], f.address[i], f.kind[i]);
+    this.pruneStmt.run(id, c.pruneBelowSeq);
+    for (const b of c.bans) {
+      const t = b.target;
+      this.insertBan.run(id, t.addr, t.prefix, t.family, b.kind, b.created, b.until, b.failures, b.banNumber, b.clearSeq);
+    }
+    for (const l of c.lifts) {
+      const t = l.ban.target;
+      const r = this.liftBan.run(l.reason, l.time, id, t.addr, t.prefix, l.ban.created);
+      if (r.changes !== 1) {
+        throw new StoreError('store.unknownBan', `${this.file}: jail ${c.jail}: lift of ${t.addr}/${t.prefix} matches no active ban`);
+      }
+    }
+    this.updateJail.run(c.clock, c.seq, c.totalFailed, c.totalBanned, id);
+  }
+}
+
+interface PositionRow {
+  source_id: string;
+  path: string;
+  inode: number;
+  byte_offset: number;
+  first_line_hash: string;
+}
+
+function toPosition(r: PositionRow): SourcePosition {
+  return { sourceId: r.source_id, path: r.path, inode: r.inode, offset: r.byte_offset, firstLineHash: r.first_line_hash };
+}

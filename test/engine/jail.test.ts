@@ -1,0 +1,238 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Jail } from '../../src/engine/jail.js';
+import type { Decision } from '../../src/events.js';
+import { PbanError } from '../../src/errors.js';
+import { failure, policy, target } from './helpers.js';
+
+/** Compact text of a decision, to compare whole scenarios in one assertion. */
+function brief(d: Decision): string {
+  if (d.type === 'none') return d.reason;
+  return d.bans.map((b) => `${b.kind}:${b.target.addr}/${b.target.prefix}@${b.created}-${b.until}#${b.banNumber}x${b.failures}`).join('+');
+}
+
+type Step = [ip: string, time: number];
+interface Case {
+  name: string;
+  policy: Parameters<typeof policy>[0];
+  steps: Step[];
+  want: string[];
+}
+
+const A = '192.0.2.1';
+const B = '192.0.2.2';
+const C = '192.0.2.3';
+const D = '198.51.100.4';
+
+const cases: Case[] = [
+  {
+    name: 'window: three failures inside findtime ban the address and clear its window',
+    policy: {},
+    steps: [[A, 0], [A, 5], [A, 9], [A, 9]],
+    want: ['counted', 'counted', 'address:192.0.2.1/32@9-109#1x3', 'already-banned'],
+  },
+  {
+    name: 'window: a failure exactly findtime old has left (time > t − findtime)',
+    policy: {},
+    steps: [[A, 0], [A, 5], [A, 10], [A, 14]],
+    want: ['counted', 'counted', 'counted', 'address:192.0.2.1/32@14-114#1x3'],
+  },
+  {
+    name: 'after a ban expires the address starts from an empty window',
+    policy: { bantime: 5 },
+    steps: [[A, 0], [A, 1], [A, 2], [A, 7], [A, 8], [A, 9]],
+    want: ['counted', 'counted', 'address:192.0.2.1/32@2-7#1x3', 'counted', 'counted', 'address:192.0.2.1/32@9-14#2x3'],
+  },
+  {
+    name: 'increment: the n-th ban lasts bantime·factor^(n−1), capped at maxtime',
+    policy: { maxretry: 1, bantime: 10, increment: { enabled: true, factor: 3, maxtime: 50, remember: 1000 } },
+    steps: [[A, 0], [A, 10], [A, 40], [A, 90]],
+    want: ['address:192.0.2.1/32@0-10#1x1', 'address:192.0.2.1/32@10-40#2x1', 'address:192.0.2.1/32@40-90#3x1', 'address:192.0.2.1/32@90-140#4x1'],
+  },
+  {
+    name: 'increment: bans older than remember are forgotten',
+    policy: { maxretry: 1, bantime: 10, increment: { enabled: true, factor: 2, maxtime: null, remember: 25 } },
+    steps: [[A, 0], [A, 10], [A, 30], [A, 100]],
+    want: ['address:192.0.2.1/32@0-10#1x1', 'address:192.0.2.1/32@10-30#2x1', 'address:192.0.2.1/32@30-50#2x1', 'address:192.0.2.1/32@100-110#1x1'],
+  },
+  {
+    name: 'increment disabled: every ban lasts bantime, the ban number still grows',
+    policy: { maxretry: 1, bantime: 10 },
+    steps: [[A, 0], [A, 10], [A, 20]],
+    want: ['address:192.0.2.1/32@0-10#1x1', 'address:192.0.2.1/32@10-20#2x1', 'address:192.0.2.1/32@20-30#3x1'],
+  },
+  {
+    name: 'bantime null is permanent',
+    policy: { maxretry: 1, bantime: null },
+    steps: [[A, 0], [A, 1000000]],
+    want: ['address:192.0.2.1/32@0-null#1x1', 'already-banned'],
+  },
+  {
+    name: 'network: enough failures from enough addresses ban the /24',
+    policy: { maxretry: 10, subnet: { enabled: true, maxretry: 4, minAddresses: 3 } },
+    steps: [[A, 0], [A, 1], [B, 2], [C, 3], [C, 4]],
+    want: ['counted', 'counted', 'counted', 'network:192.0.2.0/24@3-1003#1x4', 'already-banned'],
+  },
+  {
+    name: 'network: too few distinct addresses, no ban',
+    policy: { maxretry: 10, subnet: { enabled: true, maxretry: 4, minAddresses: 3 } },
+    steps: [[A, 0], [A, 1], [B, 2], [B, 3], [A, 4], [D, 5]],
+    want: ['counted', 'counted', 'counted', 'counted', 'counted', 'counted'],
+  },
+  {
+    name: 'one failure triggers both: the address ban comes first, then the network',
+    policy: { maxretry: 2, subnet: { enabled: true, maxretry: 3, minAddresses: 2 } },
+    steps: [[A, 0], [B, 1], [B, 2], [B, 3]],
+    want: ['counted', 'counted', 'address:192.0.2.2/32@2-102#1x2+network:192.0.2.0/24@2-1002#1x3', 'already-banned'],
+  },
+  {
+    name: 'failures while the address is banned count for nothing, not even for its network',
+    policy: { maxretry: 2, bantime: 100, subnet: { enabled: true, maxretry: 4, minAddresses: 2 } },
+    steps: [[A, 0], [A, 1], [A, 2], [A, 3], [A, 4], [B, 5], [B, 6]],
+    want: ['counted', 'address:192.0.2.1/32@1-101#1x2', 'already-banned', 'already-banned', 'already-banned', 'counted', 'address:192.0.2.2/32@6-106#1x2+network:192.0.2.0/24@6-1006#1x4'],
+  },
+  {
+    name: 'address bans inside a banned network stay; the network stays banned after they end',
+    policy: { maxretry: 1, bantime: 5, subnet: { enabled: true, maxretry: 2, minAddresses: 2, bantime: 50 } },
+    steps: [[A, 0], [B, 1], [A, 7], [C, 30], [C, 60]],
+    want: ['address:192.0.2.1/32@0-5#1x1', 'address:192.0.2.2/32@1-6#1x1+network:192.0.2.0/24@1-51#1x2', 'already-banned', 'already-banned', 'address:192.0.2.3/32@60-65#1x1'],
+  },
+  {
+    name: 'IPv6 addresses aggregate into their /64',
+    policy: { maxretry: 10, subnet: { enabled: true, maxretry: 3, minAddresses: 3 } },
+    steps: [['2001:db8:0:7::1', 0], ['2001:db8:0:8::1', 1], ['2001:db8:0:7::2', 2], ['2001:db8:0:7:1::3', 3]],
+    want: ['counted', 'counted', 'counted', 'network:2001:db8:0:7::/64@3-1003#1x3'],
+  },
+  {
+    name: 'ignoreip: ignored addresses never count, networks holding one are never banned',
+    policy: { maxretry: 1, ignore: [target('192.0.2.1/32')], subnet: { enabled: true, maxretry: 2, minAddresses: 2 } },
+    steps: [[A, 0], [A, 1], [B, 2], [C, 3]],
+    want: ['ignored', 'ignored', 'address:192.0.2.2/32@2-102#1x1', 'address:192.0.2.3/32@3-103#1x1'],
+  },
+  {
+    name: 'disorder: a late failure inside findtime counts, the ban starts at the clock',
+    policy: {},
+    steps: [[A, 20], [B, 25], [A, 17], [A, 21]],
+    want: ['counted', 'counted', 'counted', 'address:192.0.2.1/32@25-125#1x3'],
+  },
+  {
+    name: 'disorder: a late failure older than findtime is dropped and corrupts nothing',
+    policy: {},
+    steps: [[A, 20], [B, 25], [A, 5], [A, 15], [A, 21], [A, 24]],
+    want: ['counted', 'counted', 'ignored', 'ignored', 'counted', 'address:192.0.2.1/32@25-125#1x3'],
+  },
+  {
+    name: 'disorder: the window is evaluated at the newest time, not at the late line',
+    policy: {},
+    steps: [[A, 1], [A, 2], [B, 12], [A, 3]],
+    want: ['counted', 'counted', 'counted', 'counted'],
+  },
+];
+
+for (const c of cases) {
+  test(c.name, () => {
+    const jail = new Jail(policy(c.policy));
+    const got = c.steps.map(([ip, t]) => {
+      jail.expire(t);
+      return brief(jail.observe(failure(ip, t)));
+    });
+    assert.deepEqual(got, c.want);
+  });
+}
+
+test('expire returns due bans in until order, nextExpiry points at the earliest', () => {
+  const jail = new Jail(policy({ maxretry: 1, bantime: 10 }));
+  jail.observe(failure(A, 0));
+  jail.observe(failure(B, 3));
+  jail.observe(failure(C, 2)); // late: banned from the clock (3)
+  assert.equal(jail.nextExpiry(), 10);
+  assert.deepEqual(jail.expire(9), []);
+  const lifted = jail.expire(13);
+  assert.deepEqual(lifted.map((l) => [l.ban.target.addr, l.reason, l.time]), [
+    [A, 'expired', 10],
+    [B, 'expired', 13],
+    [C, 'expired', 13],
+  ]);
+  assert.equal(jail.nextExpiry(), null);
+});
+
+test('observe lifts bans as its clock passes them; expire hands them over', () => {
+  const jail = new Jail(policy({ maxretry: 1, bantime: 10 }));
+  jail.observe(failure(A, 0));
+  assert.equal(brief(jail.observe(failure(A, 10))), 'address:192.0.2.1/32@10-20#2x1');
+  assert.deepEqual(jail.expire(10).map((l) => [l.ban.created, l.time]), [[0, 10]]);
+});
+
+test('manual ban and unban', () => {
+  const jail = new Jail(policy({ maxretry: 3, bantime: 100, subnet: { enabled: true, bantime: 500 } }));
+  jail.observe(failure(A, 0));
+  jail.observe(failure(A, 1));
+  const ban = jail.ban(target(`${A}/32`), 2);
+  assert.deepEqual([ban.kind, ban.until, ban.failures, ban.banNumber], ['manual', 102, 0, 1]);
+  assert.equal(jail.failuresOf(A as never), 0, 'a manual ban clears the window');
+  const net = jail.ban(target('198.51.100.77/24'), 2, null);
+  assert.deepEqual([net.target.addr, net.until], ['198.51.100.0', null], 'the target is masked; null is permanent');
+  assert.equal(brief(jail.observe(failure('198.51.100.9', 3))), 'already-banned');
+  assert.throws(() => jail.ban(target(`${A}/32`), 3), { code: 'engine.alreadyBanned', message: 'test: 192.0.2.1/32 is already banned; unban it first' });
+  const l = jail.unban(target(`${A}/32`), 4);
+  assert.deepEqual([l.reason, l.time], ['manual', 4]);
+  assert.throws(() => jail.unban(target(`${A}/32`), 5), { code: 'engine.notBanned', message: 'test: 192.0.2.1/32 is not banned' });
+  assert.equal(brief(jail.observe(failure(A, 6))), 'counted');
+  assert.equal(jail.status().bannedNetworks, 1);
+});
+
+test('a manual ban overlapping ignoreip is refused with a clear message', () => {
+  const jail = new Jail(policy({ ignore: [target('127.0.0.0/8'), target('2001:db8::1/128')] }));
+  for (const t of ['127.0.0.1/32', '0.0.0.0/0', '2001:db8::/64']) {
+    assert.throws(
+      () => jail.ban(target(t), 0),
+      (e: unknown) => e instanceof PbanError && e.code === 'engine.ignoredTarget' && e.message === `test: refusing to ban ${t}: it overlaps ignoreip`,
+    );
+  }
+  assert.doesNotThrow(() => jail.ban(target('192.0.2.0/24'), 0));
+});
+
+test('liftAll lifts everything with the given reason', () => {
+  const jail = new Jail(policy({ maxretry: 1, bantime: null }));
+  jail.observe(failure(A, 0));
+  jail.observe(failure('2001:db8::5', 0));
+  const lifts = jail.liftAll('jail-removed', 50);
+  assert.deepEqual(lifts.map((l) => [l.reason, l.time]), [['jail-removed', 50], ['jail-removed', 50]]);
+  assert.deepEqual(jail.activeBans(), []);
+});
+
+test('status counters', () => {
+  const jail = new Jail(policy({ maxretry: 2, subnet: { enabled: true, maxretry: 3, minAddresses: 2 } }));
+  jail.observe(failure(A, 0));
+  jail.observe(failure(B, 1));
+  jail.observe(failure(D, 2));
+  assert.deepEqual(jail.status(), { failing: 3, totalFailed: 3, bannedAddresses: 0, bannedNetworks: 0, totalBanned: 0 });
+  jail.observe(failure(A, 3)); // A banned, 192.0.2.0/24 banned
+  jail.observe(failure(A, 4)); // banned: not counted
+  assert.deepEqual(jail.status(), { failing: 2, totalFailed: 4, bannedAddresses: 1, bannedNetworks: 1, totalBanned: 2 });
+  jail.observe(failure(D, 20)); // the clock moves: old failures leave their windows
+  assert.deepEqual(jail.status(), { failing: 1, totalFailed: 5, bannedAddresses: 1, bannedNetworks: 1, totalBanned: 2 });
+});
+
+test('a bad policy is refused', () => {
+  assert.throws(() => new Jail(policy({ maxretry: 0 })), { code: 'engine.badPolicy', message: 'test: maxretry must be an integer ≥ 1' });
+  assert.throws(() => new Jail(policy({ subnet: { enabled: true, ipv4Prefix: 32 } })), { code: 'engine.badPolicy' });
+});
+
+test('takeChanges carries counted failures, bans, lifts and a safe prune bound', () => {
+  const jail = new Jail(policy({ maxretry: 2, bantime: 5 }));
+  jail.observe(failure(A, 0));
+  jail.observe(failure(B, 1));
+  jail.observe(failure(A, 2)); // ban A, clearSeq 3
+  const c1 = jail.takeChanges();
+  assert.deepEqual(c1.failures.seq, [1, 2, 3]);
+  assert.deepEqual(c1.failures.address, [A, B, A]);
+  assert.deepEqual(c1.bans.map((b) => [b.target.addr, b.clearSeq]), [[A, 3]]);
+  assert.equal(c1.pruneBelowSeq, 1);
+  jail.expire(7);
+  jail.observe(failure(B, 30));
+  const c2 = jail.takeChanges();
+  assert.deepEqual(c2.lifts.map((l) => [l.ban.target.addr, l.reason]), [[A, 'expired']]);
+  assert.equal(c2.pruneBelowSeq, 4, 'everything before seq 4 has left the windows');
+  assert.deepEqual([c2.clock, c2.seq, c2.totalFailed, c2.totalBanned], [30, 4, 4, 1]);
+});

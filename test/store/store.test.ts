@@ -1,0 +1,168 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import BetterSqlite3 from 'better-sqlite3';
+import { openStore, MIGRATIONS, SCHEMA_VERSION, migrate } from '../../src/store/index.js';
+import { Jail } from '../../src/engine/jail.js';
+import { StoreError } from '../../src/errors.js';
+import type { SourcePosition } from '../../src/events.js';
+import { failure, policy, target } from '../engine/helpers.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function tempDb(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pban-store-'));
+  dirs.push(dir);
+  return path.join(dir, 'pban.sqlite');
+}
+
+const pos = (offset: number): SourcePosition => ({ sourceId: '/var/log/mail.log', path: '/var/log/mail.log', inode: 42, offset, firstLineHash: 'abc' });
+
+test('a new database is in WAL mode at the current schema version', () => {
+  const file = tempDb();
+  const store = openStore(file);
+  assert.equal(store.schemaVersion, SCHEMA_VERSION);
+  store.commit({ jails: [], positions: [pos(10)] });
+  assert.ok(fs.existsSync(`${file}-wal`), 'WAL file exists while open');
+  store.close();
+  const header = fs.readFileSync(file).subarray(18, 20);
+  assert.deepEqual([...header], [2, 2], 'file format bytes say WAL');
+});
+
+test('reopening keeps bans, history, failures, positions and counters', () => {
+  const file = tempDb();
+  const p = policy({ maxretry: 2, bantime: 100 });
+  const jail = new Jail(p);
+  jail.observe(failure('192.0.2.1', 0));
+  jail.observe(failure('192.0.2.1', 1)); // ban
+  jail.observe(failure('192.0.2.2', 2));
+  jail.ban(target('198.51.100.0/24'), 3, 50);
+  let store = openStore(file);
+  store.commit({ jails: [jail.takeChanges()], positions: [pos(300)] });
+  store.close();
+
+  store = openStore(file);
+  assert.deepEqual(store.activeBans('test').map((b) => [b.target.addr, b.target.prefix, b.kind, b.until]), [
+    ['192.0.2.1', 32, 'address', 101],
+    ['198.51.100.0', 24, 'manual', 53],
+  ]);
+  assert.deepEqual(store.activeBans('other'), []);
+  assert.equal(store.activeBans().length, 2);
+  assert.deepEqual(store.position('/var/log/mail.log'), pos(300));
+  assert.equal(store.position('/nope'), null);
+  assert.deepEqual(store.positions(), [pos(300)]);
+  assert.deepEqual(store.totals(), [{ jail: 'test', clock: 2, totalFailed: 3, totalBanned: 2, activeBans: 2, storedFailures: 3 }]);
+  assert.equal(store.banCount('test', target('192.0.2.1/32')), 1);
+  const snap = store.loadJail('test', { findtime: p.findtime, remember: p.increment.remember });
+  assert.deepEqual(snap.failures.address, ['192.0.2.1', '192.0.2.1', '192.0.2.2']);
+  const again = Jail.restore(p, snap);
+  assert.deepEqual(again.status(), jail.status());
+  store.close();
+});
+
+test('lifts are recorded with their reason and time; history keeps lifted bans', () => {
+  const file = tempDb();
+  const store = openStore(file);
+  const jail = new Jail(policy({ maxretry: 1, bantime: 10, increment: { enabled: true } }));
+  jail.observe(failure('192.0.2.1', 0));
+  store.commit({ jails: [jail.takeChanges()] });
+  jail.expire(10);
+  jail.observe(failure('192.0.2.1', 12));
+  jail.unban(target('192.0.2.1/32'), 13);
+  store.commit({ jails: [jail.takeChanges()] });
+  const h = store.banHistory('test', target('192.0.2.1/32'));
+  assert.deepEqual(h.map((b) => [b.created, b.until, b.banNumber, b.active, b.liftReason, b.liftedAt]), [
+    [0, 10, 1, false, 'expired', 10],
+    [12, 32, 2, false, 'manual', 13],
+  ]);
+  assert.deepEqual(store.activeBans(), []);
+  store.close();
+});
+
+test('a failed commit writes nothing: failures, bans and positions roll back together', () => {
+  const file = tempDb();
+  const store = openStore(file);
+  store.commit({ jails: [], positions: [pos(100)] });
+  const jail = new Jail(policy({ maxretry: 1 }));
+  jail.observe(failure('192.0.2.1', 0));
+  const c = jail.takeChanges();
+  const bogus = { ...c, lifts: [{ ban: { ...c.bans[0]!, created: 999 }, reason: 'manual' as const, time: 1 }] };
+  assert.throws(() => store.commit({ jails: [bogus], positions: [pos(200)] }), (e: unknown) => e instanceof StoreError && e.code === 'store.unknownBan');
+  assert.deepEqual(store.totals(), [], 'no jail row, no failure, no ban');
+  assert.deepEqual(store.activeBans(), []);
+  assert.deepEqual(store.position(pos(0).sourceId), pos(100));
+  store.close();
+});
+
+test('a crash before commit loses exactly the uncommitted batch', () => {
+  const file = tempDb();
+  const child = new URL('./crash-child.js', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [child, file], { encoding: 'utf8' });
+  assert.equal(r.signal, 'SIGKILL', `child should die by SIGKILL: ${r.stderr}`);
+  assert.ok(fs.existsSync(`${file}-wal`), 'the WAL is left behind as after a real crash');
+  const store = openStore(file);
+  assert.deepEqual(store.position('/var/log/mail.log')?.offset, 1000);
+  const [t] = store.totals();
+  assert.deepEqual([t?.totalFailed, t?.totalBanned, t?.storedFailures], [10, 0, 10]);
+  assert.deepEqual(store.activeBans(), []);
+  store.close();
+});
+
+test('pruning drops failures that left every window', () => {
+  const file = tempDb();
+  const store = openStore(file);
+  const jail = new Jail(policy({ findtime: 10, maxretry: 100 }));
+  for (let t = 0; t < 1000; t++) {
+    jail.observe(failure(`192.0.2.${t % 200}`, t));
+    if (t % 100 === 99) store.commit({ jails: [jail.takeChanges()] });
+  }
+  assert.equal(store.totals()[0]?.storedFailures, 10, 'only the last findtime remains');
+  store.close();
+});
+
+test('a database from a newer pban is refused with a clear message', () => {
+  const file = tempDb();
+  openStore(file).close();
+  const buf = fs.readFileSync(file);
+  buf.writeUInt32BE(SCHEMA_VERSION + 1, 60); // user_version lives at byte 60 of the header
+  fs.writeFileSync(file, buf);
+  assert.throws(() => openStore(file), {
+    code: 'store.tooNew',
+    message: `${file}: database schema version ${SCHEMA_VERSION + 1} is newer than this pban supports (${SCHEMA_VERSION}); upgrade pban`,
+  });
+});
+
+test('a file that is not a database is a clear error', () => {
+  const file = tempDb();
+  fs.writeFileSync(file, 'this is not sqlite, just text long enough to fill a header page'.repeat(20));
+  assert.throws(() => openStore(file), (e: unknown) => e instanceof StoreError && e.message.startsWith(`${file}: `));
+});
+
+test('migrations run in order from an older version and keep the data', () => {
+  const file = tempDb();
+  const store = openStore(file);
+  store.commit({ jails: [], positions: [pos(7)] });
+  store.close();
+  const v2 = { version: SCHEMA_VERSION + 1, up: (db: BetterSqlite3.Database) => db.exec('ALTER TABLE positions ADD COLUMN note TEXT') };
+  const db = new BetterSqlite3(file);
+  assert.equal(migrate(db, file, [...MIGRATIONS, v2]), SCHEMA_VERSION + 1);
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION + 1);
+  assert.deepEqual(db.prepare('SELECT byte_offset, note FROM positions').get(), { byte_offset: 7, note: null });
+  // Running again is a no-op.
+  assert.equal(migrate(db, file, [...MIGRATIONS, v2]), SCHEMA_VERSION + 1);
+  db.close();
+});
+
+test('a read-only open reads without writing', () => {
+  const file = tempDb();
+  const store = openStore(file);
+  store.commit({ jails: [], positions: [pos(5)] });
+  store.close();
+  const ro = openStore(file, { readonly: true });
+  assert.deepEqual(ro.positions(), [pos(5)]);
+  ro.close();
+});
