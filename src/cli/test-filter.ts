@@ -1,0 +1,197 @@
+// `pban test-filter FILTER LOG`: runs a filter over a log offline and says which lines it
+// would count and which address it would blame: pban's fail2ban-regex. The filter engine is
+// imported when the command runs, so other commands do not pay for it at start.
+import { Command } from 'commander';
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { systemClock } from '../clock.js';
+
+export interface TestFilterOptions {
+  printMatched?: boolean;
+  printMissed?: boolean;
+  json?: boolean;
+  timezone?: string;
+}
+
+export function testFilterCommand(): Command {
+  return new Command('test-filter')
+    .description('run a filter over a log file, stdin (-) or one literal line, and report what it matches')
+    .argument('<filter>', 'shipped filter name or path to a .toml filter, optionally NAME[mode=MODE]')
+    .argument('<log>', 'log file, - for stdin, or a literal log line')
+    .option('--print-matched', 'print every matched line')
+    .option('--print-missed', 'print every line the filter did not match')
+    .option('--json', 'one JSON object per matched line on stdout; the summary as JSON on stderr')
+    .option('--timezone <tz>', "IANA time zone of dates written without one (default: the system's)")
+    // addCommand does not pass the program's exitOverride on: without it commander would exit
+    // with status 1 on a usage error, instead of throwing for main() to turn into exit 2.
+    .exitOverride()
+    .action(async (filter: string, log: string, opts: TestFilterOptions) => {
+      await runTestFilter(filter, log, opts);
+    });
+}
+
+interface Counters {
+  lines: number;
+  matched: number;
+  ignored: number;
+  undated: number;
+  perRegex: number[];
+  perKind: Map<string, number>;
+  dateFormats: Map<string, number>;
+}
+
+/** Where the lines come from: a file descriptor to read, or one literal line. */
+function openLog(log: string): { fd: number; close: boolean; name: string } | { literal: string } {
+  if (log === '-') return { fd: 0, close: false, name: '<stdin>' };
+  if (existsSync(log)) {
+    if (statSync(log).isDirectory()) throw new UsageError(`${log}: is a directory, expected a log file`);
+    return { fd: openSync(log, 'r'), close: true, name: log };
+  }
+  // Not a file: a literal line if it looks like one (log lines have spaces, paths rarely do).
+  if (log.includes(' ')) return { literal: log };
+  throw new UsageError(`${log}: no such file (LOG is a file, - for stdin, or a literal log line)`);
+}
+
+export async function runTestFilter(spec: string, log: string, opts: TestFilterOptions): Promise<void> {
+  const started = performance.now();
+  const { loadFilter } = await import('../filters/index.js');
+  const { readLineChunks } = await import('../sources/read-lines.js');
+  const filter = loadFilter(spec, { timezone: opts.timezone });
+  const source = openLog(log);
+  const now = systemClock.now();
+  const c: Counters = { lines: 0, matched: 0, ignored: 0, undated: 0, perRegex: filter.regexes.map(() => 0), perKind: new Map(), dateFormats: new Map() };
+  const out = new OutputBuffer();
+  const json = opts.json === true;
+  const printMatched = opts.printMatched === true && !json;
+  const printMissed = opts.printMissed === true && !json;
+  const stats = { bytes: 0, tooLong: 0 };
+
+  const chunks: Iterable<string> = 'literal' in source ? [`${source.literal}\n`] : readLineChunks(source.fd, {}, stats);
+  try {
+    for (const chunk of chunks) {
+      let p = 0;
+      for (let e = chunk.indexOf('\n'); e !== -1; p = e + 1, e = chunk.indexOf('\n', p)) {
+        c.lines++;
+        let end = e;
+        if (end > p && chunk.charCodeAt(end - 1) === 13) end--;
+        const line = chunk.slice(p, end);
+        const r = filter.match(line, now);
+        switch (r.type) {
+          case 'missed':
+            if (printMissed) out.write(`missed  ${c.lines}: ${line}\n`);
+            break;
+          case 'ignored':
+            c.ignored++;
+            if (printMissed) out.write(`ignored ${c.lines}: ${line}\n`);
+            break;
+          case 'undated':
+            c.undated++;
+            if (printMissed) out.write(`undated ${c.lines}: ${line}\n`);
+            break;
+          case 'failure': {
+            c.matched++;
+            c.perRegex[r.regex] = (c.perRegex[r.regex] ?? 0) + 1;
+            const f = r.failure;
+            c.perKind.set(f.kind, (c.perKind.get(f.kind) ?? 0) + 1);
+            c.dateFormats.set(r.dateFormat, (c.dateFormats.get(r.dateFormat) ?? 0) + 1);
+            if (json) {
+              const obj: Record<string, unknown> = { line: c.lines, ip: f.ip, time: new Date(f.time).toISOString(), kind: f.kind, filter: f.filter };
+              for (const [k, v] of Object.entries(f.fields)) if (!(k in obj)) obj[k] = v;
+              out.write(`${JSON.stringify(obj)}\n`);
+            } else if (printMatched) out.write(`matched ${c.lines}: ${f.ip} ${new Date(f.time).toISOString()} ${f.kind}: ${line}\n`);
+            break;
+          }
+        }
+      }
+    }
+  } finally {
+    if ('fd' in source && source.close) closeSync(source.fd);
+  }
+  out.flush();
+
+  const elapsedMs = performance.now() - started;
+  const summary = {
+    filter: filter.name,
+    mode: filter.mode,
+    file: filter.file,
+    log: 'literal' in source ? '<line>' : source.name,
+    timezone: filter.timezone,
+    lines: c.lines,
+    matched: c.matched,
+    missed: c.lines - c.matched - c.ignored - c.undated,
+    ignored: c.ignored,
+    undated: c.undated,
+    tooLong: stats.tooLong,
+    regexes: filter.regexes.map((r, i) => ({ id: r.id, kind: r.kind, hits: c.perRegex[i] ?? 0 })),
+    kinds: Object.fromEntries([...c.perKind].sort((a, b) => b[1] - a[1])),
+    dateFormats: Object.fromEntries(c.dateFormats),
+    elapsedMs: Math.round(elapsedMs * 10) / 10,
+    processMs: Math.round(performance.now() * 10) / 10,
+    linesPerSecond: elapsedMs > 0 ? Math.round((c.lines / elapsedMs) * 1000) : 0,
+    maxRssKB: process.resourceUsage().maxRSS,
+  };
+  if (json) process.stderr.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(formatSummary(summary));
+}
+
+type Summary = {
+  filter: string;
+  mode: string;
+  file: string;
+  log: string;
+  timezone: string;
+  lines: number;
+  matched: number;
+  missed: number;
+  ignored: number;
+  undated: number;
+  tooLong: number;
+  regexes: { id: string; kind: string; hits: number }[];
+  kinds: Record<string, number>;
+  dateFormats: Record<string, number>;
+  elapsedMs: number;
+  linesPerSecond: number;
+  maxRssKB: number;
+};
+
+function formatSummary(s: Summary): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const idWidth = Math.max(2, ...s.regexes.map((r) => r.id.length));
+  const lines = [
+    `Filter:   ${s.filter} [mode=${s.mode}]  ${s.file}`,
+    `Log:      ${s.log}`,
+    `Timezone: ${s.timezone}`,
+    '',
+    `Lines: ${n(s.lines)}  matched: ${n(s.matched)}  missed: ${n(s.missed)}  ignored: ${n(s.ignored)}  undated: ${n(s.undated)}${s.tooLong ? `  too long: ${n(s.tooLong)}` : ''}`,
+    '',
+    'Hits per regex:',
+    ...s.regexes.map((r, i) => `  ${String(i + 1).padStart(2)}) ${r.id.padEnd(idWidth)}  ${r.kind.padEnd(16)} ${n(r.hits).padStart(10)}`),
+    '',
+    'Hits per kind:',
+    ...(Object.keys(s.kinds).length ? Object.entries(s.kinds).map(([k, v]) => `  ${k.padEnd(idWidth + 4)} ${n(v).padStart(27)}`) : ['  (none)']),
+    '',
+    'Date formats (of matched lines):',
+    ...(Object.keys(s.dateFormats).length ? Object.entries(s.dateFormats).map(([k, v]) => `  ${k.padEnd(idWidth + 4)} ${n(v).padStart(27)}`) : ['  (none)']),
+    '',
+    `Processed in ${(s.elapsedMs / 1000).toFixed(3)} s: ${n(s.linesPerSecond)} lines/s, peak RSS ${n(Math.round(s.maxRssKB / 1024))} MB`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Gathers output into large writes: one write per line would dominate the run time. */
+class OutputBuffer {
+  private parts: string[] = [];
+  private size = 0;
+  write(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= 1 << 16) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length === 0) return;
+    process.stdout.write(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
+}

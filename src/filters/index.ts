@@ -1,0 +1,54 @@
+// The filter stage's public face: load a filter by name or path, then match lines with it.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, PbanError } from '../errors.js';
+import { FILTERS_DIR } from '../paths.js';
+import { compileFilter, type CompiledFilter } from './compile.js';
+import { resolveZone, type Zone } from './dates.js';
+import { parseFilterSpec } from './spec.js';
+
+export type { CompiledFilter, FilterRegexInfo, MatchResult } from './compile.js';
+export { MAX_LINE_LENGTH, compileFilter } from './compile.js';
+export { parseAddress, isStrictIPv4, type ParsedAddress } from './address.js';
+export { parseDate, resolveZone, type DateFormat, type ParsedDate, type Zone } from './dates.js';
+export { parseFilterSpec, type FilterSpec } from './spec.js';
+
+export interface LoadFilterOptions {
+  /** IANA zone for dates written without one; default: the system's. */
+  timezone?: string;
+  /** Where shipped filters live; default: the package's filters/. */
+  filtersDir?: string;
+}
+
+/** Throws a one-line PbanError for an unknown zone name. */
+export function zoneFor(timezone: string | undefined): Zone {
+  try {
+    return resolveZone(timezone);
+  } catch {
+    throw new PbanError('filter.badTimezone', `unknown time zone "${timezone ?? ''}" (expected an IANA name such as Europe/Berlin)`, { exitCode: 2 });
+  }
+}
+
+/**
+ * Loads `postfix`, `postfix[mode=aggressive]`, or a path to a filter file (optionally with
+ * `[mode=…]`). Throws ConfigError naming the file and the offending regex.
+ */
+export function loadFilter(spec: string, opts: LoadFilterOptions = {}): CompiledFilter {
+  const parsed = parseFilterSpec(spec);
+  if ('error' in parsed) throw new ConfigError('filter.spec', spec, undefined, parsed.error);
+  const zone = zoneFor(opts.timezone);
+  let file: string;
+  if (parsed.isPath) file = path.resolve(parsed.ref);
+  else {
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(parsed.ref)) throw new ConfigError('filter.unknown', parsed.ref, undefined, 'not a filter name');
+    file = path.join(opts.filtersDir ?? FILTERS_DIR, `${parsed.ref}.toml`);
+    if (!existsSync(file)) throw new ConfigError('filter.unknown', file, undefined, `no shipped filter named "${parsed.ref}"`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('filter.unreadable', file, undefined, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((err as Error).message), { cause: err });
+  }
+  return compileFilter(text, file, parsed.mode, zone);
+}
