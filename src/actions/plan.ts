@@ -1,0 +1,184 @@
+// What the kernel should change, decided without touching it. The kernel view holds the targets
+// that are in our sets or chains right now. It never holds two targets where one contains the
+// other: a target inside a banned network is already blocked, so adding it would change nothing
+// (and an nftables interval set refuses overlapping elements anyway).
+import type { Ban, Family, Target } from '../events.js';
+import { keyOf, maskValue, maxPrefix, targetValue } from './cidr.js';
+
+export interface KernelEntry {
+  readonly key: string;
+  readonly target: Target;
+  readonly value: bigint;
+  /** ms since the epoch; null: no kernel timeout wanted. */
+  readonly until: number | null;
+  /** When the kernel drops it by itself (ms since the epoch); null: never. Set once added. */
+  readonly kernelExpiry: number | null;
+}
+
+/** An entry this close to its kernel expiry is left to the kernel: deleting it might fail. */
+export const EXPIRY_MARGIN_MS = 500;
+
+export type Change = { readonly op: 'add' | 'delete'; readonly entry: KernelEntry };
+
+function entryOf(t: Target, until: number | null, now: number, maxTimeout: number | undefined): KernelEntry {
+  const value = targetValue(t);
+  const timeout = kernelTimeout(until, now, maxTimeout);
+  return { key: keyOf(t.family, value, t.prefix), target: t, value, until, kernelExpiry: timeout === null ? null : now + timeout * 1000 };
+}
+
+/** Removes an entry from the view, and from the kernel unless the kernel is about to do it. */
+function remove(next: KernelView, e: KernelEntry, now: number, changes: Change[]): void {
+  next.delete(e);
+  if (e.kernelExpiry === null || e.kernelExpiry > now + EXPIRY_MARGIN_MS) changes.push({ op: 'delete', entry: e });
+}
+
+function later(a: number | null, b: number | null): boolean {
+  if (a === null) return b !== null;
+  return b !== null && a > b;
+}
+
+export class KernelView {
+  /** family:prefix → key → entry: lookups by containment only visit the prefix lengths in use. */
+  private readonly buckets = new Map<string, Map<string, KernelEntry>>();
+  private readonly all = new Map<string, KernelEntry>();
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  entries(): IterableIterator<KernelEntry> {
+    return this.all.values();
+  }
+
+  get(key: string): KernelEntry | undefined {
+    return this.all.get(key);
+  }
+
+  add(e: KernelEntry): void {
+    const b = `${e.target.family}:${e.target.prefix}`;
+    let m = this.buckets.get(b);
+    if (!m) this.buckets.set(b, (m = new Map()));
+    m.set(e.key, e);
+    this.all.set(e.key, e);
+  }
+
+  delete(e: KernelEntry): void {
+    const b = `${e.target.family}:${e.target.prefix}`;
+    const m = this.buckets.get(b);
+    m?.delete(e.key);
+    if (m?.size === 0) this.buckets.delete(b);
+    this.all.delete(e.key);
+  }
+
+  clone(): KernelView {
+    const v = new KernelView();
+    for (const e of this.all.values()) v.add(e);
+    return v;
+  }
+
+  /** An entry that strictly contains `e`, if any. */
+  covering(e: KernelEntry): KernelEntry | undefined {
+    const fam = e.target.family;
+    for (const [b, m] of this.buckets) {
+      const [f, p] = b.split(':').map(Number) as [Family, number];
+      if (f !== fam || p >= e.target.prefix) continue;
+      const hit = m.get(keyOf(fam, maskValue(e.value, fam, p), p));
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  /** Entries strictly inside `e`. */
+  inside(e: KernelEntry): KernelEntry[] {
+    const fam = e.target.family;
+    const out: KernelEntry[] = [];
+    for (const [b, m] of this.buckets) {
+      const [f, p] = b.split(':').map(Number) as [Family, number];
+      if (f !== fam || p <= e.target.prefix) continue;
+      for (const x of m.values()) if (maskValue(x.value, fam, e.target.prefix) === e.value) out.push(x);
+    }
+    return out;
+  }
+}
+
+export interface Plan {
+  readonly changes: readonly Change[];
+  /** The view once the changes are in the kernel. */
+  readonly next: KernelView;
+}
+
+function addBans(next: KernelView, bans: readonly Ban[], now: number, maxTimeout: number | undefined, changes: Change[]): void {
+  // one entry per target, the latest end wins; networks first so addresses inside them are seen as covered
+  const merged = new Map<string, KernelEntry>();
+  for (const b of bans) {
+    if (b.until !== null && b.until <= now) continue;
+    const e = entryOf(b.target, b.until, now, maxTimeout);
+    const had = merged.get(e.key);
+    if (!had || later(e.until, had.until)) merged.set(e.key, e);
+  }
+  const sorted = [...merged.values()].sort((a, b) => a.target.prefix - b.target.prefix);
+  for (const e of sorted) {
+    const existing = next.get(e.key);
+    if (existing) {
+      if (!later(e.until, existing.until)) continue;
+      // a longer ban of the same target: replace it so the kernel timeout grows too
+      remove(next, existing, now, changes);
+    } else {
+      if (next.covering(e)) continue;
+      for (const x of next.inside(e)) remove(next, x, now, changes);
+    }
+    changes.push({ op: 'add', entry: e });
+    next.add(e);
+  }
+}
+
+/** Bans to add: covered targets are skipped, targets inside a new network are replaced by it. */
+export function planBans(view: KernelView, bans: readonly Ban[], now: number, maxTimeout?: number): Plan {
+  const next = view.clone();
+  const changes: Change[] = [];
+  addBans(next, bans, now, maxTimeout, changes);
+  return { changes, next };
+}
+
+/**
+ * Targets to lift. Lifting a network uncovers the still active bans inside it, which go back
+ * in within the same batch. `active` is every ban the caller still holds (the lifted ones may
+ * or may not be among them).
+ */
+export function planUnbans(view: KernelView, targets: readonly Target[], active: readonly Ban[], now: number, maxTimeout?: number): Plan {
+  const next = view.clone();
+  const changes: Change[] = [];
+  const lifted = new Set<string>();
+  const networks: KernelEntry[] = [];
+  for (const t of targets) {
+    const key = keyOf(t.family, targetValue(t), t.prefix);
+    lifted.add(key);
+    const existing = next.get(key);
+    if (!existing) continue;
+    remove(next, existing, now, changes);
+    if (existing.target.prefix < maxPrefix(existing.target.family)) networks.push(existing);
+  }
+  if (networks.length > 0) {
+    const uncovered = active.filter((b) => {
+      const e = entryOf(b.target, b.until, now, maxTimeout);
+      if (lifted.has(e.key)) return false;
+      return networks.some((n) => n.target.family === e.target.family && n.target.prefix < e.target.prefix &&
+        maskValue(e.value, e.target.family, n.target.prefix) === n.value);
+    });
+    addBans(next, uncovered, now, maxTimeout, changes);
+  }
+  return { changes, next };
+}
+
+/** Everything active, from an empty kernel: used by start and by repair. */
+export function planSync(active: readonly Ban[], now: number, maxTimeout?: number): Plan {
+  return planBans(new KernelView(), active, now, maxTimeout);
+}
+
+/** Kernel timeout in whole seconds, or null for none. Never 0: a ban about to end still gets 1 s. */
+export function kernelTimeout(until: number | null, now: number, maxTimeout: number | undefined): number | null {
+  if (until === null) return null;
+  const s = Math.max(1, Math.ceil((until - now) / 1000));
+  if (maxTimeout !== undefined && s > maxTimeout) return null;
+  return s;
+}

@@ -1,0 +1,153 @@
+// Turns lifecycle operations and kernel changes into invocations: an argv, and for batch
+// programs the lines for their stdin. Pure: the runner executes what comes out.
+import type { Family } from '../events.js';
+import type { ActionDefinition, Step } from './definition.js';
+import type { Change } from './plan.js';
+import { kernelTimeout } from './plan.js';
+import { renderArgv, renderString, type ParamValue, type RenderContext } from './template.js';
+
+export interface Invocation {
+  readonly argv: readonly string[];
+  readonly stdin: string | undefined;
+  /** Skip when this command succeeds. */
+  readonly unless: readonly string[] | undefined;
+  readonly ignoreFailure: boolean;
+  readonly expect: RegExp | undefined;
+}
+
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface InstanceSettings {
+  readonly jail: string;
+  /** Empty: block every port. */
+  readonly ports: readonly PortRange[];
+  readonly protocol: string;
+  /** Per-jail overrides of the action's [params]. */
+  readonly params: ReadonlyMap<string, ParamValue>;
+}
+
+const FAMILIES: readonly Family[] = [4, 6];
+
+/** `25`, `"465"`, `"1000-2000"` or `"1000:2000"` → port ranges; an error string for anything else. */
+export function parsePorts(ports: readonly (number | string)[]): PortRange[] | { error: string } {
+  const out: PortRange[] = [];
+  for (const p of ports) {
+    const m = /^(\d{1,5})(?:[-:](\d{1,5}))?$/.exec(String(p).trim());
+    const from = Number(m?.[1]);
+    const to = m?.[2] === undefined ? from : Number(m[2]);
+    if (!m || from < 1 || to > 65535 || to < from) return { error: `invalid port "${p}" (expected 1-65535 or FROM-TO)` };
+    out.push({ from, to });
+  }
+  return out;
+}
+
+export class Renderer {
+  private readonly vars: Map<string, ParamValue>;
+
+  constructor(readonly def: ActionDefinition, readonly settings: InstanceSettings) {
+    const withPorts = settings.ports.length > 0;
+    this.vars = new Map<string, ParamValue>([
+      ...def.params,
+      ...(withPorts ? def.paramsPorts : def.paramsAllPorts),
+      ...settings.params,
+    ]);
+    const range = (sep: string) => settings.ports.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}${sep}${r.to}`)).join(',');
+    this.vars.set('jail', settings.jail);
+    this.vars.set('ports', range('-'));
+    this.vars.set('ports_colon', range(':'));
+    this.vars.set('protocol', settings.protocol);
+    this.vars.set('family', { 4: '4', 6: '6' });
+  }
+
+  private ctx(family: Family | undefined, item?: Change, now = 0): RenderContext {
+    if (!item) return { vars: this.vars, family };
+    const t = item.entry.target;
+    const timeout = kernelTimeout(item.entry.until, now, this.def.maxTimeout);
+    const vars = new Map(this.vars);
+    vars.set('target', `${t.addr}/${t.prefix}`);
+    vars.set('addr', t.addr);
+    vars.set('prefix', String(t.prefix));
+    vars.set('bantime', timeout === null ? '0' : String(timeout));
+    return { vars, family: t.family };
+  }
+
+  private step(s: Step, ctx: RenderContext): Invocation | undefined {
+    const argv = renderArgv(s.argv, ctx);
+    // a step whose command is an empty list parameter is switched off (the command action)
+    if (argv.length === 0) return undefined;
+    return {
+      argv,
+      stdin: undefined,
+      unless: s.unless ? renderArgv(s.unless, ctx) : undefined,
+      ignoreFailure: s.ignoreFailure,
+      expect: s.expect,
+    };
+  }
+
+  /** The `run` commands of start, check, flush or stop. */
+  steps(op: 'start' | 'check' | 'flush' | 'stop'): Invocation[] {
+    const out: Invocation[] = [];
+    for (const s of this.def[op].run) {
+      for (const fam of s.perFamily ? FAMILIES : [undefined]) {
+        const inv = this.step(s, this.ctx(fam));
+        if (inv) out.push(inv);
+      }
+    }
+    return out;
+  }
+
+  /** The per-target commands of an action without a batch program. */
+  itemSteps(changes: readonly Change[], now: number): Invocation[] {
+    const out: Invocation[] = [];
+    for (const c of changes) {
+      const op = c.op === 'add' ? this.def.ban : this.def.unban;
+      for (const s of op.run) {
+        const inv = this.step(s, this.ctx(undefined, c, now));
+        if (inv) out.push(inv);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One call of the batch program (or one per family) carrying the scripts of `ops` for both
+   * families, then one group of lines per change, in order. Nothing to say: no invocation.
+   */
+  batch(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[] = FAMILIES): Invocation[] {
+    const b = this.def.batch;
+    if (!b) return [];
+    const lines = new Map<Family, string[]>([[4, []], [6, []]]);
+    for (const op of ops) {
+      for (const fam of scriptFamilies) {
+        for (const l of this.def[op].script) lines.get(fam)?.push(renderString(l, this.ctx(fam)));
+      }
+    }
+    for (const c of changes) {
+      const ctx = this.ctx(undefined, c, now);
+      const tpl = c.op === 'delete' ? this.def.unban.each : c.entry.until === null || kernelTimeout(c.entry.until, now, this.def.maxTimeout) === null ? this.def.ban.eachPermanent : this.def.ban.each;
+      for (const l of tpl) lines.get(c.entry.target.family)?.push(renderString(l, ctx));
+    }
+    const call = (fam: Family | undefined, body: string[]): Invocation => {
+      const ctx = this.ctx(fam);
+      const all = [...b.header.map((l) => renderString(l, ctx)), ...body, ...b.footer.map((l) => renderString(l, ctx))];
+      return { argv: renderArgv(b.argv, ctx), stdin: all.join('\n') + '\n', unless: undefined, ignoreFailure: false, expect: undefined };
+    };
+    const l4 = lines.get(4) ?? [];
+    const l6 = lines.get(6) ?? [];
+    if (!b.perFamily) return l4.length + l6.length === 0 ? [] : [call(undefined, [...l4, ...l6])];
+    const out: Invocation[] = [];
+    if (l4.length > 0) out.push(call(4, l4));
+    if (l6.length > 0) out.push(call(6, l6));
+    return out;
+  }
+
+  /** The commands that read our state back, one per family or one for both. */
+  listCalls(): { family: Family | undefined; argv: string[] }[] {
+    const l = this.def.list;
+    if (!l) return [];
+    return (l.perFamily ? FAMILIES : [undefined]).map((family) => ({ family, argv: renderArgv(l.argv, this.ctx(family)) }));
+  }
+}

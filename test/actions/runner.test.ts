@@ -1,0 +1,206 @@
+// The runner with a recording executor: the exact commands each shipped action emits, and
+// the reliability rules (failure → unhealthy → repair in one batch).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Ban } from '../../src/events.js';
+import { ManualClock } from '../../src/clock.js';
+import { createAction, RecordingExecutor, target, type ActionLogger, type CommandResult } from '../../src/actions/index.js';
+
+const NOW = 1_800_000_000_000;
+const ban = (t: string, until: number | null = NOW + 600_000): Ban => ({ target: target(t), jail: 'postfix', kind: 'address', created: NOW, until, failures: 5, banNumber: 1 });
+const OK: CommandResult = { status: 0, stdout: '', stderr: '' };
+
+function setup(name: string, opts: { ports?: number[]; params?: Record<string, string | string[]>; active?: Ban[]; respond?: (argv: readonly string[], stdin?: string) => CommandResult } = {}) {
+  const exec = new RecordingExecutor(opts.respond ?? (() => OK));
+  const active = opts.active ?? [];
+  const action = createAction(name, {
+    jail: 'postfix', ports: opts.ports ?? [25, 465, 587], params: opts.params, executor: exec, clock: new ManualClock(NOW),
+    activeBans: () => active, checkIntervalMs: 0, commandPrefix: ['ip', 'netns', 'exec', 'ns1'], retryFirstMs: 60_000,
+  });
+  return { exec, action, active };
+}
+
+test('nftables: start, a v4 ban, a v6 ban, unban, stop', async () => {
+  const { exec, action } = setup('nftables');
+  assert.equal(await action.start(), true);
+  assert.deepEqual(exec.calls[0]?.argv, ['ip', 'netns', 'exec', 'ns1', 'nft', '-f', '-']);
+  assert.equal(exec.calls[0]?.stdin, [
+    'add table inet pban-postfix',
+    'add set inet pban-postfix addr4 { type ipv4_addr; flags interval, timeout; }',
+    'add chain inet pban-postfix input4 { type filter hook input priority filter - 10; policy accept; }',
+    'flush chain inet pban-postfix input4',
+    'add rule inet pban-postfix input4 ip saddr @addr4 meta l4proto tcp th dport { 25,465,587 } drop',
+    'flush set inet pban-postfix addr4',
+    'add table inet pban-postfix',
+    'add set inet pban-postfix addr6 { type ipv6_addr; flags interval, timeout; }',
+    'add chain inet pban-postfix input6 { type filter hook input priority filter - 10; policy accept; }',
+    'flush chain inet pban-postfix input6',
+    'add rule inet pban-postfix input6 ip6 saddr @addr6 meta l4proto tcp th dport { 25,465,587 } drop',
+    'flush set inet pban-postfix addr6',
+    '',
+  ].join('\n'));
+  exec.calls.length = 0;
+  await action.ban([ban('192.0.2.1')]);
+  await action.ban([ban('2001:db8::/64', null)]);
+  await action.unban([target('192.0.2.1')]);
+  await action.stop();
+  assert.deepEqual(exec.calls.map((c) => [c.argv.slice(4).join(' '), c.stdin]), [
+    ['nft -f -', 'add element inet pban-postfix addr4 { 192.0.2.1/32 timeout 600s }\n'],
+    ['nft -f -', 'add element inet pban-postfix addr6 { 2001:db8::/64 }\n'],
+    ['nft -f -', 'delete element inet pban-postfix addr4 { 192.0.2.1/32 }\n'],
+    ['nft delete table inet pban-postfix', undefined],
+  ]);
+});
+
+test('nftables without ports blocks everything; a reject blocktype', async () => {
+  const { exec, action } = setup('nftables', { ports: [], params: { blocktype: 'reject' } });
+  await action.start();
+  assert.match(exec.calls[0]?.stdin ?? '', /^add rule inet pban-postfix input4 ip saddr @addr4  reject$/m);
+});
+
+test('iptables: one restore per family, -C before -I, bans batched', async () => {
+  // -C answers "absent" so the jump is inserted
+  const { exec, action } = setup('iptables', { params: { variant: '-legacy' }, respond: (argv) => (argv.includes('-C') ? { status: 1, stdout: '', stderr: 'Bad rule' } : OK) });
+  await action.start();
+  await action.ban([ban('192.0.2.1'), ban('198.51.100.0/24'), ban('2001:db8::1')]);
+  assert.deepEqual(exec.calls.map((c) => [c.argv.slice(4).join(' '), c.stdin]), [
+    ['iptables-legacy-restore -w --noflush', '*filter\n:pban-postfix - [0:0]\n:pban-postfix - [0:0]\nCOMMIT\n'],
+    ['ip6tables-legacy-restore -w --noflush', '*filter\n:pban-postfix - [0:0]\n:pban-postfix - [0:0]\nCOMMIT\n'],
+    ['iptables-legacy -w -C INPUT -p tcp -m multiport --dports 25,465,587 -j pban-postfix', undefined],
+    ['iptables-legacy -w -I INPUT -p tcp -m multiport --dports 25,465,587 -j pban-postfix', undefined],
+    ['ip6tables-legacy -w -C INPUT -p tcp -m multiport --dports 25,465,587 -j pban-postfix', undefined],
+    ['ip6tables-legacy -w -I INPUT -p tcp -m multiport --dports 25,465,587 -j pban-postfix', undefined],
+    ['iptables-legacy-restore -w --noflush', '*filter\n-A pban-postfix -s 198.51.100.0/24 -j DROP\n-A pban-postfix -s 192.0.2.1/32 -j DROP\nCOMMIT\n'],
+    ['ip6tables-legacy-restore -w --noflush', '*filter\n-A pban-postfix -s 2001:db8::1/128 -j DROP\nCOMMIT\n'],
+  ]);
+});
+
+test('ipset: one restore for both families; permanent bans get timeout 0; long bans go in without a timeout', async () => {
+  const { exec, action } = setup('ipset', { ports: [] });
+  await action.start();
+  exec.calls.length = 0;
+  await action.ban([ban('192.0.2.1'), ban('2001:db8::/48', null), ban('192.0.2.9', NOW + 3_000_000_000)]);
+  await action.unban([target('192.0.2.1'), target('203.0.113.7')]);
+  assert.deepEqual(exec.calls.map((c) => [c.argv.slice(4).join(' '), c.stdin]), [
+    ['ipset restore', 'add pban-postfix-4 192.0.2.1/32 timeout 600 -exist\nadd pban-postfix-4 192.0.2.9/32 timeout 0 -exist\nadd pban-postfix-6 2001:db8::/48 timeout 0 -exist\n'],
+    ['ipset restore', 'del pban-postfix-4 192.0.2.1/32 -exist\n'],
+  ]);
+});
+
+test('command: user argv per target, empty commands are skipped', async () => {
+  const { exec, action } = setup('command', { params: { ban_command: ['/usr/local/sbin/block', '{target}', '{bantime}'], unban_command: ['/usr/local/sbin/unblock', '{addr}', '{prefix}'] } });
+  await action.start();
+  await action.ban([ban('192.0.2.1'), ban('2001:db8::1', null)]);
+  await action.unban([target('192.0.2.1')]);
+  await action.stop();
+  assert.deepEqual(exec.calls.map((c) => c.argv.slice(4)), [
+    ['/usr/local/sbin/block', '192.0.2.1/32', '600'],
+    ['/usr/local/sbin/block', '2001:db8::1/128', '0'],
+    ['/usr/local/sbin/unblock', '192.0.2.1', '32'],
+  ]);
+});
+
+test('dry-run runs nothing', async () => {
+  const logged: unknown[] = [];
+  const exec = new RecordingExecutor();
+  const action = createAction('dry-run', {
+    jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0,
+    logger: { debug: () => undefined, info: (o) => logged.push(o), warn: () => undefined, error: () => undefined },
+  });
+  await action.start();
+  assert.equal(await action.ban([ban('192.0.2.1')]), true);
+  assert.equal(exec.calls.length, 0);
+  assert.deepEqual((logged[0] as { argv: string[] }).argv.slice(0, 3), ['ban', '192.0.2.1/32', 'jail=postfix']);
+});
+
+test('a failing batch: logged with stderr, unhealthy, check finds the table gone, one repair batch with every active ban', async () => {
+  let broken = true;
+  const errors: Record<string, unknown>[] = [];
+  const active = [ban('192.0.2.1')];
+  const exec = new RecordingExecutor((argv) => (broken && argv.includes('list') ? { status: 1, stdout: '', stderr: 'Error: No such file or directory' } : broken && argv.includes('-f') ? { status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' } : OK));
+  const action = createAction('nftables', {
+    jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 60_000, clock: new ManualClock(NOW),
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o) => errors.push(o as Record<string, unknown>) },
+  });
+  broken = false;
+  await action.start();
+  broken = true;
+  active.push(ban('192.0.2.2')); // the store records the ban before the action runs
+  assert.equal(await action.ban([ban('192.0.2.2')]), false);
+  const h = action.health();
+  assert.equal(h.state, 'unhealthy');
+  assert.match(h.lastError?.stderr ?? '', /No such file or directory/);
+  assert.equal(errors[0]?.['event'], 'action.failed');
+  assert.match(String(errors[0]?.['stderr']), /No such file/);
+  // the kernel works again: a check rebuilds everything in one batch
+  broken = false;
+  exec.calls.length = 0;
+  assert.equal(await action.check(), true);
+  assert.equal(action.health().state, 'healthy');
+  const batches = exec.calls.filter((c) => c.argv.includes('-f'));
+  assert.equal(batches.length, 1);
+  assert.match(batches[0]?.stdin ?? '', /add element inet pban-postfix addr4 \{ 192\.0\.2\.1\/32 timeout 600s \}\nadd element inet pban-postfix addr4 \{ 192\.0\.2\.2\/32/);
+  await action.stop();
+});
+
+test('bad options are refused with one clear line', () => {
+  const base = { activeBans: () => [], checkIntervalMs: 0 };
+  assert.throws(() => createAction('nftables', { ...base, jail: 'bad jail' }), /jail name "bad jail"/);
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', ports: ['smtp'] }), /invalid port "smtp"/);
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { tabel: 'x' } }), /unknown parameter "tabel"/);
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { table: 'x\ny' } }), /without newlines/);
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { table: '{nope}' } }), /unknown placeholder \{nope\}/);
+});
+
+test('nftables: a large unban empties the set and refills what stays, in one batch', async () => {
+  const { exec, action } = setup('nftables');
+  await action.start();
+  const bans = Array.from({ length: 300 }, (_, i) => ban(`198.18.${i >> 8}.${i & 255}`));
+  await action.ban([...bans, ban('2001:db8::1')]);
+  exec.calls.length = 0;
+  await action.unban([...bans.slice(0, 250).map((b) => b.target), target('2001:db8::1')]);
+  assert.equal(exec.calls.length, 1);
+  const lines = (exec.calls[0]?.stdin ?? '').trim().split('\n');
+  assert.equal(lines[0], 'flush set inet pban-postfix addr4');
+  assert.equal(lines.filter((l) => l.startsWith('add element inet pban-postfix addr4 ')).length, 50);
+  assert.equal(lines.filter((l) => l.startsWith('delete element')).join('|'), 'delete element inet pban-postfix addr6 { 2001:db8::1/128 }');
+  assert.equal(action.health().kernelEntries, 50);
+});
+
+test('unhealthy: a new ban tries the repair at once (at most once a second) instead of waiting for the backoff', async () => {
+  let broken = false;
+  const clock = new ManualClock(NOW);
+  const active: Ban[] = [];
+  const exec = new RecordingExecutor((argv) => (broken ? { status: 1, stdout: '', stderr: 'Error: boom' } : OK));
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 600_000, clock });
+  await action.start();
+  broken = true;
+  active.push(ban('192.0.2.1'));
+  assert.equal(await action.ban([ban('192.0.2.1')]), false);
+  assert.equal(action.health().state, 'unhealthy');
+  broken = false;
+  active.push(ban('192.0.2.2'));
+  assert.equal(await action.ban([ban('192.0.2.2')]), false, 'within a second of the last attempt: wait');
+  clock.advance(1_500);
+  const before = exec.calls.length;
+  assert.equal(await action.ban([ban('192.0.2.2')]), true);
+  assert.equal(action.health().state, 'healthy');
+  assert.equal(action.health().kernelEntries, 2);
+  assert.match(exec.calls[before]?.stdin ?? '', /192\.0\.2\.1\/32[\s\S]*192\.0\.2\.2\/32/);
+  await action.stop();
+});
+
+test('a failure reaches the pban logger as one action.failed record with argv and stderr', async () => {
+  const { createLogger } = await import('../../src/log.js');
+  const lines: string[] = [];
+  const logger: ActionLogger = createLogger({ pretty: false, level: 'info', destination: { write: (s: string) => lines.push(s) } });
+  const exec = new RecordingExecutor(() => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted\n' }));
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0, retryFirstMs: 600_000, logger });
+  assert.equal(await action.start(), false);
+  const rec = JSON.parse(lines.find((l) => l.includes('action.failed')) ?? '{}') as Record<string, unknown>;
+  assert.equal(rec['event'], 'action.failed');
+  assert.deepEqual(rec['argv'], ['nft', '-f', '-']);
+  assert.equal(rec['stderr'], 'Error: Could not process rule: Operation not permitted');
+  assert.equal(action.health().state, 'unhealthy');
+  await action.stop();
+});
