@@ -3,6 +3,16 @@
 import { Command, CommanderError } from 'commander';
 import { PbanError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { statusCommand } from './status.js';
+import { bannedCommand } from './banned.js';
+import { banCommand } from './ban.js';
+import { unbanCommand } from './unban.js';
+import { reloadCommand } from './reload.js';
+import { stopCommand } from './stop.js';
+import { versionCommand } from './version.js';
+import { testFilterCommand } from './test-filter.js';
+import { replayCommand } from './replay.js';
+import { startCommand } from './start.js';
 
 export function buildProgram(): Command {
   const program = new Command('pban')
@@ -11,6 +21,16 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // Commands are registered here, one line each.
+  program.addCommand(statusCommand());
+  program.addCommand(bannedCommand());
+  program.addCommand(banCommand());
+  program.addCommand(unbanCommand());
+  program.addCommand(reloadCommand());
+  program.addCommand(stopCommand());
+  program.addCommand(versionCommand());
+  program.addCommand(testFilterCommand());
+  program.addCommand(replayCommand());
+  program.addCommand(startCommand());
   return program;
 }
 

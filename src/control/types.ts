@@ -1,0 +1,110 @@
+// Reply types of the control protocol, as they travel on the wire and as `--json` prints them.
+// They are part of pban's stable interface (docs/cli.md): add fields, never rename or remove.
+// Times are ms since the epoch; a target is always a CIDR string ("192.0.2.1/32", "2001:db8::/64").
+import type { BanKind } from '../events.js';
+
+/** Health of one action (firewall backend) of a jail. */
+export interface ActionHealth {
+  readonly name: string;
+  /** False while the last command of this action failed. */
+  readonly ok: boolean;
+  /** One-line error of the last failure, null when ok. */
+  readonly lastError: string | null;
+  /** When the last failure happened (null if never). */
+  readonly lastErrorAt: number | null;
+}
+
+export interface JailSummary {
+  readonly name: string;
+  readonly filter: string;
+  /** Source ids: file paths, or "journal:…" for journald. */
+  readonly sources: readonly string[];
+  /** Addresses with failures in the current window. */
+  readonly currentlyFailing: number;
+  /** Failures counted since the daemon started. */
+  readonly totalFailed: number;
+  readonly currentlyBanned: { readonly addresses: number; readonly networks: number };
+  /** Bans made since the daemon started. */
+  readonly totalBanned: number;
+  readonly actions: readonly ActionHealth[];
+}
+
+export interface DaemonStatus {
+  readonly version: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly uptimeMs: number;
+  readonly linesRead: number;
+  /** Lines read per second, averaged over the last minute. */
+  readonly linesPerSecond: number;
+  readonly jails: readonly JailSummary[];
+}
+
+/** `pban status JAIL`: fail2ban's tree, with counts and the banned list. */
+export interface JailStatus {
+  readonly name: string;
+  readonly filter: {
+    readonly name: string;
+    readonly currentlyFailed: number;
+    readonly totalFailed: number;
+    readonly sources: readonly string[];
+  };
+  readonly actions: {
+    readonly currentlyBanned: number;
+    readonly totalBanned: number;
+    /** CIDR strings, in the order the bans were made. */
+    readonly banned: readonly string[];
+  };
+}
+
+/** One active ban, as `pban banned --json` lists it. */
+export interface BannedEntry {
+  readonly target: string;
+  readonly jail: string;
+  readonly kind: BanKind;
+  readonly failures: number;
+  readonly bannedAt: number;
+  /** null: permanent. */
+  readonly expiresAt: number | null;
+  readonly banNumber: number;
+}
+
+export interface BanReply {
+  readonly ban: BannedEntry;
+}
+
+export interface UnbanReply {
+  readonly lifted: readonly BannedEntry[];
+  /** Requested targets that had no active ban (never an error: unban is idempotent). */
+  readonly notBanned: readonly string[];
+}
+
+export interface ReloadReply {
+  readonly jails: readonly string[];
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  /** Bans lifted because their jail was removed. */
+  readonly lifted: number;
+}
+
+export interface StopReply {
+  readonly stopping: true;
+}
+
+export interface VersionReply {
+  readonly version: string;
+  readonly protocol: number;
+  readonly node: string;
+  readonly pid: number;
+}
+
+/** What each command's success reply carries. `status` gives a JailStatus when asked for one jail. */
+export interface CommandReplies {
+  status: DaemonStatus | JailStatus;
+  banned: readonly BannedEntry[];
+  ban: BanReply;
+  unban: UnbanReply;
+  reload: ReloadReply;
+  stop: StopReply;
+  version: VersionReply;
+}
