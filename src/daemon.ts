@@ -1,0 +1,462 @@
+// The composition root: the one file that builds every stage and connects them.
+//
+//   FileSource ──batch──▶ filter.match ──Failure──▶ Jail.observe ──bans──▶ store.commit ──▶ actions
+//                                                                   ▲
+//   ExpiryTimer ──due──▶ Jail.expire ──lifts─────────────────────────┘
+//
+// Every batch of lines is committed with its source position in one transaction, and only then
+// do the actions run: a crash re-reads exactly the uncommitted lines and loses no ban.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Ban, LogLine, SourcePosition, Target } from './events.js';
+import { targetToString } from './events.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Logger } from './log.js';
+import { ControlError } from './errors.js';
+import { VERSION } from './version.js';
+import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js';
+import { loadFilter, type CompiledFilter } from './filters/index.js';
+import { Jail, type Lift } from './engine/index.js';
+import { openStore, type Store } from './store/index.js';
+import { FileSource, type LineBatch } from './sources/index.js';
+import { createAction, loadAction, type ActionRunner } from './actions/index.js';
+import { ExpiryTimer } from './scheduler/expiry-timer.js';
+import { startControlServer, type ControlServer } from './control/server.js';
+import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
+import type { DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
+import { PROTOCOL_VERSION } from './control/protocol.js';
+
+export interface DaemonOptions {
+  readonly configFile: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Put in front of every firewall command (tests: ["ip", "netns", "exec", NS]). */
+  readonly commandPrefix?: readonly string[];
+  /** Where a file with no stored position starts; default: the end (only new lines). */
+  readonly startAt?: 'beginning' | 'end';
+}
+
+interface JailRuntime {
+  readonly cfg: JailConfig;
+  readonly filter: CompiledFilter;
+  readonly jail: Jail;
+  readonly actions: readonly ActionRunner[];
+}
+
+interface SourceRuntime {
+  readonly pattern: string;
+  readonly source: FileSource;
+  readonly abort: AbortController;
+  jails: JailRuntime[];
+  done: Promise<void>;
+}
+
+/** Failures of a config check are reported with the config line that names the filter/action. */
+function checkers(timezone: string | undefined): { checkFilter(spec: string): string | undefined; checkAction(name: string): string | undefined } {
+  return {
+    checkFilter(spec) {
+      try {
+        loadFilter(spec, { timezone });
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+    checkAction(name) {
+      try {
+        loadAction(name);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+  };
+}
+
+export function loadDaemonConfig(file: string): PbanConfig {
+  // The time zone is only known after parsing; filters are compiled again with it at start.
+  return loadConfig(file, checkers(undefined));
+}
+
+const RATE_WINDOW_MS = 60_000;
+
+export class Daemon implements ControlHandlers {
+  private config: PbanConfig;
+  private readonly store: Store;
+  private jails = new Map<string, JailRuntime>();
+  private sources: SourceRuntime[] = [];
+  private readonly timer: ExpiryTimer;
+  private control: ControlServer | undefined;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly startedAt: number;
+  private linesRead = 0;
+  private rateSamples: { at: number; lines: number }[] = [];
+  private stopping: Promise<void> | undefined;
+  private resolveStopped!: () => void;
+  /** Resolves once the daemon has stopped (SIGTERM, `pban stop`). */
+  readonly stopped: Promise<void>;
+
+  private constructor(
+    private readonly opts: DaemonOptions,
+    config: PbanConfig,
+    store: Store,
+  ) {
+    this.config = config;
+    this.store = store;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger;
+    this.startedAt = this.clock.now();
+    this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** Loads the config, restores state, re-applies active bans, then starts following the logs. */
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const config = loadDaemonConfig(opts.configFile);
+    mkdirSync(path.dirname(config.pban.database), { recursive: true });
+    const store = openStore(config.pban.database);
+    const d = new Daemon(opts, config, store);
+    try {
+      for (const cfg of config.jails) if (cfg.enabled) d.jails.set(cfg.name, d.buildJail(cfg));
+      // Bans that ended while pban was down are lifted before anything is re-applied.
+      d.expireDue(d.clock.now());
+      await Promise.all([...d.jails.values()].map((j) => d.startActions(j)));
+      d.control = await startControlServer({
+        socketPath: config.pban.socket,
+        handlers: d,
+        onError: (err, cmd) => d.log.error({ err, cmd }, 'control.handlerFailed'),
+      });
+      d.startSources();
+      d.rearm();
+      d.log.info({ version: VERSION, config: opts.configFile, jails: [...d.jails.keys()], database: config.pban.database, socket: config.pban.socket }, 'daemon.started');
+      return d;
+    } catch (err) {
+      await d.shutdown(false).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A jail's windows and bans come from the store, so start and reload rebuild the same state. */
+  private buildJail(cfg: JailConfig): JailRuntime {
+    const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
+    const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
+    const actions = cfg.actions.map((name) =>
+      createAction(name, {
+        jail: cfg.name,
+        ports: cfg.ports === 'all' ? [] : cfg.ports,
+        protocol: cfg.protocol,
+        commandPrefix: this.opts.commandPrefix,
+        clock: this.clock,
+        logger: this.log,
+        activeBans: () => jail.activeBans(),
+      }),
+    );
+    return { cfg, filter, jail, actions };
+  }
+
+  private async startActions(j: JailRuntime): Promise<void> {
+    for (const a of j.actions) {
+      const ok = await a.start();
+      if (!ok) this.log.error({ jail: j.cfg.name, action: a.def.name, health: a.health() }, 'action.startFailed');
+    }
+  }
+
+  // ---- sources ----------------------------------------------------------------------------
+
+  private startSources(): void {
+    const byPattern = new Map<string, JailRuntime[]>();
+    for (const j of this.jails.values()) {
+      for (const p of j.cfg.logpath) {
+        const list = byPattern.get(p) ?? [];
+        list.push(j);
+        byPattern.set(p, list);
+      }
+    }
+    const stored = this.store.positions();
+    for (const [pattern, jails] of byPattern) {
+      const sourceId = `file:${pattern}`;
+      const source = new FileSource({
+        sourceId,
+        paths: [pattern],
+        positions: stored.filter((p) => p.sourceId === sourceId),
+        start: this.opts.startAt ?? 'end',
+        logger: this.log,
+      });
+      const abort = new AbortController();
+      const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve() };
+      rt.done = this.runSource(rt);
+      this.sources.push(rt);
+    }
+  }
+
+  private async runSource(rt: SourceRuntime): Promise<void> {
+    // A failing source is restarted after a pause: one broken file never stops the others.
+    while (!rt.abort.signal.aborted) {
+      try {
+        for await (const batch of rt.source.follow(rt.abort.signal)) this.onBatch(rt, batch);
+        return;
+      } catch (err) {
+        if (rt.abort.signal.aborted) return;
+        this.log.error({ err, source: rt.pattern }, 'source.failed');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async stopSources(): Promise<void> {
+    for (const s of this.sources) s.abort.abort();
+    await Promise.all(this.sources.map((s) => s.done));
+    this.sources = [];
+  }
+
+  /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
+  private onBatch(rt: SourceRuntime, batch: LineBatch): void {
+    const now = this.clock.now();
+    const bans = new Map<JailRuntime, Ban[]>();
+    const lines: readonly LogLine[] = batch.lines;
+    this.linesRead += lines.length;
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i]!.text;
+      for (const j of rt.jails) {
+        const r = j.filter.match(text, now);
+        if (r.type !== 'failure') continue;
+        const d = j.jail.observe(r.failure);
+        if (d.type === 'ban') {
+          const list = bans.get(j) ?? [];
+          list.push(...d.bans);
+          bans.set(j, list);
+        }
+      }
+    }
+    const lifts = this.collectLifts(now);
+    this.commit([batch.position]);
+    this.apply(bans, lifts, now);
+    this.rearm();
+  }
+
+  // ---- decisions → store → actions ----------------------------------------------------------
+
+  private collectLifts(now: number): Map<JailRuntime, Lift[]> {
+    const lifts = new Map<JailRuntime, Lift[]>();
+    for (const j of this.jails.values()) {
+      const l = j.jail.expire(now);
+      if (l.length > 0) lifts.set(j, l);
+    }
+    return lifts;
+  }
+
+  private commit(positions: readonly SourcePosition[] = []): void {
+    this.store.commit({ jails: [...this.jails.values()].map((j) => j.jail.takeChanges()), positions: [...positions] });
+  }
+
+  /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
+  private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number): void {
+    for (const [j, list] of bans) {
+      // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
+      const live = list.filter((b) => b.until === null || b.until > now);
+      for (const b of list) {
+        this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
+      }
+      if (live.length === 0) continue;
+      for (const a of j.actions) void a.ban(live);
+    }
+    for (const [j, list] of lifts) {
+      for (const l of list) {
+        this.log.info({ jail: j.cfg.name, target: targetToString(l.ban.target), reason: l.reason }, l.reason === 'expired' ? 'ban.expired' : 'ban.lifted');
+      }
+      const targets = list.map((l) => l.ban.target);
+      for (const a of j.actions) void a.unban(targets);
+    }
+  }
+
+  private expireDue(now: number): void {
+    const lifts = this.collectLifts(now);
+    if (lifts.size === 0) {
+      this.rearm();
+      return;
+    }
+    this.commit();
+    this.apply(new Map(), lifts, now);
+    this.rearm();
+  }
+
+  private rearm(): void {
+    let next: number | null = null;
+    for (const j of this.jails.values()) {
+      const t = j.jail.nextExpiry();
+      if (t !== null && (next === null || t < next)) next = t;
+    }
+    this.timer.arm(next);
+  }
+
+  // ---- control handlers -----------------------------------------------------------------------
+
+  private jailOrThrow(name: string): JailRuntime {
+    const j = this.jails.get(name);
+    if (!j) throw new ControlError('jail.unknown', `no jail named "${name}" (jails: ${[...this.jails.keys()].join(', ') || 'none'})`);
+    return j;
+  }
+
+  private linesPerSecond(now: number): number {
+    this.rateSamples.push({ at: now, lines: this.linesRead });
+    while (this.rateSamples.length > 2 && this.rateSamples[0]!.at < now - RATE_WINDOW_MS) this.rateSamples.shift();
+    const first = this.rateSamples[0]!;
+    const span = now - first.at;
+    return span > 0 ? Math.round(((this.linesRead - first.lines) * 1000) / span) : 0;
+  }
+
+  status(): DaemonStatus {
+    const now = this.clock.now();
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      uptimeMs: now - this.startedAt,
+      linesRead: this.linesRead,
+      linesPerSecond: this.linesPerSecond(now),
+      jails: [...this.jails.values()].map((j) => {
+        const s = j.jail.status();
+        return {
+          name: j.cfg.name,
+          filter: `${j.filter.name}[mode=${j.filter.mode}]`,
+          sources: this.sourcesOf(j),
+          currentlyFailing: s.failing,
+          totalFailed: s.totalFailed,
+          currentlyBanned: { addresses: s.bannedAddresses, networks: s.bannedNetworks },
+          totalBanned: s.totalBanned,
+          actions: j.actions.map((a) => {
+            const h = a.health();
+            return { name: h.action, ok: h.state === 'healthy', lastError: h.lastError?.message ?? null, lastErrorAt: h.lastError?.at ?? null };
+          }),
+        };
+      }),
+    };
+  }
+
+  private sourcesOf(j: JailRuntime): string[] {
+    const files = new Set<string>();
+    for (const s of this.sources) if (s.jails.includes(j)) for (const f of s.source.files ?? [s.pattern]) files.add(f);
+    return files.size > 0 ? [...files] : [...j.cfg.logpath];
+  }
+
+  jailStatus(name: string): JailStatusData {
+    const j = this.jailOrThrow(name);
+    const s = j.jail.status();
+    return {
+      name,
+      filter: `${j.filter.name}[mode=${j.filter.mode}]`,
+      sources: this.sourcesOf(j),
+      currentlyFailed: s.failing,
+      totalFailed: s.totalFailed,
+      totalBanned: s.totalBanned,
+      banned: j.jail.activeBans().map((b) => b.target),
+    };
+  }
+
+  banned(jail?: string): Iterable<Ban> {
+    const list = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
+    return list.flatMap((j) => j.jail.activeBans());
+  }
+
+  ban(jail: string, target: Target, timeMs: number | null | undefined): Ban {
+    const j = this.jailOrThrow(jail);
+    const now = this.clock.now();
+    const b = j.jail.ban(target, now, timeMs);
+    this.commit();
+    this.apply(new Map([[j, [b]]]), new Map(), now);
+    this.rearm();
+    return b;
+  }
+
+  unban(which: UnbanSelector, jail?: string): Ban[] {
+    const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
+    const now = this.clock.now();
+    const lifts = new Map<JailRuntime, Lift[]>();
+    for (const j of jails) {
+      const mine: Lift[] = [];
+      if ('all' in which) mine.push(...j.jail.liftAll('manual', now));
+      else {
+        for (const t of which.targets) {
+          const key = targetToString(t);
+          if (j.jail.activeBans().some((b) => targetToString(b.target) === key)) mine.push(j.jail.unban(t, now));
+        }
+      }
+      if (mine.length > 0) lifts.set(j, mine);
+    }
+    if (lifts.size > 0) {
+      this.commit();
+      this.apply(new Map(), lifts, now);
+      this.rearm();
+    }
+    return [...lifts.values()].flat().map((l) => l.ban);
+  }
+
+  /**
+   * Reads the config again. An invalid one is refused and the old one keeps running. Windows and
+   * bans are kept: state is committed, then each kept jail is restored from the store under its
+   * new policy. A removed jail has its bans lifted.
+   */
+  async reload(): Promise<ReloadReply> {
+    const next = loadConfig(this.opts.configFile, checkers(undefined));
+    // Validate every new filter before touching anything, so a bad reload changes nothing.
+    for (const cfg of next.jails) if (cfg.enabled) loadFilter(cfg.filter, { timezone: next.pban.timezone });
+    await this.stopSources();
+    this.commit();
+    const now = this.clock.now();
+    const old = this.jails;
+    const wanted = new Map(next.jails.filter((j) => j.enabled).map((j) => [j.name, j] as const));
+    const removed = [...old.keys()].filter((n) => !wanted.has(n));
+    const added = [...wanted.keys()].filter((n) => !old.has(n));
+    let lifted = 0;
+    for (const name of removed) {
+      const j = old.get(name)!;
+      const lifts = j.jail.liftAll('jail-removed', now);
+      lifted += lifts.length;
+      this.store.commit({ jails: [j.jail.takeChanges()] });
+      for (const a of j.actions) await a.stop();
+      this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
+    }
+    this.config = next;
+    const jails = new Map<string, JailRuntime>();
+    for (const [name, cfg] of wanted) {
+      const prev = old.get(name);
+      if (prev) for (const a of prev.actions) await a.stop();
+      jails.set(name, this.buildJail(cfg));
+    }
+    this.jails = jails;
+    this.expireDue(now);
+    await Promise.all([...this.jails.values()].map((j) => this.startActions(j)));
+    this.startSources();
+    this.rearm();
+    this.log.info({ jails: [...jails.keys()], added, removed }, 'daemon.reloaded');
+    return { jails: [...jails.keys()], added, removed, lifted };
+  }
+
+  stop(): Promise<void> {
+    return this.shutdown(true);
+  }
+
+  version(): VersionReply {
+    return { version: VERSION, protocol: PROTOCOL_VERSION, node: process.version, pid: process.pid };
+  }
+
+  /** Stops reading, commits, closes the socket, and removes our firewall state. Idempotent. */
+  shutdown(removeFirewall = true): Promise<void> {
+    this.stopping ??= (async () => {
+      this.timer.disarm();
+      await this.stopSources();
+      try {
+        this.commit();
+      } catch (err) {
+        this.log.error({ err }, 'store.commitFailed');
+      }
+      await this.control?.close();
+      if (removeFirewall) for (const j of this.jails.values()) for (const a of j.actions) await a.stop();
+      this.store.close();
+      this.log.info({}, 'daemon.stopped');
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+}
