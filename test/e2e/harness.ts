@@ -164,17 +164,19 @@ export async function snapshotRootNamespace(): Promise<string> {
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
     .filter((n): n is string => n !== undefined)
     .sort();
+  // Only this process's labs: a benchmark or another test run may own other pbane2e-* namespaces meanwhile.
+  const mine = `${NS_PREFIX_ROOT}${process.pid}-`;
   const ours = netns
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
-    .filter((n) => n.startsWith(NS_PREFIX_ROOT))
+    .filter((n) => n.startsWith(mine))
     .sort();
   return [
     '--- nft ruleset', ruleset.trim(),
     '--- ipsets', ipsets.trim(),
     '--- iptables tables', tables,
     '--- links', linkNames.join(' '),
-    `--- netns ${NS_PREFIX_ROOT}*`, ours.join(' '),
+    `--- netns ${mine}*`, ours.join(' '),
   ].join('\n');
 }
 
