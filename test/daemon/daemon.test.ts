@@ -231,3 +231,33 @@ test('kill -9 under a growing log, then restart: bans and windows equal an unint
   await stopDaemon(d2);
   await stopDaemon(ref);
 });
+
+test('against the real daemon: invalid target, garbage on the socket, version, stop; then "not running"', async () => {
+  const s = setup('errors', POSTFIX_JAIL);
+  const d = await start(s);
+  const bad = cli(s.socket, ['ban', 'postfix', '198.51.100.300']);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const mask = cli(s.socket, ['unban', '0x7f.1']);
+  assert.equal(mask.status, 2);
+  // Garbage gets an error reply and the daemon keeps serving.
+  const net = await import('node:net');
+  const reply = await new Promise<string>((resolve, reject) => {
+    const c = net.createConnection(s.socket);
+    let buf = '';
+    c.on('data', (b) => (buf += b.toString()));
+    c.on('end', () => resolve(buf));
+    c.on('error', reject);
+    c.end('\u0000\u00ff not json at all\n');
+  });
+  assert.match(reply, /"ok":false/);
+  assert.equal(cli(s.socket, ['status']).status, 0);
+  const v = cliJson<{ daemon: { version: string; pid: number } }>(s.socket, ['version']);
+  assert.equal(v.daemon.pid, d.child.pid);
+  const st = cli(s.socket, ['stop']);
+  assert.equal(st.status, 0, st.stderr);
+  assert.equal(await d.exited, 0);
+  const down = cli(s.socket, ['status']);
+  assert.equal(down.status, 1);
+  assert.match(down.stderr, /pban is not running \(no socket at /);
+});
