@@ -1,48 +1,88 @@
 // How long an admin waits for `pban status` and `pban banned --json` with 100,000 active bans,
-// process start included: the CLI runs as a child process against a control server whose
-// in-memory handlers hold the bans. Target: 200 ms each.
+// process start included: the CLI runs as a child process against the REAL daemon (`pban start`,
+// dry-run action) whose store holds the bans. Target: 200 ms each.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { systemClock } from '../src/clock.js';
-import { startControlServer } from '../src/control/server.js';
-import type { Address, Ban, BanKind, Target } from '../src/events.js';
-import { MemoryHandlers } from '../test/control/memory-handlers.js';
-import { JAILS } from '../test/control/test-daemon.js';
+import type { Address, Failure, Target } from '../src/events.js';
+import { Jail, type JailPolicy } from '../src/engine/index.js';
+import { openStore } from '../src/store/index.js';
 
 const BANS = Number(process.env['PBAN_BENCH_BANS'] ?? 100_000);
 const RUNS = Number(process.env['PBAN_BENCH_RUNS'] ?? 7);
 const TARGET_MS = 200;
 const PBAN_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
-/** Spread over 10.0.0.0/8-like space, a tenth IPv6, a twentieth networks: what a busy mail server accumulates. */
-function makeBans(n: number, now: number): Ban[] {
-  const bans: Ban[] = [];
-  for (let i = 0; i < n; i++) {
-    let target: Target;
+const HOUR = 3_600_000;
+
+function policy(name: string, maxretry: number): JailPolicy {
+  return {
+    name,
+    findtime: 10 * 60_000,
+    maxretry,
+    bantime: HOUR,
+    increment: { enabled: true, factor: 2, maxtime: 7 * 24 * HOUR, remember: 7 * 24 * HOUR },
+    subnet: { enabled: false, ipv4Prefix: 24, ipv6Prefix: 64, maxretry: 20, minAddresses: 3, bantime: 6 * HOUR },
+    ignore: [],
+  };
+}
+
+/** Address i of the bench: mostly IPv4, a tenth IPv6, spread so no two collide. */
+function addressOf(i: number): { addr: Address; family: 4 | 6 } {
+  if (i % 10 === 0) return { addr: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1` as Address, family: 6 };
+  return { addr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` as Address, family: 4 };
+}
+
+/**
+ * Fills the store the daemon will open: BANS bans over two jails, made by the engine itself
+ * (one failure each with maxretry 1, plus a twentieth as manual network bans).
+ */
+function prepareStore(file: string, now: number): void {
+  const store = openStore(file, { synchronous: 'off' });
+  const jails = [new Jail(policy('postfix', 1)), new Jail(policy('postfix-sasl', 1))];
+  for (let i = 0; i < BANS; i++) {
+    const jail = jails[i % 3 === 0 ? 1 : 0]!;
     if (i % 20 === 0) {
-      target = { addr: `100.${(i >> 8) & 255}.${i & 255}.0` as Address, prefix: 24, family: 4 };
-    } else if (i % 10 === 0) {
-      target = { addr: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1` as Address, prefix: 128, family: 6 };
-    } else {
-      target = { addr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` as Address, prefix: 32, family: 4 };
+      const t: Target = { addr: `100.${(i >> 8) & 255}.${i & 255}.0` as Address, prefix: 24, family: 4 };
+      jail.ban(t, now - 1000, 2 * HOUR);
+      continue;
     }
-    const kind: BanKind = target.prefix === 24 ? 'network' : i % 97 === 0 ? 'manual' : 'address';
-    const created = now - (i % 3600) * 1000;
-    bans.push({
-      target,
-      jail: i % 3 === 0 ? 'postfix-sasl' : 'postfix',
-      kind,
-      created,
-      until: i % 50 === 0 ? null : created + 3_600_000 * (1 + (i % 24)),
-      failures: kind === 'manual' ? 0 : 5 + (i % 40),
-      banNumber: 1 + (i % 5),
-    });
+    const { addr, family } = addressOf(i);
+    const f: Failure = { time: now - 60_000 + (i % 50_000), ip: addr, family, filter: 'postfix', kind: 'sasl', fields: {} };
+    jail.observe(f);
+    if (i % 10_000 === 0) store.commit({ jails: jails.map((j) => j.takeChanges()) });
   }
-  return bans;
+  store.commit({ jails: jails.map((j) => j.takeChanges()) });
+  store.close();
+}
+
+function writeConfig(dir: string): string {
+  const config = path.join(dir, 'pban.toml');
+  fs.writeFileSync(path.join(dir, 'mail.log'), '');
+  fs.writeFileSync(
+    config,
+    `[pban]
+database = "pban.sqlite"
+socket = "pban.sock"
+loglevel = "warn"
+[defaults]
+maxretry = 1
+bantime = "1h"
+action = ["dry-run"]
+[defaults.bantime_increment]
+enabled = true
+[jails.postfix]
+filter = "postfix[mode=aggressive]"
+logpath = ["mail.log"]
+[jails.postfix-sasl]
+filter = "postfix[mode=auth]"
+logpath = ["mail.log"]
+`,
+  );
+  return config;
 }
 
 function runCli(args: readonly string[]): Promise<{ ms: number; bytes: number; status: number | null }> {
@@ -72,34 +112,31 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-/** The daemon side, in its own process as in real life: `cli.bench.js --serve SOCKET`. */
-async function serve(socketPath: string): Promise<void> {
-  const handlers = new MemoryHandlers(systemClock, JAILS);
-  for (const b of makeBans(BANS, systemClock.now())) handlers.addBan(b);
-  const server = await startControlServer({ socketPath, handlers });
-  process.stdout.write('ready\n');
-  process.once('SIGTERM', () => void server.close());
-}
-
-async function startDaemon(socketPath: string): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench daemon exited (${code})`)));
-    child.stdout.once('data', () => resolve());
-  });
-  child.removeAllListeners('exit');
-  return () =>
-    new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      process.kill(child.pid!, 'SIGTERM');
-    });
+/** Starts the real daemon and waits until its socket answers. */
+async function startDaemon(config: string, socketPath: string): Promise<() => Promise<void>> {
+  const child = spawn(process.execPath, [PBAN_BIN, 'start', '-c', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`pban start exited (${child.exitCode})`);
+    if (Date.now() > deadline) throw new Error('pban start did not answer within 60 s');
+    if (fs.existsSync(socketPath) && (await runCli(['version', '--socket', socketPath])).status === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return async () => {
+    process.kill(child.pid!, 'SIGTERM');
+    await exited;
+  };
 }
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pban-bench-cli-'));
   const socketPath = path.join(dir, 'pban.sock');
-  const stopDaemon = await startDaemon(socketPath);
-  console.log(`pban CLI benchmark: ${BANS} active bans, ${RUNS} runs each, node ${process.version}, ${os.cpus().length} CPUs`);
+  const t0 = performance.now();
+  prepareStore(path.join(dir, 'pban.sqlite'), Date.now());
+  const t1 = performance.now();
+  const stopDaemon = await startDaemon(writeConfig(dir), socketPath);
+  console.log(`pban CLI benchmark: ${BANS} active bans in the real daemon (store filled in ${((t1 - t0) / 1000).toFixed(1)} s, daemon up in ${((performance.now() - t1) / 1000).toFixed(1)} s), ${RUNS} runs each, node ${process.version}, ${os.cpus().length} CPUs`);
   let worst = 0;
   try {
     const node0 = await runNode();
@@ -137,5 +174,4 @@ async function main(): Promise<void> {
   if (worst > TARGET_MS) process.exitCode = 1;
 }
 
-if (process.argv[2] === '--serve') await serve(process.argv[3] ?? '');
-else await main();
+await main();
