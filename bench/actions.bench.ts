@@ -1,6 +1,7 @@
 // Firewall throughput, inside a network namespace this script creates (the host firewall is
 // never touched): for each backend, 10,000 bans in one call, 10,000 unbans in one call, a
-// restart that restores 10,000 active bans, and the cost of one ban at a time.
+// restart that restores 10,000 active bans, and the cost of one ban at a time, into empty sets
+// and with the 10,000 bans in place (a firewall tool's cost per call may grow with its sets).
 // Run: npm run bench:actions   (root; needs nft, iptables-nft, iptables-legacy, ipset)
 import { execFileSync } from 'node:child_process';
 import type { Ban, Target } from '../src/events.js';
@@ -8,6 +9,8 @@ import { createAction, target, type ParamValue } from '../src/actions/index.js';
 
 const N = 10_000;
 const SINGLE = 200;
+/** One-at-a-time bans measured with the 10,000 in the kernel. */
+const SINGLE_FULL = 50;
 const NS = `pbanact-bench-${process.pid}`;
 
 /** 8,000 IPv4 addresses in 198.18.0.0/15 (the benchmarking range) and 2,000 IPv6 in 2001:db8::/32. */
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
   execFileSync('ip', ['netns', 'add', NS]);
   try {
     console.log(`pban actions benchmark: node ${process.version}, ${N} targets (80% IPv4, 20% IPv6), namespace ${NS}`);
-    console.log(`${'backend'.padEnd(28)} ${'ban 10k ms'.padStart(10)} ${'unban 10k'.padStart(10)} ${'restore 10k'.padStart(11)} ${'1 ban/call ms'.padStart(14)}`);
+    console.log(`${'backend'.padEnd(28)} ${'ban 10k ms'.padStart(10)} ${'unban 10k'.padStart(10)} ${'restore 10k'.padStart(11)} ${'1 ban/call ms'.padStart(14)} ${'same, 10k in'.padStart(13)}`);
     for (const be of BACKENDS) {
       const now = Date.now();
       const active: Ban[] = [];
@@ -61,6 +64,13 @@ async function main(): Promise<void> {
       t0 = process.hrtime.bigint();
       if (!(await action.start())) throw new Error(`${be.label}: restore failed: ${JSON.stringify(action.health().lastError)}`);
       const restoreMs = ms(t0);
+
+      // one ban per call with the 10,000 in the kernel
+      const more = targets(SINGLE_FULL, N + SINGLE).map(mk);
+      t0 = process.hrtime.bigint();
+      for (const b of more) await action.ban([b]);
+      const singleFullMs = ms(t0) / SINGLE_FULL;
+      if (action.health().kernelEntries !== N + SINGLE_FULL) throw new Error(`${be.label}: ${action.health().kernelEntries} entries after single bans, expected ${N + SINGLE_FULL}`);
       active.length = 0;
       await action.flush();
 
@@ -71,7 +81,7 @@ async function main(): Promise<void> {
       const singleMs = ms(t0) / SINGLE;
       if (action.health().state !== 'healthy') throw new Error(`${be.label}: single bans failed: ${JSON.stringify(action.health().lastError)}`);
       await action.stop();
-      console.log(`${be.label.padEnd(28)} ${fmt(banMs)}   ${fmt(unbanMs)}   ${fmt(restoreMs)}    ${fmt(singleMs)}`);
+      console.log(`${be.label.padEnd(28)} ${fmt(banMs)}   ${fmt(unbanMs)}   ${fmt(restoreMs)}    ${fmt(singleMs)}      ${fmt(singleFullMs)}`);
       if (be.action === 'iptables') {
         console.log(`${''.padEnd(28)} batched: ${(banMs / N).toFixed(3)} ms per ban; one call per ban: ${singleMs.toFixed(1)} ms per ban ` +
           `(${Math.round((singleMs * N) / 1000)} s for 10k); every packet walks the chain rule by rule`);

@@ -128,6 +128,8 @@ export class Daemon implements ControlHandlers {
         onError: (err, cmd) => d.log.error({ err, cmd }, 'control.handlerFailed'),
       });
       d.startSources();
+      // Where each file starts is fixed before we say we are up: no line written after is missed.
+      await Promise.all(d.sources.map((s) => s.source.ready));
       d.rearm();
       d.log.info({ version: VERSION, config: opts.configFile, jails: [...d.jails.keys()], database: config.pban.database, socket: config.pban.socket }, 'daemon.started');
       return d;
@@ -428,6 +430,7 @@ export class Daemon implements ControlHandlers {
     this.expireDue(now);
     await Promise.all([...this.jails.values()].map((j) => this.startActions(j)));
     this.startSources();
+    await Promise.all(this.sources.map((s) => s.source.ready));
     this.rearm();
     this.log.info({ jails: [...jails.keys()], added, removed }, 'daemon.reloaded');
     return { jails: [...jails.keys()], added, removed, lifted };

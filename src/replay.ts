@@ -50,6 +50,8 @@ export interface ReplayOptions {
   database?: string;
   /** Reference time for year-less dates (default: now). */
   now?: number;
+  /** Filters already compiled for the config's time zone, by spec (default: compile each here). */
+  filters?: ReadonlyMap<string, CompiledFilter>;
 }
 
 interface ReplayJail {
@@ -94,7 +96,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   try {
     const jails: ReplayJail[] = cfgs.map((cfg) => ({
       cfg,
-      filter: loadFilter(cfg.filter, { timezone: config.pban.timezone }),
+      filter: opts.filters?.get(cfg.filter) ?? loadFilter(cfg.filter, { timezone: config.pban.timezone }),
       jail: Jail.restore(cfg.policy, store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember })),
       matched: 0,
       bans: 0,
@@ -124,9 +126,11 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
               j.matched++;
               if (end === null || f.time > end) end = f.time;
               // Expiries due by this line's time come first, so events stay in time order.
-              for (const l of j.jail.expire(f.time)) {
-                j.unbans++;
-                events.push(unbanEvent(l));
+              if (j.jail.hasExpiries(f.time)) {
+                for (const l of j.jail.expire(f.time)) {
+                  j.unbans++;
+                  events.push(unbanEvent(l));
+                }
               }
               const d = j.jail.observe(f);
               if (d.type === 'ban') {

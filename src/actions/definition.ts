@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.js';
 import { ACTIONS_DIR } from '../paths.js';
-import { placeholders, type ParamScalar, type ParamValue } from './template.js';
+import { isPerKind, paramStrings, placeholders, type ParamScalar, type ParamValue } from './template.js';
 
 /** One command of a lifecycle step. */
 export interface Step {
@@ -50,9 +50,10 @@ export interface ItemOp {
   /** Commands run once per target (actions without a batch program). */
   readonly run: readonly Step[];
   /**
-   * unban only: when one batch would delete more than this many entries of a family, empty
-   * that family's set (the flush script) and add back what stays, in the same batch. nft
-   * deletes from a large interval set one slow element at a time; adding is fast.
+   * unban only: when one batch would delete more than this many networks of a family, empty
+   * that family's sets (the flush script) and add back what stays, in the same batch. nft
+   * deletes from a large interval set slowly, in proportion to its size; adding is fast.
+   * Address deletes do not count: they go to a plain set, where deleting is fast.
    */
   readonly rebuildAbove: number | undefined;
 }
@@ -117,7 +118,8 @@ class Reader {
 
   onlyKeys(t: Table, allowed: readonly string[], where: string): void {
     for (const k of Object.keys(t)) {
-      if (!allowed.includes(k)) this.fail(k, `${where}: unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
+      // a key of an inline table ({ 4 = …, 6 = … }) is not at the start of a line: name the table's line
+      if (!allowed.includes(k)) this.fail(this.lineOf(k) === undefined ? where : k, `${where}: unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
     }
   }
 
@@ -191,8 +193,14 @@ class Reader {
       }
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
         const pf = v as Table;
+        if ('address' in pf || 'network' in pf) {
+          this.onlyKeys(pf, ['address', 'network'], `${where}.${k}`);
+          if (pf['address'] === undefined || pf['network'] === undefined) this.fail(k, `${where}.${k}: a per-kind value needs both address and network`);
+          out.set(k, { address: this.scalar(pf['address'], `${where}.${k}.address`), network: this.scalar(pf['network'], `${where}.${k}.network`) });
+          continue;
+        }
         this.onlyKeys(pf, ['4', '6'], `${where}.${k}`);
-        if (pf['4'] === undefined || pf['6'] === undefined) this.fail(k, `${where}.${k}: a per-family value needs both 4 and 6`);
+        if (pf['4'] === undefined || pf['6'] === undefined) this.fail(k, `${where}.${k}: a per-family value needs both 4 and 6 (or address and network)`);
         out.set(k, { 4: this.scalar(pf['4'], `${where}.${k}.4`), 6: this.scalar(pf['6'], `${where}.${k}.6`) });
       } else {
         out.set(k, this.scalar(v, `${where}.${k}`));
@@ -222,6 +230,43 @@ function templates(def: ActionDefinition): { where: string; text: string; item: 
   for (const op of ['ban', 'unban'] as const) {
     add(op, [...def[op].each, ...def[op].eachPermanent], true);
     stepsOf(op, def[op].run, true);
+  }
+  return out;
+}
+
+/**
+ * Parameters whose value depends on the target: per-kind values, and any that refer to an item
+ * placeholder or to such a parameter. Used outside ban and unban they could not be rendered.
+ */
+export function itemOnlyParams(maps: readonly ReadonlyMap<string, ParamValue>[]): Set<string> {
+  const out = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const m of maps) {
+      for (const [k, v] of m) {
+        if (out.has(k)) continue;
+        const uses = paramStrings(v).flatMap(placeholders);
+        if (isPerKind(v) || uses.some((n) => out.has(n) || (ITEM_PLACEHOLDERS as readonly string[]).includes(n))) {
+          out.add(k);
+          changed = true;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Parameters used, directly or through other parameters, where there is no target (outside ban and unban). */
+export function paramsUsedWithoutTarget(def: ActionDefinition, maps: readonly ReadonlyMap<string, ParamValue>[]): Set<string> {
+  const out = new Set<string>();
+  const todo = templates(def).filter((t) => !t.item).flatMap((t) => placeholders(t.text));
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    if (out.has(name)) continue;
+    out.add(name);
+    for (const m of maps) {
+      const v = m.get(name);
+      if (v !== undefined) todo.push(...paramStrings(v).flatMap(placeholders));
+    }
   }
   return out;
 }
@@ -309,21 +354,21 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
 
   // Every placeholder must name something; item values only exist in ban/unban.
   const known = new Set<string>([...SET_PLACEHOLDERS, ...def.params.keys(), ...def.paramsPorts.keys(), ...def.paramsAllPorts.keys()]);
+  const itemOnly = itemOnlyParams([def.params, def.paramsPorts, def.paramsAllPorts]);
   const check = (where: string, text: string, item: boolean) => {
     for (const name of placeholders(text)) {
       if ((ITEM_PLACEHOLDERS as readonly string[]).includes(name)) {
         if (!item) r.fail(where.split(/[.[]/)[0] ?? where, `${where}: {${name}} exists only in ban and unban`);
       } else if (!known.has(name)) {
         r.fail(where.split(/[.[]/)[0] ?? where, `${where}: unknown placeholder {${name}} in "${text}"`);
+      } else if (!item && itemOnly.has(name)) {
+        r.fail(where.split(/[.[]/)[0] ?? where, `${where}: {${name}} depends on the target and exists only in ban and unban`);
       }
     }
   };
   for (const t of templates(def)) check(t.where, t.text, t.item);
   for (const [label, m] of [['params', def.params], ['params_ports', def.paramsPorts], ['params_allports', def.paramsAllPorts]] as const) {
-    for (const [k, v] of m) {
-      const flat = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [v[4], v[6]].flat();
-      for (const s of flat as string[]) check(`${label}.${k}`, s, true);
-    }
+    for (const [k, v] of m) for (const s of paramStrings(v)) check(`${label}.${k}`, s, true);
   }
   return def;
 }

@@ -16,7 +16,7 @@ export { loadAction, loadActionFile, parseActionDefinition, resolveActionFile } 
 export type { ActionDefinition } from './definition.js';
 export { SpawnExecutor, RecordingExecutor } from './executor.js';
 export type { Executor, CommandResult } from './executor.js';
-export { parseTarget, target, contains } from './cidr.js';
+export { parseTarget, target, contains } from '../cidr.js';
 export type { ParamValue } from './template.js';
 
 /** The actions shipped in actions/*.toml. */

@@ -3,7 +3,7 @@
 // other: a target inside a banned network is already blocked, so adding it would change nothing
 // (and an nftables interval set refuses overlapping elements anyway).
 import type { Ban, Family, Target } from '../events.js';
-import { keyOf, maskValue, maxPrefix, targetValue } from './cidr.js';
+import { valueKey as keyOf, maskValue, maxPrefix, targetValue } from '../cidr.js';
 
 export interface KernelEntry {
   readonly key: string;

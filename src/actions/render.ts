@@ -1,10 +1,11 @@
 // Turns lifecycle operations and kernel changes into invocations: an argv, and for batch
 // programs the lines for their stdin. Pure: the runner executes what comes out.
-import type { Family } from '../events.js';
+import type { Family, Target } from '../events.js';
+import { maxPrefix } from '../cidr.js';
 import type { ActionDefinition, Step } from './definition.js';
 import type { Change } from './plan.js';
 import { kernelTimeout } from './plan.js';
-import { renderArgv, renderString, type ParamValue, type RenderContext } from './template.js';
+import { renderArgv, renderString, type ParamValue, type RenderContext, type TargetKind } from './template.js';
 
 export interface Invocation {
   readonly argv: readonly string[];
@@ -30,6 +31,11 @@ export interface InstanceSettings {
 }
 
 const FAMILIES: readonly Family[] = [4, 6];
+
+/** A single address (/32, /128) or a network: the two may live in different sets. */
+export function kindOf(t: Target): TargetKind {
+  return t.prefix === maxPrefix(t.family) ? 'address' : 'network';
+}
 
 /** `25`, `"465"`, `"1000-2000"` or `"1000:2000"` → port ranges; an error string for anything else. */
 export function parsePorts(ports: readonly (number | string)[]): PortRange[] | { error: string } {
@@ -71,7 +77,7 @@ export class Renderer {
     vars.set('addr', t.addr);
     vars.set('prefix', String(t.prefix));
     vars.set('bantime', timeout === null ? '0' : String(timeout));
-    return { vars, family: t.family };
+    return { vars, family: t.family, kind: kindOf(t) };
   }
 
   private step(s: Step, ctx: RenderContext): Invocation | undefined {

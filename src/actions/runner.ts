@@ -1,16 +1,19 @@
 // Runs one action for one jail: keeps the kernel in line with the caller's active bans.
-// Operations run one at a time. A failed command never loses a ban: the caller's store keeps
-// it, the action turns unhealthy, and a repair re-applies every active ban in one batch, with
-// backoff, until it succeeds.
+// Operations run one at a time, in the order they were asked for. Bans that arrive while the
+// firewall is busy wait together: they join the ban operation waiting at the end of the queue
+// and go in with it in one command, so a burst costs a few firewall calls rather than one each
+// (unbans likewise). A failed command never loses a ban: the caller's store keeps it, the
+// action turns unhealthy, and a repair re-applies every active ban in one batch, with backoff,
+// until it succeeds.
 import type { Ban, Family, Target } from '../events.js';
 import { ActionError, PbanError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, type ActionDefinition } from './definition.js';
+import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, itemOnlyParams, paramsUsedWithoutTarget, type ActionDefinition } from './definition.js';
 import { SpawnExecutor, type Executor } from './executor.js';
-import { maxPrefix, parseTarget, targetKey } from './cidr.js';
+import { maxPrefix, parseTarget, targetKey } from '../cidr.js';
 import { KernelView, planBans, planSync, planUnbans, type Change } from './plan.js';
-import { parsePorts, Renderer, type Invocation } from './render.js';
-import { placeholders, type ParamValue } from './template.js';
+import { kindOf, parsePorts, Renderer, type Invocation } from './render.js';
+import { paramStrings, placeholders, type ParamValue } from './template.js';
 
 /** The subset of a pino logger we use. */
 export interface ActionLogger {
@@ -63,6 +66,13 @@ export interface ActionHealth {
 
 const JAIL_RE = /^[A-Za-z0-9_-]{1,20}$/;
 
+/** Bans (or unbans) waiting at the end of the queue, not started yet: later ones join it. */
+interface OpenGroup {
+  readonly op: 'ban' | 'unban';
+  readonly items: unknown[];
+  readonly done: Promise<boolean>;
+}
+
 export class ActionRunner {
   readonly name: string;
   readonly jail: string;
@@ -78,6 +88,7 @@ export class ActionRunner {
   private failures = 0;
   private lastAttempt = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private open: OpenGroup | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private checkTimer: NodeJS.Timeout | undefined;
 
@@ -91,8 +102,8 @@ export class ActionRunner {
     const knownParams = new Set([...def.params.keys(), ...def.paramsPorts.keys(), ...def.paramsAllPorts.keys()]);
     for (const [k, v] of Object.entries(opts.params ?? {})) {
       if (!knownParams.has(k)) throw new PbanError('action.unknownParam', `${def.name}: unknown parameter "${k}" (expected one of: ${[...knownParams].join(', ')})`);
-      const flat = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [(v as { 4: unknown })[4], (v as { 6: unknown })[6]].flat();
-      if ((flat as unknown[]).some((s) => typeof s !== 'string' || s.includes('\n'))) {
+      const flat: unknown[] = paramStrings(v);
+      if (flat.some((s) => typeof s !== 'string' || s.includes('\n'))) {
         throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": expected strings without newlines`);
       }
       for (const s of flat as string[]) {
@@ -103,6 +114,13 @@ export class ActionRunner {
         }
       }
       params.set(k, v);
+    }
+    // an override may not make a value depend on the target where the action has no target
+    const merged = [def.params, def.paramsPorts, def.paramsAllPorts].map((m) => new Map([...m].map(([k, v]) => [k, params.get(k) ?? v])));
+    const withoutTarget = paramsUsedWithoutTarget(def, merged);
+    const itemOnly = itemOnlyParams(merged);
+    for (const k of [...params.keys(), ...itemOnly]) {
+      if (itemOnly.has(k) && withoutTarget.has(k)) throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": used where there is no target (outside ban and unban), so it cannot depend on one`);
     }
     this.name = def.name;
     this.jail = opts.jail;
@@ -141,26 +159,33 @@ export class ActionRunner {
     });
   }
 
-  /** Bans these targets. Never throws for a failed command: see health(). True when the kernel took it. */
+  /**
+   * Bans these targets. Never throws for a failed command: see health(). True when the kernel
+   * took it. Bans asked for while an earlier ban waits its turn go in with it, in one batch,
+   * and share its result.
+   */
   ban(bans: readonly Ban[]): Promise<boolean> {
-    return this.serial(async () => {
+    return this.grouped('ban', bans, async (all) => {
       if (this.state === 'stopped') return false;
       // unhealthy: the repair re-applies every active ban (this one included, the caller has
       // recorded it); try it now rather than wait for the backoff, but at most once a second
       if (this.state === 'unhealthy') return this.repairSoon();
-      const plan = planBans(this.view, bans, this.clock.now(), this.def.maxTimeout);
+      const plan = planBans(this.view, all, this.clock.now(), this.def.maxTimeout);
       return this.applyChanges(plan.changes, plan.next, 'ban');
     });
   }
 
-  /** Lifts these targets; absent ones are fine. Active bans inside a lifted network go back in. */
+  /**
+   * Lifts these targets; absent ones are fine. Active bans inside a lifted network go back in.
+   * Unbans asked for while an earlier unban waits its turn go with it, as bans do.
+   */
   unban(targets: readonly Target[]): Promise<boolean> {
-    return this.serial(async () => {
+    return this.grouped('unban', targets, async (all) => {
       if (this.state === 'stopped') return false;
       if (this.state === 'unhealthy') return this.repairSoon();
-      const liftsNetwork = targets.some((t) => t.prefix < maxPrefix(t.family) && this.view.get(targetKey(t)));
+      const liftsNetwork = all.some((t) => t.prefix < maxPrefix(t.family) && this.view.get(targetKey(t)));
       const active = liftsNetwork ? await this.opts.activeBans() : [];
-      const plan = planUnbans(this.view, targets, active, this.clock.now(), this.def.maxTimeout);
+      const plan = planUnbans(this.view, all, active, this.clock.now(), this.def.maxTimeout);
       return this.applyChanges(plan.changes, plan.next, 'unban');
     });
   }
@@ -215,9 +240,32 @@ export class ActionRunner {
   // ---- internals
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
+    // whatever comes next runs after this: a later ban must not join a group queued before it
+    this.open = undefined;
     const p = this.queue.then(fn);
     this.queue = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * Queues `items` for `run`, or adds them to the same operation already waiting at the end of
+   * the queue. The group closes when it starts and when anything else is queued behind it, so
+   * operations never change order: a ban never overtakes an unban, nor the reverse.
+   */
+  private grouped<T>(op: OpenGroup['op'], items: readonly T[], run: (all: readonly T[]) => Promise<boolean>): Promise<boolean> {
+    const open = this.open;
+    if (open?.op === op) {
+      (open.items as T[]).push(...items);
+      return open.done;
+    }
+    const list: T[] = [...items];
+    const done = this.serial(() => {
+      if (this.open === group) this.open = undefined;
+      return run(list);
+    });
+    const group: OpenGroup = { op, items: list, done };
+    this.open = group;
+    return done;
   }
 
   private repairSoon(): Promise<boolean> {
@@ -233,7 +281,8 @@ export class ActionRunner {
     const limit = this.def.unban.rebuildAbove;
     if (limit !== undefined) {
       for (const fam of [4, 6] as const) {
-        if (planned.filter((c) => c.op === 'delete' && c.entry.target.family === fam).length > limit) rebuild.push(fam);
+        const deletes = planned.filter((c) => c.op === 'delete' && c.entry.target.family === fam && kindOf(c.entry.target) === 'network');
+        if (deletes.length > limit) rebuild.push(fam);
       }
     }
     if (rebuild.length > 0) {

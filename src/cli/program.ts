@@ -3,35 +3,48 @@
 import { Command, CommanderError } from 'commander';
 import { PbanError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { statusCommand } from './status.js';
-import { bannedCommand } from './banned.js';
-import { banCommand } from './ban.js';
-import { unbanCommand } from './unban.js';
-import { reloadCommand } from './reload.js';
-import { stopCommand } from './stop.js';
-import { versionCommand } from './version.js';
-import { testFilterCommand } from './test-filter.js';
-import { replayCommand } from './replay.js';
-import { startCommand } from './start.js';
 
-export function buildProgram(): Command {
+// Commands are registered here, one line each, and loaded on demand: a run that names a
+// command imports only that command's module, so `pban test-filter` does not pay at start
+// for the control client, the daemon and the rest. Help without a command loads them all.
+const COMMANDS: readonly (readonly [name: string, load: () => Promise<Command>])[] = [
+  ['status', async () => (await import('./status.js')).statusCommand()],
+  ['banned', async () => (await import('./banned.js')).bannedCommand()],
+  ['ban', async () => (await import('./ban.js')).banCommand()],
+  ['unban', async () => (await import('./unban.js')).unbanCommand()],
+  ['reload', async () => (await import('./reload.js')).reloadCommand()],
+  ['stop', async () => (await import('./stop.js')).stopCommand()],
+  ['version', async () => (await import('./version.js')).versionCommand()],
+  ['test-filter', async () => (await import('./test-filter.js')).testFilterCommand()],
+  ['replay', async () => (await import('./replay.js')).replayCommand()],
+  ['start', async () => (await import('./start.js')).startCommand()],
+];
+
+/** `argv` as in process.argv; its command word (argv[2]) decides which commands are loaded. */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('pban')
     .description('Ban engine for mail servers: follows the Postfix log, counts failures per address and per network, bans through the firewall.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  // Commands are registered here, one line each.
-  program.addCommand(statusCommand());
-  program.addCommand(bannedCommand());
-  program.addCommand(banCommand());
-  program.addCommand(unbanCommand());
-  program.addCommand(reloadCommand());
-  program.addCommand(stopCommand());
-  program.addCommand(versionCommand());
-  program.addCommand(testFilterCommand());
-  program.addCommand(replayCommand());
-  program.addCommand(startCommand());
+  const named = COMMANDS.filter(([name]) => name === argv[2]);
+  const wanted = await Promise.all((named.length > 0 ? named : COMMANDS).map(([, load]) => load()));
+  for (const command of wanted) program.addCommand(command);
+  // addCommand passes none of the program's settings on: without exitOverride a sub-command's
+  // usage mistake makes commander exit 1 by itself, instead of throwing for main() to exit 2.
+  // The "--help" hint joins the error's line (instead of a line of its own) on every command.
+  forEachCommand(program, (cmd) => cmd.exitOverride().showHelpAfterError(false).configureOutput({ outputError: usageErrorLine }));
   return program;
+}
+
+function forEachCommand(cmd: Command, fn: (cmd: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) forEachCommand(sub, fn);
+}
+
+/** A usage mistake is one line, suggestion ("Did you mean …?") and hint included. */
+function usageErrorLine(message: string, write: (str: string) => void): void {
+  write(`${message.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`);
 }
 
 /** Prints a PbanError as one line and anything else as a bug with its stack. */
@@ -51,7 +64,7 @@ export function reportError(err: unknown): number {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return reportError(err);

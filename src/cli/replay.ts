@@ -60,10 +60,11 @@ Examples:
 JSON events: {"event":"ban"|"unban","jail","target":"<addr>/<prefix>","time":"<ISO UTC>","until":"<ISO UTC>"|null,"failures","ban_number"}`,
     )
     .action(async (logs: string[], flags: ReplayFlags) => {
-      const { loadFullConfig } = await import('./config-load.js');
-      const { replay } = await import('../replay.js');
-      const config = await loadFullConfig(flags.config);
-      const result = replay(config, logs, { jail: flags.jail, database: flags.database });
+      const [{ loadFullConfigWithFilters }, { replay }] = await Promise.all([import('./config-load.js'), import('../replay.js')]);
+      const { config, systemZoneFilters } = await loadFullConfigWithFilters(flags.config);
+      // The check compiled every filter in the system zone; with that zone they are reused.
+      const filters = config.pban.timezone === undefined ? systemZoneFilters : undefined;
+      const result = replay(config, logs, { jail: flags.jail, database: flags.database, filters });
       if (flags.json) {
         const out: string[] = result.events.map(eventJson);
         process.stdout.write(out.length > 0 ? out.join('\n') + '\n' : '');

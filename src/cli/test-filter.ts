@@ -155,7 +155,7 @@ type Summary = {
 };
 
 function formatSummary(s: Summary): string {
-  const n = (x: number) => x.toLocaleString('en-US');
+  const n = groupDigits;
   const idWidth = Math.max(2, ...s.regexes.map((r) => r.id.length));
   const lines = [
     `Filter:   ${s.filter} [mode=${s.mode}]  ${s.file}`,
@@ -177,6 +177,18 @@ function formatSummary(s: Summary): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * 1234567 → "1,234,567", as toLocaleString('en-US') writes it, without loading ICU's number
+ * formatting at the end of every run.
+ */
+export function groupDigits(x: number): string {
+  if (!Number.isSafeInteger(x) || x < 0) return x.toLocaleString('en-US');
+  const s = String(x);
+  let out = s.slice(0, ((s.length - 1) % 3) + 1);
+  for (let i = out.length; i < s.length; i += 3) out += `,${s.slice(i, i + 3)}`;
+  return out;
 }
 
 /** Gathers output into large writes: one write per line would dominate the run time. */

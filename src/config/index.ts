@@ -2,5 +2,5 @@
 // other commands reuse (durations for CLI flags, targets for `pban ban`).
 export { loadConfig, parseConfigText, BUILTIN_DAEMON } from './load.js';
 export { parseDuration, formatDuration, DURATION_HINT, type Duration } from './duration.js';
-export { parseTarget } from './target.js';
+export { parseTarget } from '../cidr.js';
 export type { PbanConfig, JailConfig, DaemonConfig, LoadOptions, LogLevel, Ports, Protocol } from './types.js';

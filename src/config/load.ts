@@ -11,7 +11,7 @@ import { FILTERS_DIR } from '../paths.js';
 import { formatDuration, type Duration } from './duration.js';
 import { KeyLines } from './key-lines.js';
 import { configError, Section, type ConfigSource, type KeyPath } from './section.js';
-import { parseTarget } from './target.js';
+import { parseTarget } from '../cidr.js';
 import {
   LOG_LEVELS, PROTOCOLS,
   type DaemonConfig, type JailConfig, type LoadOptions, type LogLevel, type PbanConfig, type Ports, type Protocol,

@@ -42,4 +42,4 @@ export { Jail, type JailStatus } from './jail.js';
 export type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan, SnapshotBan } from './changes.js';
 export type { JailPolicy, IncrementPolicy, SubnetPolicy } from './policy.js';
 export { banDuration, banEnd } from './ban-duration.js';
-export { contains, formatIPv4, formatIPv6, maskIPv4, maskIPv6, networkOf, normaliseTarget, overlaps, parseIPv4, parseIPv6, targetKey } from './cidr.js';
+export { contains, formatIPv4, formatIPv6, maskIPv4, maskIPv6, networkOf, normaliseTarget, overlaps, parseIPv4, parseIPv6, targetKey } from '../cidr.js';

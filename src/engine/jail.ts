@@ -2,8 +2,9 @@
 // active bans and ban history. Pure: no I/O and no clock reads. The jail's clock is the newest
 // failure time it has seen; manual operations and expiry take `now` as an argument.
 //
-// Memory: an address or network in a window costs one Map entry and a slot in parallel typed
-// arrays; a failure costs 24 bytes in the WindowQueue. Nothing is allocated per failure.
+// Memory: an address or network in a window costs a slot in parallel typed arrays, found by its
+// numeric value through a SlotIndex (no string, no Map entry); a failure costs 24 bytes in the
+// WindowQueue. Nothing is allocated per failure.
 import type { Address, Ban, BanKind, Decision, Failure, Family, LiftReason, Target } from '../events.js';
 import { PbanError } from '../errors.js';
 import type { JailPolicy } from './policy.js';
@@ -11,19 +12,19 @@ import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan } fro
 import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
 import { BanHeap, type ActiveBan } from './ban-heap.js';
+import { SlotIndex } from './slot-index.js';
+import { addressWords, maskedEqual, maskWords, wordsToHextets } from './address-words.js';
 import {
   addressTarget,
   familyOf,
   formatIPv4,
   formatIPv6,
   maskIPv4,
-  maskIPv6,
   normaliseTarget,
   overlaps,
   parseIPv4,
-  parseIPv6,
   targetKey,
-} from './cidr.js';
+} from '../cidr.js';
 
 /** Counters for `pban status`. */
 export interface JailStatus {
@@ -60,38 +61,40 @@ export class Jail {
 
   private readonly queue = new WindowQueue();
 
-  // Address slots (struct of arrays).
-  private readonly addrSlots = new Map<string, number>();
-  private aKey: string[] = [];
+  /** Scratch: the value of the address being handled, and of its network (see address-words.ts). */
+  private readonly w = new Uint32Array(4);
+  private readonly nw = new Uint32Array(4);
+
+  // Address slots (struct of arrays), found by the address's value.
+  private readonly addrIndex = new SlotIndex();
   private aCount = new Int32Array(INITIAL_SLOTS);
   private aRefs = new Int32Array(INITIAL_SLOTS);
   private aClear = new Float64Array(INITIAL_SLOTS);
   /** Failures of this address live in its network's window, valid while aNetEpoch === nClear. */
   private aNetCount = new Int32Array(INITIAL_SLOTS);
   private aNetEpoch = new Float64Array(INITIAL_SLOTS);
-  private aFree: number[] = [];
 
-  // Network slots. IPv4 networks are keyed by their masked uint32, IPv6 ones by their text.
-  private readonly net4Slots = new Map<number, number>();
-  private readonly net6Slots = new Map<string, number>();
-  private nKey4 = new Uint32Array(INITIAL_SLOTS);
-  private nKey6: string[] = [];
-  private nFamily = new Uint8Array(INITIAL_SLOTS);
+  // Network slots, found by the masked network value.
+  private readonly netIndex = new SlotIndex();
   private nCount = new Int32Array(INITIAL_SLOTS);
   private nDistinct = new Int32Array(INITIAL_SLOTS);
   private nRefs = new Int32Array(INITIAL_SLOTS);
   private nClear = new Float64Array(INITIAL_SLOTS);
-  private nFree: number[] = [];
-  private nSlotsUsed = 0;
-  private aSlotsUsed = 0;
 
   // Active bans.
   private readonly active = new Map<string, ActiveBan>();
-  private readonly bannedAddr = new Map<string, ActiveBan>();
-  /** prefix → masked uint32 → ban */
-  private readonly bannedNet4 = new Map<number, Map<number, ActiveBan>>();
-  /** prefix → masked text → ban */
-  private readonly bannedNet6 = new Map<number, Map<string, ActiveBan>>();
+  /**
+   * Active bans by target value, for the per-failure "is it banned?" test without strings:
+   * the tag is the prefix for IPv4 and 64 + the prefix for IPv6 (see banTag).
+   */
+  private readonly bannedIndex = new SlotIndex();
+  /** Prefixes that have active bans, per family, and how many bans each (by tag). */
+  private banPrefixes4: number[] = [];
+  private banPrefixes6: number[] = [];
+  private readonly banPrefixCount = new Map<number, number>();
+  private bannedAddrCount = 0;
+  /** Scratch for bannedIndex keys. */
+  private readonly bw = new Uint32Array(4);
   private readonly heap = new BanHeap();
   private pendingLifts: Lift[] = [];
 
@@ -100,7 +103,7 @@ export class Jail {
   private historySweepAt = 1024;
 
   private readonly ignore4: { net: number; prefix: number }[] = [];
-  private readonly ignore6: { words: number[]; prefix: number }[] = [];
+  private readonly ignore6: { words: Uint32Array; prefix: number }[] = [];
 
   /** Set only while restore() runs: the clearSeq of each stored target. */
   private restoreClears: Map<string, number> | null = null;
@@ -116,7 +119,12 @@ export class Jail {
     for (const t of policy.ignore) {
       const n = normaliseTarget(t);
       if (n.family === 4) this.ignore4.push({ net: parseIPv4(n.addr), prefix: n.prefix });
-      else this.ignore6.push({ words: parseIPv6(n.addr), prefix: n.prefix });
+      else {
+        const words = new Uint32Array(4);
+        addressWords(n.addr, 6, words);
+        maskWords(words, n.prefix, words);
+        this.ignore6.push({ words, prefix: n.prefix });
+      }
     }
   }
 
@@ -142,10 +150,9 @@ export class Jail {
       const addr = f.address[i]!;
       if (time <= cutoff) continue;
       const family = familyOf(addr);
-      const v4 = family === 4 ? parseIPv4(addr) : 0;
-      const w6 = family === 6 ? parseIPv6(addr) : null;
-      if (jail.isIgnored(v4, w6)) continue;
-      jail.count(addr, v4, w6, time, f.seq[i]!);
+      addressWords(addr, family, jail.w);
+      if (jail.isIgnored(family, jail.w)) continue;
+      jail.count(addr, family, time, f.seq[i]!);
     }
     jail.restoreClears = null;
     return jail;
@@ -164,12 +171,11 @@ export class Jail {
     const t = f.time;
     if (t > this.clock) this.advance(t);
     const addr = f.ip;
-    const v4 = f.family === 4 ? parseIPv4(addr) : 0;
-    const w6 = f.family === 6 ? parseIPv6(addr) : null;
-    if (this.isIgnored(v4, w6)) return IGNORED;
+    addressWords(addr, f.family, this.w);
+    if (this.isIgnored(f.family, this.w)) return IGNORED;
     // Late beyond findtime: it would already have left every window.
     if (t <= this.clock - this.policy.findtime) return IGNORED;
-    if (this.isBanned(addr, v4, w6)) return ALREADY_BANNED;
+    if (this.isBanned(f.family, this.w)) return ALREADY_BANNED;
 
     const seq = ++this.seq;
     this.totalFailed++;
@@ -178,7 +184,7 @@ export class Jail {
     cols.time.push(t);
     cols.address.push(addr);
     cols.kind.push(f.kind);
-    const a = this.count(addr, v4, w6, t, seq);
+    const a = this.count(addr, f.family, t, seq);
     const n = this.lastNet;
 
     let bans: RecordedBan[] | null = null;
@@ -217,6 +223,13 @@ export class Jail {
     this.liftDue(now, out);
     if (out.length > 1) out.sort((x, y) => x.time - y.time);
     return out;
+  }
+
+  /** Whether expire(now) has anything to return: lets a caller skip it on the per-failure path. */
+  hasExpiries(now: number): boolean {
+    if (this.pendingLifts.length > 0) return true;
+    const top = this.heap.peek();
+    return top !== null && top.ban.until !== null && top.ban.until <= now;
   }
 
   /** When the next ban ends (ms), or null if none will: arm one timer for it. */
@@ -275,16 +288,19 @@ export class Jail {
 
   /** Live failures in the window of an address (0 when it has none). */
   failuresOf(addr: Address): number {
-    const a = this.addrSlots.get(addr);
-    return a === undefined ? 0 : this.aCount[a]!;
+    const w = this.w;
+    const family = familyOf(addr);
+    addressWords(addr, family, w);
+    const a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
+    return a < 0 ? 0 : this.aCount[a]!;
   }
 
   status(): JailStatus {
     return {
       failing: this.failing,
       totalFailed: this.totalFailed,
-      bannedAddresses: this.bannedAddr.size,
-      bannedNetworks: this.active.size - this.bannedAddr.size,
+      bannedAddresses: this.bannedAddrCount,
+      bannedNetworks: this.active.size - this.bannedAddrCount,
       totalBanned: this.totalBanned,
     };
   }
@@ -341,14 +357,21 @@ export class Jail {
     if (top !== null && top.ban.until !== null && top.ban.until <= t) this.liftDue(t, this.pendingLifts);
   }
 
-  /** Adds a failure to the queue and to its windows (unless a ban cleared them after it). */
-  private count(addr: string, v4: number, w6: number[] | null, time: number, seq: number): number {
-    let a = this.addrSlots.get(addr);
-    if (a === undefined) a = this.allocAddr(addr, w6 === null ? 4 : 6);
+  /**
+   * Adds a failure to the queue and to its windows (unless a ban cleared them after it). The
+   * address's value must be in this.w.
+   */
+  private count(addr: string, family: Family, time: number, seq: number): number {
+    const w = this.w;
+    let a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
+    if (a < 0) a = this.allocAddr(addr, family);
     let n = -1;
-    if (this.policy.subnet.enabled) {
-      n = this.netSlotOf(v4, w6);
-      if (n < 0) n = this.allocNet(v4, w6);
+    const sub = this.policy.subnet;
+    if (sub.enabled) {
+      const nw = this.nw;
+      maskWords(w, family === 4 ? sub.ipv4Prefix : sub.ipv6Prefix, nw);
+      n = this.netIndex.find(family, nw[0]!, nw[1]!, nw[2]!, nw[3]!);
+      if (n < 0) n = this.allocNet(family);
     }
     this.lastNet = n;
     this.queue.insert(time, seq, a, n);
@@ -382,37 +405,33 @@ export class Jail {
 
   /** A manual ban clears its target's window, if it has one (an address, or a subnet-sized network). */
   private clearTarget(t: Target): void {
+    // A Target is masked, so its address is the value its slot is found by.
+    const w = this.w;
+    addressWords(t.addr, t.family, w);
     if (t.prefix === (t.family === 4 ? 32 : 128)) {
-      const a = this.addrSlots.get(t.addr);
-      if (a !== undefined) this.clearAddr(a, this.seq);
+      const a = this.addrIndex.find(t.family, w[0]!, w[1]!, w[2]!, w[3]!);
+      if (a >= 0) this.clearAddr(a, this.seq);
       return;
     }
     const sub = this.policy.subnet;
     if (!sub.enabled || t.prefix !== (t.family === 4 ? sub.ipv4Prefix : sub.ipv6Prefix)) return;
-    const n = t.family === 4 ? this.net4Slots.get(parseIPv4(t.addr)) : this.net6Slots.get(t.addr);
-    if (n !== undefined) this.clearNet(n, this.seq);
-  }
-
-  private netSlotOf(v4: number, w6: number[] | null): number {
-    const sub = this.policy.subnet;
-    if (w6 === null) return this.net4Slots.get(maskIPv4(v4, sub.ipv4Prefix)) ?? -1;
-    return this.net6Slots.get(formatIPv6(maskIPv6(w6, sub.ipv6Prefix))) ?? -1;
+    const n = this.netIndex.find(t.family, w[0]!, w[1]!, w[2]!, w[3]!);
+    if (n >= 0) this.clearNet(n, this.seq);
   }
 
   private netTarget(n: number): Target {
     const sub = this.policy.subnet;
-    if (this.nFamily[n] === 4) return { addr: formatIPv4(this.nKey4[n]!) as Address, prefix: sub.ipv4Prefix, family: 4 };
-    return { addr: this.nKey6[n]! as Address, prefix: sub.ipv6Prefix, family: 6 };
+    const x = this.netIndex;
+    if (x.family(n) === 4) return { addr: formatIPv4(x.word(n, 0)) as Address, prefix: sub.ipv4Prefix, family: 4 };
+    const addr = formatIPv6(wordsToHextets(x.word(n, 0), x.word(n, 1), x.word(n, 2), x.word(n, 3)));
+    return { addr: addr as Address, prefix: sub.ipv6Prefix, family: 6 };
   }
 
+  /** A slot for the address whose value is in this.w. */
   private allocAddr(addr: string, family: Family): number {
-    let a = this.aFree.pop();
-    if (a === undefined) {
-      a = this.aSlotsUsed++;
-      if (a === this.aCount.length) this.growAddr();
-    }
-    this.addrSlots.set(addr, a);
-    this.aKey[a] = addr;
+    const w = this.w;
+    const a = this.addrIndex.add(family, w[0]!, w[1]!, w[2]!, w[3]!);
+    if (a === this.aCount.length) this.growAddr();
     this.aCount[a] = 0;
     this.aRefs[a] = 0;
     this.aNetCount[a] = 0;
@@ -422,29 +441,14 @@ export class Jail {
   }
 
   private freeAddr(a: number): void {
-    this.addrSlots.delete(this.aKey[a]!);
-    this.aKey[a] = '';
-    this.aFree.push(a);
+    this.addrIndex.release(a);
   }
 
-  private allocNet(v4: number, w6: number[] | null): number {
-    let n = this.nFree.pop();
-    if (n === undefined) {
-      n = this.nSlotsUsed++;
-      if (n === this.nCount.length) this.growNet();
-    }
-    const sub = this.policy.subnet;
-    if (w6 === null) {
-      const key = maskIPv4(v4, sub.ipv4Prefix);
-      this.net4Slots.set(key, n);
-      this.nKey4[n] = key;
-      this.nFamily[n] = 4;
-    } else {
-      const key = formatIPv6(maskIPv6(w6, sub.ipv6Prefix));
-      this.net6Slots.set(key, n);
-      this.nKey6[n] = key;
-      this.nFamily[n] = 6;
-    }
+  /** A slot for the network whose value is in this.nw. */
+  private allocNet(family: Family): number {
+    const nw = this.nw;
+    const n = this.netIndex.add(family, nw[0]!, nw[1]!, nw[2]!, nw[3]!);
+    if (n === this.nCount.length) this.growNet();
     this.nCount[n] = 0;
     this.nDistinct[n] = 0;
     this.nRefs[n] = 0;
@@ -453,12 +457,7 @@ export class Jail {
   }
 
   private freeNet(n: number): void {
-    if (this.nFamily[n] === 4) this.net4Slots.delete(this.nKey4[n]!);
-    else {
-      this.net6Slots.delete(this.nKey6[n]!);
-      this.nKey6[n] = '';
-    }
-    this.nFree.push(n);
+    this.netIndex.release(n);
   }
 
   private growAddr(): void {
@@ -472,12 +471,6 @@ export class Jail {
 
   private growNet(): void {
     const cap = this.nCount.length * 2;
-    const k4 = new Uint32Array(cap);
-    k4.set(this.nKey4);
-    this.nKey4 = k4;
-    const fam = new Uint8Array(cap);
-    fam.set(this.nFamily);
-    this.nFamily = fam;
     this.nCount = growI32(this.nCount, cap);
     this.nDistinct = growI32(this.nDistinct, cap);
     this.nRefs = growI32(this.nRefs, cap);
@@ -486,15 +479,13 @@ export class Jail {
 
   // ---- ignore list and bans --------------------------------------------------------------
 
-  private isIgnored(v4: number, w6: number[] | null): boolean {
-    if (w6 === null) {
+  private isIgnored(family: Family, w: Uint32Array): boolean {
+    if (family === 4) {
+      const v4 = w[0]!;
       for (const ig of this.ignore4) if (maskIPv4(v4, ig.prefix) === ig.net) return true;
       return false;
     }
-    for (const ig of this.ignore6) {
-      const m = maskIPv6(w6, ig.prefix);
-      if (m.every((w, i) => w === ig.words[i])) return true;
-    }
+    for (const ig of this.ignore6) if (maskedEqual(w, ig.prefix, ig.words)) return true;
     return false;
   }
 
@@ -504,15 +495,14 @@ export class Jail {
   }
 
   /** Is the address banned, or inside a banned network, at this moment? */
-  private isBanned(addr: string, v4: number, w6: number[] | null): boolean {
-    if (this.bannedAddr.has(addr)) return true;
-    if (w6 === null) {
-      if (this.bannedNet4.size === 0) return false;
-      for (const [prefix, m] of this.bannedNet4) if (m.has(maskIPv4(v4, prefix))) return true;
-      return false;
+  private isBanned(family: Family, w: Uint32Array): boolean {
+    const prefixes = family === 4 ? this.banPrefixes4 : this.banPrefixes6;
+    const m = this.bw;
+    for (let i = 0; i < prefixes.length; i++) {
+      const prefix = prefixes[i]!;
+      maskWords(w, prefix, m);
+      if (this.bannedIndex.find(banTag(family, prefix), m[0]!, m[1]!, m[2]!, m[3]!) >= 0) return true;
     }
-    if (this.bannedNet6.size === 0) return false;
-    for (const [prefix, m] of this.bannedNet6) if (m.has(formatIPv6(maskIPv6(w6, prefix)))) return true;
     return false;
   }
 
@@ -540,15 +530,16 @@ export class Jail {
     const key = targetKey(t);
     const ab: ActiveBan = { ban, key, lifted: false };
     this.active.set(key, ab);
-    if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddr.set(t.addr, ab);
-    else if (t.family === 4) {
-      let m = this.bannedNet4.get(t.prefix);
-      if (m === undefined) this.bannedNet4.set(t.prefix, (m = new Map()));
-      m.set(parseIPv4(t.addr), ab);
-    } else {
-      let m = this.bannedNet6.get(t.prefix);
-      if (m === undefined) this.bannedNet6.set(t.prefix, (m = new Map()));
-      m.set(t.addr, ab);
+    const bw = this.bw;
+    addressWords(t.addr, t.family, bw);
+    const tag = banTag(t.family, t.prefix);
+    // (A target activated twice replaces its entry in `active`; it stays once in the index.)
+    if (this.bannedIndex.find(tag, bw[0]!, bw[1]!, bw[2]!, bw[3]!) < 0) {
+      this.bannedIndex.add(tag, bw[0]!, bw[1]!, bw[2]!, bw[3]!);
+      const c = this.banPrefixCount.get(tag) ?? 0;
+      this.banPrefixCount.set(tag, c + 1);
+      if (c === 0) this.bannedPrefixesChanged();
+      if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddrCount++;
     }
     if (ban.until !== null) this.heap.push(ab);
   }
@@ -557,19 +548,28 @@ export class Jail {
     ab.lifted = true;
     const t = ab.ban.target;
     this.active.delete(ab.key);
-    if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddr.delete(t.addr);
-    else if (t.family === 4) {
-      const m = this.bannedNet4.get(t.prefix)!;
-      m.delete(parseIPv4(t.addr));
-      if (m.size === 0) this.bannedNet4.delete(t.prefix);
-    } else {
-      const m = this.bannedNet6.get(t.prefix)!;
-      m.delete(t.addr);
-      if (m.size === 0) this.bannedNet6.delete(t.prefix);
+    const bw = this.bw;
+    addressWords(t.addr, t.family, bw);
+    const tag = banTag(t.family, t.prefix);
+    const s = this.bannedIndex.find(tag, bw[0]!, bw[1]!, bw[2]!, bw[3]!);
+    if (s >= 0) {
+      this.bannedIndex.release(s);
+      const c = this.banPrefixCount.get(tag)! - 1;
+      if (c === 0) {
+        this.banPrefixCount.delete(tag);
+        this.bannedPrefixesChanged();
+      } else this.banPrefixCount.set(tag, c);
+      if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddrCount--;
     }
     const l: Lift = { ban: ab.ban, reason, time };
     this.newLifts.push(l);
     return l;
+  }
+
+  private bannedPrefixesChanged(): void {
+    const tags = [...this.banPrefixCount.keys()];
+    this.banPrefixes4 = tags.filter((x) => x < 64);
+    this.banPrefixes6 = tags.filter((x) => x >= 64).map((x) => x - 64);
   }
 
   private liftDue(now: number, out: Lift[]): void {
@@ -611,6 +611,11 @@ export class Jail {
     }
     this.historySweepAt = Math.max(1024, this.history.size * 2);
   }
+}
+
+/** The SlotIndex tag of a banned target: IPv4 prefixes 0..32, IPv6 ones 64..192. */
+function banTag(family: Family, prefix: number): number {
+  return family === 4 ? prefix : 64 + prefix;
 }
 
 function growI32(a: Int32Array<ArrayBuffer>, cap: number): Int32Array<ArrayBuffer> {

@@ -134,10 +134,17 @@ function formatIPv6(g: readonly number[]): string {
   return out;
 }
 
-// Attackers repeat themselves: a small memo of recent IPv4 answers, keyed by the numeric value
-// so it never holds on to the text (a slice of a line, or of a whole read buffer).
-const CACHE_SIZE = 8192;
-let v4cache = new Map<number, ParsedAddress>();
+// Attackers repeat themselves: small direct-mapped memos of recent answers. The IPv4 one is
+// keyed by the numeric value, the IPv6 one by a copy of the text, so neither holds on to the
+// text it was given (a slice of a line, or of a whole read buffer).
+// 16384 slots each: a busy attack log has some ten thousand addresses of each family.
+const SLOT_BITS = 14;
+const V4_SLOTS = 1 << SLOT_BITS;
+const v4keys = new Uint32Array(V4_SLOTS);
+const v4answers: (ParsedAddress | undefined)[] = new Array<ParsedAddress | undefined>(V4_SLOTS).fill(undefined);
+const V6_SLOTS = 1 << SLOT_BITS;
+const v6keys: string[] = new Array<string>(V6_SLOTS).fill('');
+const v6answers: (ParsedAddress | undefined)[] = new Array<ParsedAddress | undefined>(V6_SLOTS).fill(undefined);
 
 /**
  * Validates and normalises an address; null for anything that is not exactly one. The
@@ -147,14 +154,31 @@ let v4cache = new Map<number, ParsedAddress>();
 export function parseAddress(text: string): ParsedAddress | null {
   const v4 = ipv4Value(text, 0, text.length);
   if (v4 >= 0) {
-    let r = v4cache.get(v4);
-    if (r === undefined) {
-      r = { address: dotted(v4) as Address, family: 4 };
-      if (v4cache.size >= CACHE_SIZE) v4cache = new Map();
-      v4cache.set(v4, r);
-    }
+    const slot = Math.imul(v4 | 0, 0x9e3779b1) >>> (32 - SLOT_BITS);
+    const hit = v4answers[slot];
+    if (hit !== undefined && v4keys[slot] === v4) return hit;
+    const r: ParsedAddress = { address: dotted(v4) as Address, family: 4 };
+    v4keys[slot] = v4;
+    v4answers[slot] = r;
     return r;
   }
+  const n = text.length;
+  if (n < 2 || n > 45) return null;
+  let h = n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  const slot = h >>> (32 - SLOT_BITS);
+  const hit = v6answers[slot];
+  if (hit !== undefined && v6keys[slot] === text) return hit;
+  const r = parseIPv6(text);
+  if (r !== null) {
+    // A fresh copy of the key: the text itself may be a slice that keeps a line alive.
+    v6keys[slot] = Buffer.from(text, 'latin1').toString('latin1');
+    v6answers[slot] = r;
+  }
+  return r;
+}
+
+function parseIPv6(text: string): ParsedAddress | null {
   const g = ipv6Groups(text);
   if (g === null) return null;
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {

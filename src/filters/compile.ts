@@ -57,6 +57,19 @@ function detach(s: string): string {
   return s.length < 13 ? ` ${s}`.slice(1) : Buffer.from(s, 'utf8').toString('utf8');
 }
 
+// Most failregexes capture nothing but the address: their failures share one empty record.
+const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
+
+function capturedFields(groups: Record<string, string | undefined>, names: readonly string[]): Readonly<Record<string, string>> {
+  if (names.length === 0) return NO_FIELDS;
+  const out: Record<string, string> = {};
+  for (const f of names) {
+    const v = groups[f];
+    if (v !== undefined) out[f] = detach(v);
+  }
+  return out;
+}
+
 /** The line of the first occurrence of `needle` in the file, for error messages. */
 function lineOf(text: string, needle: string): number | undefined {
   const at = needle ? text.indexOf(needle) : -1;
@@ -212,11 +225,7 @@ export function compileFilter(text: string, file: string, requestedMode: string 
         if (addr === null) continue;
         const date = parseDate(line, 0, len, zone, now);
         if (date === null) return { type: 'undated', regex: idx };
-        const out: Record<string, string> = {};
-        for (const f of fields[idx] as string[]) {
-          const v = groups[f];
-          if (v !== undefined) out[f] = detach(v);
-        }
+        const out = capturedFields(groups, fields[idx] as string[]);
         return {
           type: 'failure',
           regex: idx,

@@ -9,6 +9,25 @@ export interface ParsedDate {
   readonly format: DateFormat;
 }
 
+/**
+ * Date.UTC for integer fields (month 0–11; a day, hour, … past its range carries over as it
+ * does in Date.UTC), in plain arithmetic: Date.UTC is a call into the runtime, and it runs once per
+ * matched line. Years 0–99 go to Date.UTC itself, which reads them as 1900–1999.
+ */
+export function utcMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+  if (!(year >= 100 && year <= 9999 && month >= 0 && month <= 11)) return Date.UTC(year, month, day, hour, minute, second, ms);
+  // Days since 1970-01-01 of a proleptic Gregorian date, counted in 400-year eras
+  // from March, so the leap day is the last day of its year.
+  const m = month + 1;
+  const y = m <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146_097 + doe - 719_468;
+  return days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+}
+
 /** Turns a wall-clock time in one zone into epoch milliseconds. */
 export interface Zone {
   readonly name: string;
@@ -33,7 +52,7 @@ function cachedZone(name: string, convert: (wallAsUtc: number) => number): Zone 
   return {
     name,
     toUtc: (y, mo, d, h, mi, s, ms) => {
-      const wall = Date.UTC(y, mo, d, h, mi, s, ms);
+      const wall = utcMs(y, mo, d, h, mi, s, ms);
       const key = Math.floor(wall / 900_000);
       let off = cache.get(key);
       if (off === undefined) {
@@ -78,7 +97,7 @@ export function ianaZone(name: string): Zone {
   return {
     name: fmt.resolvedOptions().timeZone,
     toUtc: (y, mo, d, h, mi, s, ms) => {
-      const wall = Date.UTC(y, mo, d, h, mi, s, ms);
+      const wall = utcMs(y, mo, d, h, mi, s, ms);
       const first = offsetAt(wall);
       const second = offsetAt(wall - first);
       return wall - second;
@@ -89,7 +108,7 @@ export function ianaZone(name: string): Zone {
 /** Resolves a configured zone name; undefined means the system's. */
 export function resolveZone(name: string | undefined): Zone {
   if (name === undefined || name === '') return SYSTEM_ZONE;
-  if (name === 'UTC' || name === 'Etc/UTC') return { name: 'UTC', toUtc: (y, mo, d, h, mi, s, ms) => Date.UTC(y, mo, d, h, mi, s, ms) };
+  if (name === 'UTC' || name === 'Etc/UTC') return { name: 'UTC', toUtc: utcMs };
   return ianaZone(name);
 }
 
@@ -331,7 +350,7 @@ export function parseDate(s: string, start: number, end: number, zone: Zone, now
       if (f.day > daysInMonth(f.year, f.month)) return null;
       const format: DateFormat = f.kind === Kind.Rfc5424 ? 'rfc5424' : f.zoned ? 'rfc3339' : 'iso-local';
       const time = f.zoned
-        ? Date.UTC(f.year, f.month, f.day, f.hour, f.minute, f.second, f.ms) - f.offsetMin * 60_000
+        ? utcMs(f.year, f.month, f.day, f.hour, f.minute, f.second, f.ms) - f.offsetMin * 60_000
         : zone.toUtc(f.year, f.month, f.day, f.hour, f.minute, f.second, f.ms);
       return { time, format };
     }

@@ -232,6 +232,9 @@ function skipClass(src: string, i: number): number {
 }
 
 export function firstChars(src: string): Set<number> | null {
+  // `a|b` at the top level: a match starts with a character of any alternative.
+  const alts = alternatives(src);
+  if (alts.length > 1) return unionOf(alts.map(firstChars));
   let i = 0;
   while (src[i] === '^') i++;
   if (i >= src.length) return null;
@@ -263,8 +266,28 @@ export function firstChars(src: string): Set<number> | null {
     chars = new Set([c.charCodeAt(0)]);
     end = i + 1;
   }
-  if (chars === null || chars.size === 0 || isOptionalQuantifier(src, end)) return null;
-  return chars;
+  if (chars === null || chars.size === 0) return null;
+  if (!isOptionalQuantifier(src, end)) return chars;
+  // An optional first atom, as in `(?:milter-)?reject`: the match starts with it or with
+  // whatever follows it (null when nothing must follow: the match may be empty).
+  return unionOf([chars, firstChars(src.slice(afterQuantifier(src, end)))]);
+}
+
+function unionOf(sets: (Set<number> | null)[]): Set<number> | null {
+  const out = new Set<number>();
+  for (const s of sets) {
+    if (s === null) return null;
+    for (const x of s) out.add(x);
+  }
+  return out;
+}
+
+/** Index just past the quantifier (and its lazy `?`) that starts at i. */
+function afterQuantifier(src: string, i: number): number {
+  let j = src[i] === '{' ? src.indexOf('}', i) + 1 : i + 1;
+  if (j === 0) return src.length;
+  if (src[j] === '?') j++;
+  return j;
 }
 
 // ---- literal hints ---------------------------------------------------------------------

@@ -21,6 +21,10 @@ const bad: { name: string; text: string; line: number | undefined; msg: RegExp }
   { name: 'batch without ban.each', text: '[batch]\nargv = ["nft", "-f", "-"]\n[unban]\neach = ["x"]\n', line: undefined, msg: /ban.each: required/ },
   { name: 'built-in name as a parameter', text: '[params]\ntarget = "x"\n[ban]\nrun = [["x"]]\n[unban]\nrun = [["x"]]\n', line: 2, msg: /built-in placeholder/ },
   { name: 'newline in a parameter', text: '[params]\nx = "a\\nb"\n[ban]\nrun = [["x"]]\n[unban]\nrun = [["x"]]\n', line: 2, msg: /newline/ },
+  { name: 'per-kind value with one kind', text: '[params]\nset = { address = "a" }\n[ban]\nrun = [["x"]]\n[unban]\nrun = [["x"]]\n', line: 2, msg: /needs both address and network/ },
+  { name: 'per-kind value with an unknown key', text: '[params]\nset = { address = "a", network = "b", host = "c" }\n[ban]\nrun = [["x"]]\n[unban]\nrun = [["x"]]\n', line: 2, msg: /unknown key "host"/ },
+  { name: 'per-kind value outside ban/unban', text: '[params]\nset = { address = "a", network = "b" }\n[start]\nrun = [["x", "{set}"]]\n[ban]\nrun = [["x", "{set}"]]\n[unban]\nrun = [["x"]]\n', line: 3, msg: /start\.run\[0\]: \{set\} depends on the target/ },
+  { name: 'a parameter using a per-kind one, outside ban/unban', text: '[params]\nset = { address = "a", network = "b" }\nname = "t-{set}"\n[stop]\nrun = [["x", "{name}"]]\n[ban]\nrun = [["x"]]\n[unban]\nrun = [["x"]]\n', line: 4, msg: /\{name\} depends on the target/ },
   { name: 'bad regex', text: '[check]\nrun = [{ argv = ["x"], expect = "(" }]\n[ban]\nrun = [["x"]]\n[unban]\nrun = [["x"]]\n', line: undefined, msg: /invalid regular expression/ },
 ];
 for (const c of bad) {

@@ -76,7 +76,8 @@ const BACKENDS: Backend[] = [
     action: 'nftables',
     params: { blocktype: 'reject' },
     kernelTimeouts: true,
-    dump: (lab, f) => out(lab, ['nft', 'list', 'set', 'inet', `pban-${JAIL}`, `addr${f}`]).replace(/ expires \S+?(?=[,\s}])/g, ''),
+    // addresses in host4/host6 (plain sets), networks in net4/net6 (interval sets)
+    dump: (lab, f) => ['host', 'net'].map((s) => out(lab, ['nft', 'list', 'set', 'inet', `pban-${JAIL}`, `${s}${f}`])).join('').replace(/ expires \S+?(?=[,\s}])/g, ''),
     wipe: (lab) => void lab.srvRun(['nft', 'flush', 'ruleset']),
     cleanup: (lab) => void lab.srvRun(['nft', 'flush', 'ruleset']),
   },
@@ -212,6 +213,10 @@ for (const be of BACKENDS) {
         await expectAccess(probes(true, true, true));
         assert.equal(await action.check(), true, JSON.stringify(action.health().lastError));
         assert.equal(action.health().state, 'healthy');
+        if (be.action === 'nftables') {
+          const sets = out(lab, ['nft', 'list', 'sets', 'inet']).match(/set \S+/g)?.sort().join(' ');
+          assert.equal(sets, 'set host4 set host6 set net4 set net6', 'all four sets are back');
+        }
         await expectAccess(probes(false, true, true));
         await ok(action.unban([lift(A1())]));
         await expectAccess(probes(true, true, true));
@@ -269,7 +274,11 @@ describe('nftables with the defaults: drop, every port', () => {
     const bans = [lab.a1.v4, lab.a1.v6].map((a): Ban => ({ target: target(a), jail: JAIL, kind: 'address', created: Date.now(), until: Date.now() + 600_000, failures: 5, banNumber: 1 }));
     for (const b of bans) store.set(b.target.addr, b);
     assert.equal(await action.ban(bans), true, JSON.stringify(action.health().lastError));
-    assert.match(lab.srvRun(['nft', 'list', 'chain', 'inet', `pban-${JAIL}`, 'input4']).stdout, /ip saddr @addr4 drop/);
+    const chain = lab.srvRun(['nft', 'list', 'chain', 'inet', `pban-${JAIL}`, 'input4']).stdout;
+    assert.match(chain, /ip saddr @host4 drop/);
+    assert.match(chain, /ip saddr @net4 drop/);
+    // the addresses are plain elements (a plain set has no prefixes)
+    assert.match(lab.srvRun(['nft', 'list', 'set', 'inet', `pban-${JAIL}`, 'host6']).stdout, new RegExp(`elements = \\{ ${lab.a1.v6} timeout`));
     await expectAccess([
       ['attacker 1 v4', lab.atk1, lab.a1.v4, lab.server.v4a, false],
       ['attacker 1 v6', lab.atk1, lab.a1.v6, lab.server.v6a, false],

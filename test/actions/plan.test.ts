@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Ban } from '../../src/events.js';
-import { target } from '../../src/actions/cidr.js';
+import { target } from '../../src/cidr.js';
 import { KernelView, planBans, planSync, planUnbans, type Plan } from '../../src/actions/plan.js';
 
 const NOW = 1_000_000;

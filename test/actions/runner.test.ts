@@ -26,36 +26,127 @@ test('nftables: start, a v4 ban, a v6 ban, unban, stop', async () => {
   assert.deepEqual(exec.calls[0]?.argv, ['ip', 'netns', 'exec', 'ns1', 'nft', '-f', '-']);
   assert.equal(exec.calls[0]?.stdin, [
     'add table inet pban-postfix',
-    'add set inet pban-postfix addr4 { type ipv4_addr; flags interval, timeout; }',
+    'add set inet pban-postfix host4 { type ipv4_addr; flags timeout; }',
+    'add set inet pban-postfix net4 { type ipv4_addr; flags interval, timeout; }',
     'add chain inet pban-postfix input4 { type filter hook input priority filter - 10; policy accept; }',
     'flush chain inet pban-postfix input4',
-    'add rule inet pban-postfix input4 ip saddr @addr4 meta l4proto tcp th dport { 25,465,587 } drop',
-    'flush set inet pban-postfix addr4',
+    'add rule inet pban-postfix input4 ip saddr @host4 meta l4proto tcp th dport { 25,465,587 } drop',
+    'add rule inet pban-postfix input4 ip saddr @net4 meta l4proto tcp th dport { 25,465,587 } drop',
+    'flush set inet pban-postfix host4',
+    'flush set inet pban-postfix net4',
     'add table inet pban-postfix',
-    'add set inet pban-postfix addr6 { type ipv6_addr; flags interval, timeout; }',
+    'add set inet pban-postfix host6 { type ipv6_addr; flags timeout; }',
+    'add set inet pban-postfix net6 { type ipv6_addr; flags interval, timeout; }',
     'add chain inet pban-postfix input6 { type filter hook input priority filter - 10; policy accept; }',
     'flush chain inet pban-postfix input6',
-    'add rule inet pban-postfix input6 ip6 saddr @addr6 meta l4proto tcp th dport { 25,465,587 } drop',
-    'flush set inet pban-postfix addr6',
+    'add rule inet pban-postfix input6 ip6 saddr @host6 meta l4proto tcp th dport { 25,465,587 } drop',
+    'add rule inet pban-postfix input6 ip6 saddr @net6 meta l4proto tcp th dport { 25,465,587 } drop',
+    'flush set inet pban-postfix host6',
+    'flush set inet pban-postfix net6',
     '',
   ].join('\n'));
   exec.calls.length = 0;
+  // one at a time (each awaited): one call each
   await action.ban([ban('192.0.2.1')]);
   await action.ban([ban('2001:db8::/64', null)]);
+  await action.ban([ban('2001:db8:1::7'), ban('198.51.100.0/24')]);
   await action.unban([target('192.0.2.1')]);
+  await action.unban([target('2001:db8::/64')]);
   await action.stop();
   assert.deepEqual(exec.calls.map((c) => [c.argv.slice(4).join(' '), c.stdin]), [
-    ['nft -f -', 'add element inet pban-postfix addr4 { 192.0.2.1/32 timeout 600s }\n'],
-    ['nft -f -', 'add element inet pban-postfix addr6 { 2001:db8::/64 }\n'],
-    ['nft -f -', 'delete element inet pban-postfix addr4 { 192.0.2.1/32 }\n'],
+    // an address goes in the plain set without its /32, a network in the interval set
+    ['nft -f -', 'add element inet pban-postfix host4 { 192.0.2.1 timeout 600s }\n'],
+    ['nft -f -', 'add element inet pban-postfix net6 { 2001:db8::/64 }\n'],
+    ['nft -f -', 'add element inet pban-postfix net4 { 198.51.100.0/24 timeout 600s }\nadd element inet pban-postfix host6 { 2001:db8:1::7 timeout 600s }\n'],
+    ['nft -f -', 'delete element inet pban-postfix host4 { 192.0.2.1 }\n'],
+    ['nft -f -', 'delete element inet pban-postfix net6 { 2001:db8::/64 }\n'],
     ['nft delete table inet pban-postfix', undefined],
+  ]);
+});
+
+test('nftables: an address inside a banned network stays out of the address set; lifting the network puts it there', async () => {
+  const active = [ban('198.51.100.0/24'), ban('198.51.100.7')];
+  const { exec, action } = setup('nftables', { active });
+  await action.start();
+  assert.match(exec.calls[0]?.stdin ?? '', /^flush set inet pban-postfix net4\nadd element inet pban-postfix net4 \{ 198\.51\.100\.0\/24 timeout 600s \}\n/m);
+  assert.doesNotMatch(exec.calls[0]?.stdin ?? '', /198\.51\.100\.7/);
+  exec.calls.length = 0;
+  assert.equal(await action.ban([ban('198.51.100.7')]), true);
+  assert.equal(exec.calls.length, 0, 'covered: nothing to do');
+  active.shift(); // the store lifts the network
+  await action.unban([target('198.51.100.0/24')]);
+  assert.deepEqual(exec.calls.map((c) => c.stdin), [
+    'delete element inet pban-postfix net4 { 198.51.100.0/24 }\nadd element inet pban-postfix host4 { 198.51.100.7 timeout 600s }\n',
+  ]);
+  // a network over addresses already in: they leave the address set in the same batch
+  exec.calls.length = 0;
+  await action.ban([ban('198.51.100.0/25', null)]);
+  assert.deepEqual(exec.calls.map((c) => c.stdin), [
+    'delete element inet pban-postfix host4 { 198.51.100.7 }\nadd element inet pban-postfix net4 { 198.51.100.0/25 }\n',
+  ]);
+});
+
+test('bans asked for while the firewall is busy go in together, in one call, in order with unbans', async () => {
+  let release: () => void = () => undefined;
+  const exec = new RecordingExecutor(() => OK);
+  const gate = new Promise<void>((r) => (release = r));
+  const slow = { run: async (argv: readonly string[], stdin?: string) => {
+    const r = await exec.run(argv, stdin);
+    if (exec.calls.length === 2) await gate; // the first ban holds the queue
+    return r;
+  } };
+  const action = createAction('nftables', { jail: 'postfix', executor: slow, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0 });
+  await action.start();
+  const first = action.ban([ban('192.0.2.1')]);
+  await new Promise((r) => setImmediate(r)); // it has started, and blocks
+  const results = [
+    first,
+    action.ban([ban('192.0.2.2')]), // these three wait together
+    action.ban([ban('192.0.2.3'), ban('2001:db8::3')]),
+    action.ban([ban('192.0.2.4')]),
+    action.unban([target('192.0.2.2')]), // closes the group: what follows comes after it
+    action.unban([target('192.0.2.3')]),
+    action.ban([ban('192.0.2.2')]),
+    action.ban([ban('192.0.2.5')]),
+  ];
+  await new Promise((r) => setTimeout(r, 10));
+  release();
+  assert.deepEqual(await Promise.all(results), [true, true, true, true, true, true, true, true]);
+  assert.deepEqual(exec.calls.slice(1).map((c) => c.stdin), [
+    'add element inet pban-postfix host4 { 192.0.2.1 timeout 600s }\n',
+    'add element inet pban-postfix host4 { 192.0.2.2 timeout 600s }\nadd element inet pban-postfix host4 { 192.0.2.3 timeout 600s }\n' +
+      'add element inet pban-postfix host4 { 192.0.2.4 timeout 600s }\nadd element inet pban-postfix host6 { 2001:db8::3 timeout 600s }\n',
+    'delete element inet pban-postfix host4 { 192.0.2.2 }\ndelete element inet pban-postfix host4 { 192.0.2.3 }\n',
+    'add element inet pban-postfix host4 { 192.0.2.2 timeout 600s }\nadd element inet pban-postfix host4 { 192.0.2.5 timeout 600s }\n',
+  ]);
+  assert.equal(action.health().kernelEntries, 5); // .1 .2 .4 .5 and 2001:db8::3
+  await action.stop();
+});
+
+test('a ban never joins a group queued before a check, a flush or a stop', async () => {
+  const exec = new RecordingExecutor(() => OK);
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0 });
+  await action.start();
+  exec.calls.length = 0;
+  const a = action.ban([ban('192.0.2.1')]);
+  const f = action.flush();
+  const b = action.ban([ban('192.0.2.2')]);
+  const s = action.stop();
+  const c = action.ban([ban('192.0.2.3')]);
+  assert.deepEqual(await Promise.all([a, f, b, s, c]), [true, true, true, undefined, false]);
+  assert.deepEqual(exec.calls.map((x) => x.stdin ?? x.argv.join(' ')), [
+    'add element inet pban-postfix host4 { 192.0.2.1 timeout 600s }\n',
+    'flush set inet pban-postfix host4\nflush set inet pban-postfix net4\nflush set inet pban-postfix host6\nflush set inet pban-postfix net6\n',
+    'add element inet pban-postfix host4 { 192.0.2.2 timeout 600s }\n',
+    'nft delete table inet pban-postfix',
   ]);
 });
 
 test('nftables without ports blocks everything; a reject blocktype', async () => {
   const { exec, action } = setup('nftables', { ports: [], params: { blocktype: 'reject' } });
   await action.start();
-  assert.match(exec.calls[0]?.stdin ?? '', /^add rule inet pban-postfix input4 ip saddr @addr4  reject$/m);
+  assert.match(exec.calls[0]?.stdin ?? '', /^add rule inet pban-postfix input4 ip saddr @host4  reject$/m);
+  assert.match(exec.calls[0]?.stdin ?? '', /^add rule inet pban-postfix input4 ip saddr @net4  reject$/m);
 });
 
 test('iptables: one restore per family, -C before -I, bans batched', async () => {
@@ -139,7 +230,7 @@ test('a failing batch: logged with stderr, unhealthy, check finds the table gone
   assert.equal(action.health().state, 'healthy');
   const batches = exec.calls.filter((c) => c.argv.includes('-f'));
   assert.equal(batches.length, 1);
-  assert.match(batches[0]?.stdin ?? '', /add element inet pban-postfix addr4 \{ 192\.0\.2\.1\/32 timeout 600s \}\nadd element inet pban-postfix addr4 \{ 192\.0\.2\.2\/32/);
+  assert.match(batches[0]?.stdin ?? '', /add element inet pban-postfix host4 \{ 192\.0\.2\.1 timeout 600s \}\nadd element inet pban-postfix host4 \{ 192\.0\.2\.2 timeout/);
   await action.stop();
 });
 
@@ -150,21 +241,36 @@ test('bad options are refused with one clear line', () => {
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { tabel: 'x' } }), /unknown parameter "tabel"/);
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { table: 'x\ny' } }), /without newlines/);
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { table: '{nope}' } }), /unknown placeholder \{nope\}/);
+  // the table exists without a target: it cannot depend on one
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { table: 'pban-{set}' } }), /parameter "table": used where there is no target/);
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { host_set: { address: 'a', network: 'b' } } }), /parameter "host_set": used where there is no target/);
+  // where there is one, it may: every target in one interval set
+  assert.doesNotThrow(() => createAction('nftables', { ...base, jail: 'j', params: { set: 'net{family}', element: '{target}' } }));
 });
 
-test('nftables: a large unban empties the set and refills what stays, in one batch', async () => {
+test('nftables: lifting many networks empties the sets of that family and refills what stays, in one batch; many addresses are deleted', async () => {
   const { exec, action } = setup('nftables');
   await action.start();
-  const bans = Array.from({ length: 300 }, (_, i) => ban(`198.18.${i >> 8}.${i & 255}`));
-  await action.ban([...bans, ban('2001:db8::1')]);
+  const nets = Array.from({ length: 300 }, (_, i) => ban(`198.19.${i >> 4}.${(i & 15) << 4}/28`));
+  const hosts = Array.from({ length: 300 }, (_, i) => ban(`198.18.${i >> 8}.${i & 255}`));
+  await action.ban([...nets, ...hosts, ban('2001:db8::1')]);
   exec.calls.length = 0;
-  await action.unban([...bans.slice(0, 250).map((b) => b.target), target('2001:db8::1')]);
+  // 250 addresses: deleted one by one (a plain set deletes fast)
+  await action.unban([...hosts.slice(0, 250).map((b) => b.target), target('2001:db8::1')]);
+  let lines = (exec.calls[0]?.stdin ?? '').trim().split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('delete element inet pban-postfix host4 ')).length, 250);
+  assert.ok(lines.includes('delete element inet pban-postfix host6 { 2001:db8::1 }'));
+  assert.equal(lines.length, 251);
+  // 250 networks: the IPv4 sets are emptied and what stays goes back in
+  exec.calls.length = 0;
+  await action.unban(nets.slice(0, 250).map((b) => b.target));
   assert.equal(exec.calls.length, 1);
-  const lines = (exec.calls[0]?.stdin ?? '').trim().split('\n');
-  assert.equal(lines[0], 'flush set inet pban-postfix addr4');
-  assert.equal(lines.filter((l) => l.startsWith('add element inet pban-postfix addr4 ')).length, 50);
-  assert.equal(lines.filter((l) => l.startsWith('delete element')).join('|'), 'delete element inet pban-postfix addr6 { 2001:db8::1/128 }');
-  assert.equal(action.health().kernelEntries, 50);
+  lines = (exec.calls[0]?.stdin ?? '').trim().split('\n');
+  assert.deepEqual(lines.slice(0, 2), ['flush set inet pban-postfix host4', 'flush set inet pban-postfix net4']);
+  assert.equal(lines.filter((l) => l.startsWith('add element inet pban-postfix net4 ')).length, 50);
+  assert.equal(lines.filter((l) => l.startsWith('add element inet pban-postfix host4 ')).length, 50);
+  assert.equal(lines.length, 102);
+  assert.equal(action.health().kernelEntries, 100);
 });
 
 test('unhealthy: a new ban tries the repair at once (at most once a second) instead of waiting for the backoff', async () => {
@@ -186,7 +292,7 @@ test('unhealthy: a new ban tries the repair at once (at most once a second) inst
   assert.equal(await action.ban([ban('192.0.2.2')]), true);
   assert.equal(action.health().state, 'healthy');
   assert.equal(action.health().kernelEntries, 2);
-  assert.match(exec.calls[before]?.stdin ?? '', /192\.0\.2\.1\/32[\s\S]*192\.0\.2\.2\/32/);
+  assert.match(exec.calls[before]?.stdin ?? '', /192\.0\.2\.1 timeout[\s\S]*192\.0\.2\.2 timeout/);
   await action.stop();
 });
 

@@ -11,9 +11,11 @@ const vars = new Map<string, ParamValue>([
   ['none', []],
   ['ports', '25,465'],
   ['loop', '{loop}'],
+  ['set', { address: 'host{fam}', network: 'net{fam}' }],
+  ['fam', { 4: '4', 6: '6' }],
 ]);
 
-const strings: { name: string; tpl: string; family?: 4 | 6; want?: string; error?: RegExp }[] = [
+const strings: { name: string; tpl: string; family?: 4 | 6; kind?: 'address' | 'network'; want?: string; error?: RegExp }[] = [
   { name: 'nested parameter', tpl: 'add table inet {table}', want: 'add table inet pban-postfix' },
   { name: 'per-family value', tpl: '{l3} saddr', family: 6, want: 'ip6 saddr' },
   { name: 'nft braces are not placeholders', tpl: 'add element inet t s { 192.0.2.1 } { {ports} } {80,443}', want: 'add element inet t s { 192.0.2.1 } { 25,465 } {80,443}' },
@@ -21,10 +23,13 @@ const strings: { name: string; tpl: string; family?: 4 | 6; want?: string; error
   { name: 'unknown placeholder', tpl: '{nope}', error: /unknown placeholder \{nope\}/ },
   { name: 'per-family value without a family', tpl: '{l3}', error: /differs per family/ },
   { name: 'a parameter that refers to itself', tpl: '{loop}', error: /nest too deep/ },
+  { name: 'per-kind value for an address', tpl: 'add element {set}', family: 4, kind: 'address', want: 'add element host4' },
+  { name: 'per-kind value for a network', tpl: 'add element {set}', family: 6, kind: 'network', want: 'add element net6' },
+  { name: 'per-kind value without a target', tpl: '{set}', family: 4, error: /differs between addresses and networks/ },
 ];
 for (const c of strings) {
   test(`renderString: ${c.name}`, () => {
-    const ctx = { vars, family: c.family };
+    const ctx = { vars, family: c.family, kind: c.kind };
     if (c.error) assert.throws(() => renderString(c.tpl, ctx), c.error);
     else assert.equal(renderString(c.tpl, ctx), c.want);
   });
@@ -40,5 +45,5 @@ test('renderArgv: a value with spaces stays one argument (no shell splitting)', 
 });
 
 test('placeholders lists names only', () => {
-  assert.deepEqual(placeholders('add element inet {table} addr{family} { {target} timeout {bantime}s }'), ['table', 'family', 'target', 'bantime']);
+  assert.deepEqual(placeholders('add element inet {table} {set} { {element} timeout {bantime}s }'), ['table', 'set', 'element', 'bantime']);
 });

@@ -90,3 +90,10 @@ test('wrong arguments exit 2', () => {
   assert.equal(mode.status, 1);
   assert.match(mode.stderr, /^pban: .*postfix\.toml: unknown mode "nope"/);
 });
+
+test('counts in the summary are grouped as toLocaleString(en-US) groups them', async () => {
+  const { groupDigits } = await import('../../src/cli/test-filter.js');
+  for (const x of [0, 7, 999, 1000, 12345, 999999, 1000000, 145522, 2 ** 40, Number.MAX_SAFE_INTEGER, 1.5, -1234]) {
+    assert.equal(groupDigits(x), x.toLocaleString('en-US'), String(x));
+  }
+});

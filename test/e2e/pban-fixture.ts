@@ -11,8 +11,10 @@ import { inNs, run, runOk, type MailLab } from './harness.js';
 export const PBAN_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
 /**
- * Where the nftables action keeps its bans: actions/nftables.toml says `table = "pban-{jail}"`
- * with one set per family, `addr4` and `addr6`. Kept as parameters, since the action may change.
+ * Where the nftables action keeps its bans: actions/nftables.toml says `table = "pban-{jail}"`,
+ * with addresses in plain sets `host4`/`host6` (elements without a prefix) and networks in
+ * interval sets `net4`/`net6`. bannedInKernel reads every set of the table, so only the table
+ * name is a parameter here.
  */
 export interface NftNames {
   family: string;
@@ -26,6 +28,8 @@ export interface ScenarioConfig {
   bantime: string;
   subnet?: { maxretry: number; minAddresses: number; bantime: string };
   filter?: string;
+  /** The daemon's log level (default "info"); "debug" adds a record per firewall command. */
+  loglevel?: 'debug' | 'info';
 }
 
 /** Writes a pban config for the lab into `dir` and returns its path. */
@@ -38,7 +42,7 @@ export function writePbanConfig(lab: MailLab, dir: string, cfg: ScenarioConfig):
 [pban]
 database = "${path.join(dir, 'pban.sqlite')}"
 socket = "${path.join(dir, 'pban.sock')}"
-loglevel = "info"
+loglevel = "${cfg.loglevel ?? 'info'}"
 timezone = "system"
 
 [defaults]
@@ -131,7 +135,10 @@ export class PbanDaemon {
   }
 }
 
-/** Every element of every set of the jail's table, as CIDR strings ("198.51.100.16/32", "2001:db8:1::/64"). */
+/**
+ * Every element of every set of the jail's table, as CIDR strings ("198.51.100.16/32",
+ * "2001:db8:1::/64"): a plain element (an address in host4/host6) is read as /32 or /128.
+ */
 export async function bannedInKernel(lab: MailLab, jail = 'postfix', names: NftNames = NFT_NAMES): Promise<Set<string>> {
   const r = await run(inNs(lab.server, ['nft', '-j', 'list', 'table', names.family, names.table(jail)]));
   if (r.code !== 0) return new Set(); // no table (yet): nothing banned

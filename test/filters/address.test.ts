@@ -59,3 +59,17 @@ test('IPv6 normalisation agrees with ipaddr.js on many generated addresses', asy
     assert.equal(parseAddress(want.toRFC5952String())?.address, expected, want.toRFC5952String());
   }
 });
+
+test('remembered answers are the same as fresh ones, whatever the order and collisions', () => {
+  const texts: string[] = [];
+  for (let i = 0; i < 30000; i++) {
+    texts.push(`${(i * 7) % 256}.${(i >> 3) % 256}.${i % 251}.${(i * 13) % 256}`);
+    texts.push(`2001:db8:${(i % 65536).toString(16)}::${((i * 31) % 65536).toString(16)}`);
+    if (i % 100 === 0) texts.push(`::ffff:192.0.2.${i % 256}`, `2001:db8::${i}:`, `1.2.3.${256 + i}`);
+  }
+  const first = texts.map((t) => parseAddress(t));
+  for (let k = texts.length - 1; k >= 0; k -= 3) assert.deepEqual(parseAddress(texts[k] as string), first[k], texts[k]);
+  for (let k = 0; k < texts.length; k++) assert.deepEqual(parseAddress(texts[k] as string), first[k], texts[k]);
+  assert.deepEqual(parseAddress('::ffff:192.0.2.7'), { address: '192.0.2.7', family: 4 });
+  assert.equal(parseAddress('1.2.3.256'), null);
+});

@@ -100,6 +100,25 @@ test('a 1 MB line and binary garbage are dismissed quickly', () => {
   assert.ok(performance.now() - t0 < 1000);
 });
 
+test('first characters cover optional openings and alternatives, or are unknown', async () => {
+  const { firstChars } = await import('../../src/filters/tags.js');
+  const chars = (src: string) => {
+    const s = firstChars(src);
+    return s === null ? null : String.fromCharCode(...[...s].sort((a, b) => a - b));
+  };
+  assert.equal(chars('reject: x'), 'r');
+  assert.equal(chars('(?:milter-)?reject: x'), 'mr');
+  assert.equal(chars('(?:milter-)??reject'), 'mr');
+  assert.equal(chars('a{0,2}b'), 'ab');
+  assert.equal(chars('a*b?c'), 'abc');
+  assert.equal(chars('(?:COMMAND P|NON-SMTP|BARE) x'), 'BCN');
+  assert.equal(chars('abc|xyz'), 'ax');
+  assert.equal(chars('a?'), null, 'may match the empty string');
+  assert.equal(chars('a?|b'), null);
+  assert.equal(chars('a?\\w'), null);
+  assert.equal(chars('(?=x)x'), null);
+});
+
 test('literal hints are only text a match must contain', async () => {
   const { literalHints } = await import('../../src/filters/tags.js');
   assert.deepEqual(literalHints('disconnect from x(?: a=1)* auth=0/[1-9]'), { lead: 'disconnect from x', inner: ' auth=0/' });

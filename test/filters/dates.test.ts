@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dateHeaderEnd, parseDate, resolveZone } from '../../src/filters/dates.js';
+import { dateHeaderEnd, parseDate, resolveZone, utcMs } from '../../src/filters/dates.js';
 
 const UTC = resolveZone('UTC');
 const BERLIN = resolveZone('Europe/Berlin');
@@ -46,4 +46,21 @@ for (const c of cases) {
 
 test('an unknown zone name is refused', () => {
   assert.throws(() => resolveZone('Mars/Olympus_Mons'), RangeError);
+});
+
+test('utcMs agrees with Date.UTC', () => {
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const years = [0, 1, 99, 100, 1599, 1600, 1700, 1899, 1900, 1969, 1970, 2000, 2024, 2100, 9999, 10000];
+  for (let k = 0; k < 20000; k++) {
+    const y = k < years.length * 12 ? (years[k % years.length] as number) : rnd(10100);
+    const args = [y, k < years.length * 12 ? Math.floor(k / years.length) : rnd(12), 1 + rnd(31), rnd(24), rnd(60), rnd(60), rnd(1000)] as const;
+    assert.equal(utcMs(...args), Date.UTC(...args), args.join(','));
+  }
+  assert.equal(utcMs(2024, 1, 29, 0, 0, 0, 0), Date.UTC(2024, 1, 29));
+  assert.equal(utcMs(2023, 1, 29, 0, 0, 0, 0), Date.UTC(2023, 2, 1), 'a day past the month carries over');
+  assert.equal(utcMs(2023, 12, 1, 0, 0, 0, 0), Date.UTC(2024, 0, 1), 'a month past the year goes to Date.UTC');
 });

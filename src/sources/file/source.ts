@@ -98,6 +98,13 @@ export class FileSource {
   private readonly buf: Buffer;
   private signal: AbortSignal | null = null;
   private running = false;
+  private markReady!: () => void;
+  /**
+   * Resolves once follow() has opened every file matched at start and delivered what was there
+   * (or, with start 'end', fixed its starting point). A line written after this is never missed,
+   * so the daemon announces itself only then.
+   */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.markReady = resolve));
 
   constructor(options: FileSourceOptions) {
     this.opts = {
@@ -169,9 +176,11 @@ export class FileSource {
             this.fail(t, err);
           }
         }
+        this.markReady();
         await wake.wait();
       }
     } finally {
+      this.markReady();
       clearInterval(timer);
       signal.removeEventListener('abort', onAbort);
       watchers.closeAll();
