@@ -18,6 +18,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Command>])
   ['test-filter', async () => (await import('./test-filter.js')).testFilterCommand()],
   ['replay', async () => (await import('./replay.js')).replayCommand()],
   ['start', async () => (await import('./start.js')).startCommand()],
+  ['check', async () => (await import('./check.js')).checkCommand()],
 ];
 
 /** `argv` as in process.argv; its command word (argv[2]) decides which commands are loaded. */

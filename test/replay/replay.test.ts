@@ -117,3 +117,19 @@ test('replay errors: unknown jail, missing log, bad config are one line with exi
   assert.equal(b.stderr.trim().split('\n').length, 1);
   assert.match(b.stderr, /bad\.toml:2: .*maxretries/);
 });
+
+test('pban check validates a config and summarises it; a broken one is one line, exit 1', () => {
+  const ok = runPban(['check', '-c', config]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /OK, 1 enabled jail/);
+  assert.match(ok.stdout, /postfix: filter postfix\[mode=aggressive\], actions dry-run, maxretry 3, subnets on/);
+  const j = JSON.parse(runPban(['check', '-c', config, '--json']).stdout) as { ok: boolean; jails: { name: string }[] };
+  assert.equal(j.ok, true);
+  assert.deepEqual(j.jails.map((x) => x.name), ['postfix']);
+  const bad = path.join(dir, 'bad-filter.toml');
+  writeFileSync(bad, '[jails.x]\nfilter = "postfix[mode=nosuchmode]"\nlogpath = ["/var/log/mail.log"]\n');
+  const b = runPban(['check', '-c', bad]);
+  assert.equal(b.status, 1);
+  assert.equal(b.stderr.trim().split('\n').length, 1);
+  assert.match(b.stderr, /bad-filter\.toml:2: .*nosuchmode/);
+});
