@@ -9,20 +9,12 @@ import type { Address, Ban, Decision, Failure, Family, Target } from '../../src/
 import { PbanError } from '../../src/errors.js';
 import { ReferenceJail, maskText } from './reference-model.js';
 import { MemoryStore } from './memory-store.js';
+import { seededRandom } from '../helpers/prng.js';
 
 const SEQUENCES = Number(process.env.PBAN_RANDOM_SEQUENCES ?? 3000);
 const BASE_SEED = Number(process.env.PBAN_RANDOM_SEED ?? 20261127);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const V4 = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.9', '198.51.100.200', '198.51.101.7', '203.0.113.5', '203.0.113.6'];
 const V6 = ['2001:db8:0:1::1', '2001:db8:0:1::2', '2001:db8:0:1::3', '2001:db8:0:1:ffff::9', '2001:db8:0:2::1', '2001:db8:0:2::2', '2001:db8:1::5'];

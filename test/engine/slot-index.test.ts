@@ -3,18 +3,9 @@ import assert from 'node:assert/strict';
 import { SlotIndex } from '../../src/engine/slot-index.js';
 import { addressWords, maskedEqual, maskWords, wordsToHextets } from '../../src/engine/address-words.js';
 import { formatIPv6, parseIPv6 } from '../../src/cidr.js';
+import { seededRandom } from '../helpers/prng.js';
 
-/** mulberry32, so a failure names its seed and replays exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 test('SlotIndex agrees with a Map over random adds and releases, through growth and shrinking', () => {
   for (const seed of [1, 2, 3]) {

@@ -10,16 +10,9 @@ import { Jail } from '../../src/engine/jail.js';
 import type { JailPolicy } from '../../src/engine/policy.js';
 import type { Decision, Failure } from '../../src/events.js';
 import { failure, policy } from '../engine/helpers.js';
+import { seededRandom } from '../helpers/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function workload(seed: number, n: number): Failure[] {
   const r = rng(seed);
