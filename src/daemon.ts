@@ -12,14 +12,15 @@ import type { Ban, LogLine, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './log.js';
-import { ControlError } from './errors.js';
+import { ControlError, PbanError } from './errors.js';
 import { VERSION } from './version.js';
 import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
 import { FileSource, type LineBatch } from './sources/index.js';
-import { createAction, loadAction, type ActionRunner } from './actions/index.js';
+import { createAction, type ActionRunner } from './actions/index.js';
+import { parseActionSpec } from './actions/spec.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
@@ -62,9 +63,12 @@ function checkers(timezone: string | undefined): { checkFilter(spec: string): st
         return (err as Error).message;
       }
     },
-    checkAction(name) {
+    checkAction(text) {
+      const spec = parseActionSpec(text);
+      if ('error' in spec) return spec.error;
       try {
-        loadAction(name);
+        // Building a runner validates the parameters against the action file; it runs nothing.
+        createAction(spec.ref, { jail: 'check', params: spec.params, activeBans: () => [] });
         return undefined;
       } catch (err) {
         return (err as Error).message;
@@ -143,8 +147,11 @@ export class Daemon implements ControlHandlers {
   private buildJail(cfg: JailConfig): JailRuntime {
     const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
     const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    const actions = cfg.actions.map((name) =>
-      createAction(name, {
+    const actions = cfg.actions.map((text) => {
+      const spec = parseActionSpec(text);
+      if ('error' in spec) throw new PbanError('action.spec', spec.error);
+      return createAction(spec.ref, {
+        params: spec.params,
         jail: cfg.name,
         ports: cfg.ports === 'all' ? [] : cfg.ports,
         protocol: cfg.protocol,
@@ -152,8 +159,8 @@ export class Daemon implements ControlHandlers {
         clock: this.clock,
         logger: this.log,
         activeBans: () => jail.activeBans(),
-      }),
-    );
+      });
+    });
     return { cfg, filter, jail, actions };
   }
 

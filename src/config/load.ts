@@ -1,5 +1,6 @@
 // Reads a pban TOML file into a normalised PbanConfig: built-in defaults, then [defaults],
 // then each [jails.NAME], merged key by key (nested tables merge, arrays replace).
+import { parseActionSpec } from '../actions/spec.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
@@ -26,7 +27,6 @@ const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
 
 const JAIL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
-const ACTION_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** `remember` for a permanent maxtime: earlier bans count forever (a finite number keeps arithmetic simple). */
 const FOREVER = Number.MAX_SAFE_INTEGER;
 
@@ -220,7 +220,8 @@ interface ActionRef {
 
 function readActions(s: Section): ActionRef[] | undefined {
   return s.stringList('action')?.map(({ value, path: at }) => {
-    if (!ACTION_NAME_RE.test(value)) throw configError(s.src, at, `invalid action name "${value}"`);
+    const spec = parseActionSpec(value);
+    if ('error' in spec) throw configError(s.src, at, spec.error);
     return { name: value, at };
   });
 }

@@ -133,3 +133,21 @@ test('pban check validates a config and summarises it; a broken one is one line,
   assert.equal(b.stderr.trim().split('\n').length, 1);
   assert.match(b.stderr, /bad-filter\.toml:2: .*nosuchmode/);
 });
+
+test('actions take fail2ban-style parameters; an unknown one is refused at its line', () => {
+  const good = path.join(dir, 'params.toml');
+  writeFileSync(good, '[jails.x]\nfilter = "postfix"\nlogpath = ["/var/log/mail.log"]\naction = ["iptables[variant=-legacy]", "nftables[blocktype=reject]"]\n');
+  const ok = runPban(['check', '-c', good]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /actions iptables\[variant=-legacy\], nftables\[blocktype=reject\]/);
+  const bad = path.join(dir, 'bad-params.toml');
+  writeFileSync(bad, '[jails.x]\nfilter = "postfix"\nlogpath = ["/var/log/mail.log"]\naction = [\n  "nftables[bogus=1]",\n]\n');
+  const b = runPban(['check', '-c', bad]);
+  assert.equal(b.status, 1);
+  assert.match(b.stderr, /bad-params\.toml:5: .*unknown parameter "bogus"/);
+  const syntax = path.join(dir, 'bad-syntax.toml');
+  writeFileSync(syntax, '[jails.x]\nfilter = "postfix"\nlogpath = ["/var/log/mail.log"]\naction = ["nftables[blocktype]"]\n');
+  const s = runPban(['check', '-c', syntax]);
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /bad-syntax\.toml:4: .*invalid action parameters/);
+});

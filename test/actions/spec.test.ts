@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseActionSpec } from '../../src/actions/spec.js';
+
+test('a bare name, a path, and name[key=value] forms', () => {
+  assert.deepEqual(parseActionSpec('nftables'), { ref: 'nftables', params: {} });
+  assert.deepEqual(parseActionSpec('/etc/pban/actions/mine.toml'), { ref: '/etc/pban/actions/mine.toml', params: {} });
+  assert.deepEqual(parseActionSpec('iptables[variant=-legacy]'), { ref: 'iptables', params: { variant: '-legacy' } });
+  assert.deepEqual(parseActionSpec('nftables[blocktype=reject, priority="filter - 20"]'), { ref: 'nftables', params: { blocktype: 'reject', priority: 'filter - 20' } });
+  assert.deepEqual(parseActionSpec('x[a="with, comma \\" quote"]'), { ref: 'x', params: { a: 'with, comma " quote' } });
+  assert.deepEqual(parseActionSpec('x[]'), { ref: 'x', params: {} });
+});
+
+test('malformed references are refused with a message', () => {
+  for (const bad of ['', '[a=b]', 'nft ables', 'x[a]', 'x[=b]', 'x[a=b', 'x[a=b, a=c]', '-x', 'x[a="b]']) {
+    const r = parseActionSpec(bad);
+    assert.ok('error' in r, `accepted ${JSON.stringify(bad)}`);
+  }
+});
