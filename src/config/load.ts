@@ -26,7 +26,7 @@ const JAIL_KEYS = ['enabled', 'filter', 'logpath', ...INHERITED_KEYS] as const;
 const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
 
-const JAIL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+const JAIL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$/;
 /** `remember` for a permanent maxtime: earlier bans count forever (a finite number keeps arithmetic simple). */
 const FOREVER = Number.MAX_SAFE_INTEGER;
 
@@ -272,7 +272,7 @@ function merge(...layers: Settings[]): Settings {
 
 function readJail(s: Section, name: string, inherited: Settings, baseDir: string, opts: LoadOptions): JailConfig {
   if (!JAIL_NAME_RE.test(name)) {
-    s.fail(undefined, `invalid jail name "${name}" (letters, digits, "_" and "-", at most 32 characters)`);
+    s.fail(undefined, `invalid jail name "${name}" (letters, digits, "_" and "-", at most 20 characters: it names firewall tables and chains)`);
   }
   s.allowOnly(JAIL_KEYS);
   const enabled = s.bool('enabled') ?? true;

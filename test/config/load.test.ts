@@ -197,7 +197,12 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'invalid jail name',
     text: lines('[jails."post fix"]', 'filter = "postfix"', 'logpath = "/var/log/mail.log"'),
-    message: `${FILE}:1: jails."post fix": invalid jail name "post fix" (letters, digits, "_" and "-", at most 32 characters)`,
+    message: `${FILE}:1: jails."post fix": invalid jail name "post fix" (letters, digits, "_" and "-", at most 20 characters: it names firewall tables and chains)`,
+  },
+  {
+    name: 'jail name too long for a firewall chain',
+    text: lines('[jails.postfix-submission-sasl]', 'filter = "postfix"', 'logpath = "/var/log/mail.log"'),
+    message: `${FILE}:1: jails.postfix-submission-sasl: invalid jail name "postfix-submission-sasl" (letters, digits, "_" and "-", at most 20 characters: it names firewall tables and chains)`,
   },
   {
     name: 'no jail at all',
