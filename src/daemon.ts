@@ -6,7 +6,7 @@
 //
 // Every batch of lines is committed with its source position in one transaction, and only then
 // do the actions run: a crash re-reads exactly the uncommitted lines and loses no ban.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Ban, LogLine, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
@@ -184,6 +184,10 @@ export class Daemon implements ControlHandlers {
     }
     const stored = this.store.positions();
     for (const [pattern, jails] of byPattern) {
+      // Not an error (the file may come with the first mail), but an admin should see it.
+      if (!/[*?[]/.test(pattern) && !existsSync(pattern)) {
+        this.log.warn({ path: pattern, jails: jails.map((j) => j.cfg.name), note: 'followed from its beginning once it exists' }, 'source.missing');
+      }
       const sourceId = `file:${pattern}`;
       const source = new FileSource({
         sourceId,
