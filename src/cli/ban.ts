@@ -13,7 +13,7 @@ export function banCommand(): Command {
     .argument('<target>', 'an IPv4/IPv6 address or a CIDR network (198.51.100.0/24, 2001:db8::/64)')
     .option('-t, --time <duration>', "how long: 90s, 10m, 2h, 1d, 1w, or permanent (default: the jail's bantime)");
   return cmd.action(async (jail: string, targetText: string) => {
-    // Loaded here, not at start: only ban and unban need ipaddr.js.
+    // Loaded here, not at start: only ban and unban parse targets.
     const { parseTarget } = await import('../control/target.js');
     const parsed = parseTarget(targetText);
     if (!parsed.ok) throw new UsageError(parsed.error);

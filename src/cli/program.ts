@@ -25,9 +25,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Command>])
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('pban')
     .description('Ban engine for mail servers: follows the Postfix log, counts failures per address and per network, bans through the firewall.')
-    .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .version(VERSION, '-V, --version');
   const named = COMMANDS.filter(([name]) => name === argv[2]);
   const wanted = await Promise.all((named.length > 0 ? named : COMMANDS).map(([, load]) => load()));
   for (const command of wanted) program.addCommand(command);

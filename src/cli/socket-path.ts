@@ -72,8 +72,6 @@ export function daemonCommand(name: CommandName): Command {
     .description(spec.summary)
     .addOption(new Option('-c, --config <file>', 'config file to read the socket path from').default(DEFAULT_CONFIG))
     .option('--socket <path>', `control socket (overrides the config; default ${DEFAULT_SOCKET})`)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
     .addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n') + '\n');
   if (spec.reads) cmd.option('--json', 'print the reply as JSON (stable, see docs/cli.md)');
   return cmd;

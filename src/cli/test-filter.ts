@@ -22,9 +22,6 @@ export function testFilterCommand(): Command {
     .option('--print-missed', 'print every line the filter did not match')
     .option('--json', 'one JSON object per matched line on stdout; the summary as JSON on stderr')
     .option('--timezone <tz>', "IANA time zone of dates written without one (default: the system's)")
-    // addCommand does not pass the program's exitOverride on: without it commander would exit
-    // with status 1 on a usage error, instead of throwing for main() to turn into exit 2.
-    .exitOverride()
     .action(async (filter: string, log: string, opts: TestFilterOptions) => {
       await runTestFilter(filter, log, opts);
     });

@@ -16,7 +16,7 @@ export function unbanCommand(): Command {
     const o = cmd.opts<{ all?: boolean; jail?: string }>();
     if (o.all && texts.length > 0) throw new UsageError('unban: give targets or --all, not both');
     if (!o.all && texts.length === 0) throw new UsageError('unban: give at least one target, or --all');
-    // Loaded here, not at start: only ban and unban need ipaddr.js.
+    // Loaded here, not at start: only ban and unban parse targets.
     const { parseTarget } = await import('../control/target.js');
     const targets = texts.map((t) => {
       const r = parseTarget(t);

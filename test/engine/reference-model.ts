@@ -1,6 +1,6 @@
 // A naive, obviously-correct model of the jail rules, for the randomized test. It keeps every
 // failure and every ban in plain lists and recomputes each window from scratch. It shares no
-// code with src/engine: address masking goes through ipaddr.js instead of src/engine/cidr.ts.
+// code with src/engine: address masking goes through ipaddr.js instead of src/cidr.ts.
 import ipaddr from 'ipaddr.js';
 import type { Ban, Family, LiftReason, Target } from '../../src/events.js';
 import type { JailPolicy } from '../../src/engine/policy.js';
