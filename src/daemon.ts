@@ -1,6 +1,6 @@
 // The composition root: the one file that builds every stage and connects them.
 //
-//   FileSource ──batch──▶ filter.match ──Failure──▶ Jail.observe ──bans──▶ store.commit ──▶ actions
+//   FileSource / JournalSource ──batch──▶ filter.match ──Failure──▶ Jail.observe ──bans──▶ store.commit ──▶ actions
 //                                                                   ▲
 //   ExpiryTimer ──due──▶ Jail.expire ──lifts─────────────────────────┘
 //
@@ -18,7 +18,7 @@ import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js'
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
-import { FileSource, type LineBatch } from './sources/index.js';
+import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import { createAction, type ActionRunner } from './actions/index.js';
 import { parseActionSpec } from './actions/spec.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
@@ -44,9 +44,16 @@ interface JailRuntime {
   readonly actions: readonly ActionRunner[];
 }
 
+/** What onBatch needs of a batch, from a file or from the journal. */
+interface SourceBatch {
+  readonly lines: readonly LogLine[];
+  readonly position: SourcePosition;
+}
+
 interface SourceRuntime {
+  /** A logpath pattern, or `journal:DIR MATCH…` for a journal source. */
   readonly pattern: string;
-  readonly source: FileSource;
+  readonly source: FileSource | JournalSource;
   readonly abort: AbortController;
   jails: JailRuntime[];
   done: Promise<void>;
@@ -201,6 +208,41 @@ export class Daemon implements ControlHandlers {
       rt.done = this.runSource(rt);
       this.sources.push(rt);
     }
+    this.startJournalSources(stored);
+  }
+
+  /**
+   * One journalctl per distinct (journal_directory, journalmatch): jails with the same matches share
+   * it, like jails on one file share a FileSource. Its cursor is committed with each batch.
+   */
+  private startJournalSources(stored: readonly SourcePosition[]): void {
+    const byKey = new Map<string, { directory: string | undefined; matches: readonly string[]; jails: JailRuntime[] }>();
+    for (const j of this.jails.values()) {
+      const jr = j.cfg.journal;
+      if (jr === null) continue;
+      const key = `journal:${jr.directory ?? ''}:${jr.matches.join(' ')}`;
+      const entry = byKey.get(key) ?? { directory: jr.directory, matches: jr.matches, jails: [] };
+      entry.jails.push(j);
+      byKey.set(key, entry);
+    }
+    for (const [sourceId, { directory, matches, jails }] of byKey) {
+      // No stored cursor: 'end' reads new entries only; 'beginning' reads back as far as the
+      // longest findtime, which is all a jail can count (fail2ban's systemd backend does the same).
+      const start: JournalStart =
+        (this.opts.startAt ?? 'end') === 'end' ? 'end' : { sinceMs: this.clock.now() - Math.max(...jails.map((j) => j.cfg.policy.findtime)) };
+      const source = new JournalSource({
+        sourceId,
+        matches,
+        directory,
+        position: stored.find((p) => p.sourceId === sourceId) ?? null,
+        start,
+        logger: this.log,
+      });
+      const abort = new AbortController();
+      const rt: SourceRuntime = { pattern: source.files[0]!, source, abort, jails, done: Promise.resolve() };
+      rt.done = this.runSource(rt);
+      this.sources.push(rt);
+    }
   }
 
   private async runSource(rt: SourceRuntime): Promise<void> {
@@ -224,7 +266,7 @@ export class Daemon implements ControlHandlers {
   }
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
-  private onBatch(rt: SourceRuntime, batch: LineBatch): void {
+  private onBatch(rt: SourceRuntime, batch: SourceBatch): void {
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;

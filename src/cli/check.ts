@@ -29,6 +29,7 @@ Exit code 0 when the config is valid, 1 with one line naming the file and line o
         enabled: j.enabled,
         filter: j.filter,
         logpath: j.logpath.map((p) => ({ path: p, exists: /[*?[]/.test(p) ? null : existsSync(p) })),
+        journal: j.journal,
         actions: j.actions,
         ports: j.ports,
         findtime: j.policy.findtime,
@@ -44,6 +45,7 @@ Exit code 0 when the config is valid, 1 with one line naming the file and line o
       for (const j of jails) {
         lines.push(`  ${j.name}${j.enabled ? '' : ' (disabled)'}: filter ${j.filter}, actions ${j.actions.join(', ') || 'none'}, maxretry ${j.maxretry}${j.subnet ? ', subnets on' : ''}`);
         for (const l of j.logpath) lines.push(`    ${l.path}${l.exists === false ? '  (does not exist yet: pban will wait for it)' : ''}`);
+        if (j.journal) lines.push(`    journal${j.journal.directory ? ` in ${j.journal.directory}` : ''}: ${j.journal.matches.join(' ')}`);
       }
       process.stdout.write(lines.join('\n') + '\n');
     });

@@ -3,4 +3,4 @@
 export { loadConfig, parseConfigText, BUILTIN_DAEMON } from './load.js';
 export { parseDuration, formatDuration, DURATION_HINT, type Duration } from './duration.js';
 export { parseTarget } from '../cidr.js';
-export type { PbanConfig, JailConfig, DaemonConfig, LoadOptions, LogLevel, Ports, Protocol } from './types.js';
+export type { PbanConfig, JailConfig, JailJournal, DaemonConfig, LoadOptions, LogLevel, Ports, Protocol } from './types.js';

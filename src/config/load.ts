@@ -13,16 +13,17 @@ import { formatDuration, type Duration } from './duration.js';
 import { KeyLines } from './key-lines.js';
 import { configError, Section, type ConfigSource, type KeyPath } from './section.js';
 import { parseTarget } from '../cidr.js';
+import { checkJournalMatch } from '../sources/journald/config.js';
 import {
   LOG_LEVELS, PROTOCOLS,
-  type DaemonConfig, type JailConfig, type LoadOptions, type LogLevel, type PbanConfig, type Ports, type Protocol,
+  type DaemonConfig, type JailConfig, type JailJournal, type LoadOptions, type LogLevel, type PbanConfig, type Ports, type Protocol,
 } from './types.js';
 
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
 const PBAN_KEYS = ['database', 'socket', 'loglevel', 'timezone'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
 const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
-const JAIL_KEYS = ['enabled', 'filter', 'logpath', ...INHERITED_KEYS] as const;
+const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
 const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
 
@@ -125,7 +126,7 @@ export function parseConfigText(text: string, fileName: string, opts: LoadOption
 
   const jailsSection = root.child('jails');
   if (!jailsSection || jailsSection.keyNames().length === 0) {
-    throw new ConfigError('config.noJail', fileName, src.lines.lineOf(['jails']), 'no jail defined (add a [jails.NAME] table with filter and logpath)');
+    throw new ConfigError('config.noJail', fileName, src.lines.lineOf(['jails']), 'no jail defined (add a [jails.NAME] table with filter and logpath or journalmatch)');
   }
   const jails = jailsSection.keyNames().map((name) => {
     const section = Section.at(src, ['jails', name], jailsSection.raw(name));
@@ -286,8 +287,11 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
     filter = path.resolve(baseDir, spec.ref) + (spec.mode === undefined ? '' : `[mode=${spec.mode}]`);
   }
   const logpath = s.stringList('logpath')?.map(({ value }) => path.resolve(baseDir, value));
-  if (logpath === undefined) s.fail(undefined, 'missing key "logpath" (e.g. logpath = ["/var/log/mail.log"])', 'config.missingKey');
-  if (logpath.length === 0) s.fail('logpath', 'must list at least one file');
+  const journal = readJournal(s, baseDir);
+  if (logpath === undefined && journal === null) {
+    s.fail(undefined, 'missing key "logpath" or "journalmatch" (e.g. logpath = ["/var/log/mail.log"], or journalmatch = ["_SYSTEMD_UNIT=postfix@-.service"])', 'config.missingKey');
+  }
+  if (logpath !== undefined && logpath.length === 0) s.fail('logpath', 'must list at least one file');
 
   const settings = merge(inherited, readSettings(s));
   const policy = buildPolicy(s.src, name, settings);
@@ -308,12 +312,36 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
     name,
     enabled,
     filter,
-    logpath,
+    logpath: logpath ?? [],
+    journal,
     actions: actions.value.map((a) => a.name),
     ports: settings.ports!.value,
     protocol: settings.protocol!.value,
     policy,
   };
+}
+
+/**
+ * `journalmatch`: journalctl matches, as fail2ban names them: an array with one match per element,
+ * or fail2ban's one string of space-separated matches. "+" between two matches means OR.
+ */
+function readJournal(s: Section, baseDir: string): JailJournal | null {
+  const raw = s.stringList('journalmatch');
+  const dir = s.string('journal_directory');
+  if (raw === undefined) {
+    if (dir !== undefined) s.fail('journal_directory', 'only applies with journalmatch (the journal is read only for jails that set it)');
+    return null;
+  }
+  const matches = raw.flatMap(({ value, path: at }) => value.split(/\s+/).filter(Boolean).map((m) => ({ m, at })));
+  if (matches.length === 0) s.fail('journalmatch', 'must list at least one match (e.g. "_SYSTEMD_UNIT=postfix@-.service")');
+  matches.forEach(({ m, at }, i) => {
+    const problem = checkJournalMatch(m);
+    if (problem !== undefined) throw configError(s.src, at, problem);
+    if (m === '+' && (i === 0 || i === matches.length - 1 || matches[i - 1]?.m === '+')) {
+      throw configError(s.src, at, '"+" (OR) must stand between two matches');
+    }
+  });
+  return { matches: matches.map(({ m }) => m), directory: dir === undefined ? undefined : path.resolve(baseDir, dir) };
 }
 
 function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy {

@@ -29,13 +29,23 @@ export interface JailConfig {
   readonly enabled: boolean;
   /** The filter reference as written: `postfix[mode=aggressive]` or a path. */
   readonly filter: string;
-  /** Files or globs to follow (absolute). */
+  /** Files or globs to follow (absolute). Empty when the jail reads only the journal. */
   readonly logpath: readonly string[];
+  /** The systemd journal entries this jail reads, or null (files only). A jail has logpath, journal, or both. */
+  readonly journal: JailJournal | null;
   /** Action names in order, e.g. ["nftables"]. */
   readonly actions: readonly string[];
   readonly ports: Ports;
   readonly protocol: Protocol;
   readonly policy: JailPolicy;
+}
+
+/** What a jail reads from the systemd journal (`journalmatch`, `journal_directory`). */
+export interface JailJournal {
+  /** journalctl matches, in order: `FIELD=value`, or "+" (OR) between two of them. Never empty. */
+  readonly matches: readonly string[];
+  /** A journal directory (absolute) instead of the system journal (journalctl --directory). */
+  readonly directory: string | undefined;
 }
 
 export interface PbanConfig {

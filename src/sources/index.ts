@@ -1,5 +1,6 @@
-// Log sources: where lines come from. The daemon follows files with FileSource, or a pipe with
-// StreamSource (stdin: no positions); offline commands (test-filter, replay) read whole files with
+// Log sources: where lines come from. The daemon follows files with FileSource, the systemd
+// journal with JournalSource (journald/: journalctl --follow --output=json, resumed by cursor), or a
+// pipe with StreamSource (stdin: no positions); offline commands (test-filter, replay) read whole files with
 // read-lines.ts.
 //
 // ## Using the file follower (for daemon.ts)
@@ -77,3 +78,9 @@ export { FileSource, type LineBatch, type FileSourceStats } from './file/source.
 export { FILE_SOURCE, FILE_SOURCE_DEFAULTS, type FileSourceOptions, type StartAt } from './file/config.js';
 export { expandGlob, hasGlob } from './glob.js';
 export { StreamSource, STDIN_SOURCE, type StreamBatch, type StreamSourceOptions } from './stdin/source.js';
+export { JournalSource, type JournalBatch, type JournalSourceStats } from './journald/source.js';
+export {
+  JOURNAL_SOURCE, JOURNAL_SOURCE_DEFAULTS, JOURNAL_POSITION_PATH, journalPosition, cursorOf, checkJournalMatch, checkJournalMatches,
+  type JournalSourceOptions, type JournalStart,
+} from './journald/config.js';
+export { parseEntry, formatMicros } from './journald/entry.js';

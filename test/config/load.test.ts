@@ -90,7 +90,7 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'missing logpath',
     text: lines('[jails.postfix]', 'filter = "postfix"'),
-    message: `${FILE}:1: jails.postfix: missing key "logpath" (e.g. logpath = ["/var/log/mail.log"])`,
+    message: `${FILE}:1: jails.postfix: missing key "logpath" or "journalmatch" (e.g. logpath = ["/var/log/mail.log"], or journalmatch = ["_SYSTEMD_UNIT=postfix@-.service"])`,
   },
   {
     name: 'unparsable filter reference',
@@ -207,7 +207,7 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'no jail at all',
     text: lines('[defaults]', 'maxretry = 3'),
-    message: `${FILE}: no jail defined (add a [jails.NAME] table with filter and logpath)`,
+    message: `${FILE}: no jail defined (add a [jails.NAME] table with filter and logpath or journalmatch)`,
   },
   {
     name: 'TOML syntax error',
@@ -243,7 +243,7 @@ test('a minimal jail gets the built-in defaults', () => {
   const jail = cfg.jails[0]!;
   assert.deepEqual(
     { ...jail, policy: undefined },
-    { name: 'postfix', enabled: true, filter: 'postfix', logpath: ['/var/log/mail.log'], actions: ['nftables'], ports: 'all', protocol: 'tcp', policy: undefined },
+    { name: 'postfix', enabled: true, filter: 'postfix', logpath: ['/var/log/mail.log'], journal: null, actions: ['nftables'], ports: 'all', protocol: 'tcp', policy: undefined },
   );
   assert.deepEqual(jail.policy, {
     name: 'postfix',
