@@ -69,10 +69,14 @@ export function expandTags(text: string, role: 'failregex' | 'ignoreregex' | 'pr
   return { source: src, fields, hasAddress: hostTags === 1 };
 }
 
-/** An unescaped `.*`, `.+`, `[\s\S]` or `[^]` outside a character class, or null. */
-function findCatchAll(src: string): string | null {
+/**
+ * Indices of the characters of a regex source that are structure: outside escapes and outside
+ * character classes. A class's opening `[` is yielded, its contents are not. Every scanner
+ * below walks a source this way.
+ */
+function* structural(src: string, from = 0): Generator<number> {
   let inClass = false;
-  for (let i = 0; i < src.length; i++) {
+  for (let i = from; i < src.length; i++) {
     const c = src[i];
     if (c === '\\') {
       i++;
@@ -82,9 +86,17 @@ function findCatchAll(src: string): string | null {
       if (c === ']') inClass = false;
       continue;
     }
+    if (c === '[') inClass = true;
+    yield i;
+  }
+}
+
+/** An unescaped `.*`, `.+`, `[\s\S]` or `[^]` outside a character class, or null. */
+function findCatchAll(src: string): string | null {
+  for (const i of structural(src)) {
+    const c = src[i];
     if (c === '[') {
       if (src.startsWith('[\\s\\S]', i) || src.startsWith('[\\S\\s]', i) || src.startsWith('[^]', i)) return src.slice(i, i + 6).replace(/\].*/, ']');
-      inClass = true;
       continue;
     }
     if (c === '.' && (src[i + 1] === '*' || src[i + 1] === '+' || src[i + 1] === '{')) return src.slice(i, i + 2);
@@ -99,19 +111,9 @@ function findCatchAll(src: string): string | null {
  */
 function findNestedQuantifier(src: string): string | null {
   const starts: number[] = [];
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
+  for (const i of structural(src)) {
     const c = src[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') starts.push(i);
+    if (c === '(') starts.push(i);
     else if (c === ')') {
       const start = starts.pop();
       if (start === undefined) return null;
@@ -142,22 +144,12 @@ function isOptionalQuantifier(src: string, i: number): boolean {
 /** Index just past the group that opens at i. */
 function skipGroup(src: string, i: number): number {
   let depth = 0;
-  let inClass = false;
-  for (; i < src.length; i++) {
-    const c = src[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
+  for (const j of structural(src, i)) {
+    const c = src[j];
+    if (c === '(') depth++;
     else if (c === ')') {
       depth--;
-      if (depth === 0) return i + 1;
+      if (depth === 0) return j + 1;
     }
   }
   return src.length;
@@ -167,20 +159,10 @@ function skipGroup(src: string, i: number): number {
 function alternatives(body: string): string[] {
   const out: string[] = [];
   let depth = 0;
-  let inClass = false;
   let last = 0;
-  for (let i = 0; i < body.length; i++) {
+  for (const i of structural(body)) {
     const c = body[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
+    if (c === '(') depth++;
     else if (c === ')') depth--;
     else if (c === '|' && depth === 0) {
       out.push(body.slice(last, i));
