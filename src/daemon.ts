@@ -90,6 +90,8 @@ export function loadDaemonConfig(file: string): PbanConfig {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/** Lifted bans older than `remember` are deleted this often (and at start). */
+const HISTORY_PRUNE_MS = 3_600_000;
 
 export class Daemon implements ControlHandlers {
   private config: PbanConfig;
@@ -104,6 +106,7 @@ export class Daemon implements ControlHandlers {
   private linesRead = 0;
   private rateSamples: { at: number; lines: number }[] = [];
   private stopping: Promise<void> | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private resolveStopped!: () => void;
   /** Resolves once the daemon has stopped (SIGTERM, `pban stop`). */
   readonly stopped: Promise<void>;
@@ -132,6 +135,9 @@ export class Daemon implements ControlHandlers {
       for (const cfg of config.jails) if (cfg.enabled) d.jails.set(cfg.name, d.buildJail(cfg));
       // Bans that ended while pban was down are lifted before anything is re-applied.
       d.expireDue(d.clock.now());
+      d.pruneHistory();
+      d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
+      d.pruneTimer.unref();
       await Promise.all([...d.jails.values()].map((j) => d.startActions(j)));
       d.control = await startControlServer({
         socketPath: config.pban.socket,
@@ -336,6 +342,18 @@ export class Daemon implements ControlHandlers {
     this.rearm();
   }
 
+  /** Keeps the ban history bounded: only what still counts towards ban numbers stays. */
+  private pruneHistory(): void {
+    for (const j of this.jails.values()) {
+      try {
+        const n = this.store.pruneHistory(j.cfg.name, j.cfg.policy.increment.remember);
+        if (n > 0) this.log.debug({ jail: j.cfg.name, removed: n }, 'store.historyPruned');
+      } catch (err) {
+        this.log.error({ err, jail: j.cfg.name }, 'store.pruneFailed');
+      }
+    }
+  }
+
   private rearm(): void {
     let next: number | null = null;
     for (const j of this.jails.values()) {
@@ -501,6 +519,7 @@ export class Daemon implements ControlHandlers {
   shutdown(removeFirewall = true): Promise<void> {
     this.stopping ??= (async () => {
       this.timer.disarm();
+      clearInterval(this.pruneTimer);
       await this.stopSources();
       try {
         this.commit();

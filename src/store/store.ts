@@ -180,6 +180,21 @@ export class Store {
     return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans };
   }
 
+  /**
+   * Deletes lifted bans that can no longer matter: older than `remember` before the jail's clock
+   * (so they no longer count towards ban numbers) and not clearing any stored failure. These are
+   * exactly the rows loadJail() would skip, so a rebuild after pruning is the same. Returns how
+   * many rows went. Without this the history of a server under constant attack grows forever.
+   */
+  pruneHistory(name: string, remember: number): number {
+    const row = this.db.prepare('SELECT id, clock, seq FROM jails WHERE name = ?').get(name) as { id: number; clock: number | null; seq: number } | undefined;
+    if (row === undefined || row.clock === null || !Number.isFinite(remember) || remember >= Number.MAX_SAFE_INTEGER) return 0;
+    const minSeq = (this.db.prepare('SELECT MIN(seq) AS m FROM failures WHERE jail_id = ?').get(row.id) as { m: number | null }).m ?? row.seq + 1;
+    return this.db
+      .prepare('DELETE FROM bans WHERE jail_id = ? AND active = 0 AND created <= ? AND clear_seq < ?')
+      .run(row.id, row.clock - remember, minSeq).changes;
+  }
+
   /** Active bans, oldest first, of one jail or of all. */
   activeBans(jail?: string): StoredBan[] {
     const rows =

@@ -166,3 +166,34 @@ test('a read-only open reads without writing', () => {
   assert.deepEqual(ro.positions(), [pos(5)]);
   ro.close();
 });
+
+test('pruneHistory drops only lifted bans that no rebuild would load, and the rebuild is unchanged', () => {
+  const file = tempDb();
+  const store = openStore(file);
+  const p = policy({ findtime: 10, maxretry: 1, bantime: 5, increment: { enabled: true, remember: 100 } });
+  const jail = new Jail(p);
+  // 300 addresses banned and lifted over t = 0..299, then a pending failure at the end.
+  for (let t = 0; t < 300; t++) {
+    jail.observe(failure(`192.0.2.${t % 250}`, t));
+    jail.expire(t);
+    if (t % 50 === 49) store.commit({ jails: [jail.takeChanges()] });
+  }
+  const p2 = policy({ findtime: 10, maxretry: 2, bantime: 5, increment: { enabled: true, remember: 100 } });
+  store.commit({ jails: [jail.takeChanges()] });
+  const before = store.loadJail('test', { findtime: p.findtime, remember: p.increment.remember });
+  const removed = store.pruneHistory('test', p.increment.remember);
+  assert.ok(removed > 150, `pruned ${removed}`);
+  const after = store.loadJail('test', { findtime: p.findtime, remember: p.increment.remember });
+  assert.deepEqual(after, before);
+  // The rebuilt jail decides as the original would: ban numbers still count the remembered bans.
+  const a = Jail.restore(p2, before);
+  const b = Jail.restore(p2, after);
+  for (const ip of ['192.0.2.10', '192.0.2.249', '192.0.2.7']) {
+    for (const t of [301, 302]) {
+      assert.deepEqual(b.observe(failure(ip, t)), a.observe(failure(ip, t)));
+    }
+  }
+  // A permanent memory never prunes.
+  assert.equal(store.pruneHistory('test', Number.MAX_SAFE_INTEGER), 0);
+  store.close();
+});
