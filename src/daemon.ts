@@ -89,6 +89,11 @@ export function loadDaemonConfig(file: string): PbanConfig {
   return loadConfig(file, checkers(undefined));
 }
 
+/** Whether two configs of a jail drive the firewall the same way (so its runners can stay). */
+function sameFirewall(a: JailConfig, b: JailConfig): boolean {
+  return JSON.stringify([a.actions, a.ports, a.protocol]) === JSON.stringify([b.actions, b.ports, b.protocol]);
+}
+
 const RATE_WINDOW_MS = 60_000;
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
@@ -157,9 +162,10 @@ export class Daemon implements ControlHandlers {
   }
 
   /** A jail's windows and bans come from the store, so start and reload rebuild the same state. */
-  private buildJail(cfg: JailConfig): JailRuntime {
+  private buildJail(cfg: JailConfig, keepActions?: readonly ActionRunner[]): JailRuntime {
     const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
     const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
+    if (keepActions) return { cfg, filter, jail, actions: keepActions };
     const actions = cfg.actions.map((text) => {
       const spec = parseActionSpec(text);
       if ('error' in spec) throw new PbanError('action.spec', spec.error);
@@ -171,7 +177,8 @@ export class Daemon implements ControlHandlers {
         commandPrefix: this.opts.commandPrefix,
         clock: this.clock,
         logger: this.log,
-        activeBans: () => jail.activeBans(),
+        // Looked up at call time: a reload replaces the jail but may keep this runner.
+        activeBans: () => this.jails.get(cfg.name)?.jail.activeBans() ?? [],
       });
     });
     return { cfg, filter, jail, actions };
@@ -492,14 +499,20 @@ export class Daemon implements ControlHandlers {
     }
     this.config = next;
     const jails = new Map<string, JailRuntime>();
+    const fresh: JailRuntime[] = [];
     for (const [name, cfg] of wanted) {
       const prev = old.get(name);
-      if (prev) for (const a of prev.actions) await a.stop();
-      jails.set(name, this.buildJail(cfg));
+      // Unchanged actions keep running: the kernel keeps every ban through the reload, with no
+      // moment where the firewall is open. Changed ones are stopped and started anew.
+      const keep = prev !== undefined && sameFirewall(prev.cfg, cfg);
+      if (prev && !keep) for (const a of prev.actions) await a.stop();
+      const j = this.buildJail(cfg, keep ? prev.actions : undefined);
+      if (!keep) fresh.push(j);
+      jails.set(name, j);
     }
     this.jails = jails;
     this.expireDue(now);
-    await Promise.all([...this.jails.values()].map((j) => this.startActions(j)));
+    await Promise.all(fresh.map((j) => this.startActions(j)));
     this.startSources();
     await Promise.all(this.sources.map((s) => s.source.ready));
     this.rearm();

@@ -1,0 +1,68 @@
+// A reload must not open the firewall: with unchanged actions the nftables table stays as it is
+// (same handles, same elements); with changed ports it is rebuilt and every ban re-applied.
+// Real nft, inside a network namespace this test creates.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cli, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+
+const NS = `pbanrl-${process.pid}`;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'pban-reload-fw-'));
+let daemon: DaemonProcess | undefined;
+
+after(async () => {
+  if (daemon) await stopDaemon(daemon);
+  try {
+    execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const nft = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', NS, 'nft', ...args], { encoding: 'utf8' });
+/** The table with handles (any re-creation changes them), without the ticking "expires" countdown. */
+const table = (): string => nft('-a', 'list', 'table', 'inet', 'pban-postfix').replace(/ expires [0-9hms]+/g, '');
+
+test('reload keeps the firewall as it is; changed ports rebuild it with every ban', async () => {
+  execFileSync('ip', ['netns', 'add', NS]); // fails loudly if namespaces are not available
+  const config = path.join(dir, 'pban.toml');
+  const socket = path.join(dir, 'pban.sock');
+  writeFileSync(path.join(dir, 'mail.log'), '');
+  const text = (ports: string): string => `[pban]
+database = "pban.sqlite"
+socket = "pban.sock"
+[defaults]
+action = ["nftables"]
+ports = ${ports}
+[jails.postfix]
+filter = "postfix"
+logpath = ["mail.log"]
+`;
+  writeFileSync(config, text('["25", "587"]'));
+  daemon = await startDaemon(config, socket, [], ['ip', 'netns', 'exec', NS]);
+  const b = cli(socket, ['ban', 'postfix', '198.51.100.7']);
+  assert.equal(b.status, 0, b.stderr);
+  await waitFor('the element in the kernel', () => table().includes('198.51.100.7'));
+  const before = table();
+
+  const r = cli(socket, ['reload']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(table(), before, 'unchanged actions: the table was not touched');
+
+  writeFileSync(config, readFileSync(config, 'utf8').replace('ports = ["25", "587"]', 'ports = ["25", "465", "587"]'));
+  const r2 = cli(socket, ['reload']);
+  assert.equal(r2.status, 0, r2.stderr);
+  const rebuilt = await waitFor('the rebuilt table', () => {
+    const t = table();
+    return t.includes('465') && t;
+  });
+  assert.notEqual(rebuilt, before);
+  assert.match(rebuilt, /198\.51\.100\.7/, 'the ban was re-applied');
+  assert.equal(await stopDaemon(daemon), 0);
+  daemon = undefined;
+  assert.doesNotMatch(nft('list', 'ruleset'), /pban-postfix/, 'stop removes our table');
+});
