@@ -12,6 +12,7 @@ import { Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
 import { readLineChunks } from './sources/read-lines.js';
 import { UsageError } from './errors.js';
+import { systemClock } from './clock.js';
 
 export interface ReplayEvent {
   readonly event: 'ban' | 'unban';
@@ -85,7 +86,7 @@ function selectJails(config: PbanConfig, only: string | undefined): JailConfig[]
 }
 
 export function replay(config: PbanConfig, logs: readonly string[], opts: ReplayOptions = {}): ReplayResult {
-  const now = opts.now ?? Date.now();
+  const now = opts.now ?? systemClock.now();
   const cfgs = selectJails(config, opts.jail);
   const tmpDir = opts.database === undefined ? mkdtempSync(path.join(os.tmpdir(), 'pban-replay-')) : undefined;
   const store: Store = openStore(opts.database ?? path.join(tmpDir!, 'replay.sqlite'), { synchronous: 'off' });

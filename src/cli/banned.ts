@@ -4,6 +4,7 @@ import { pipeJson, request } from '../control/client.js';
 import { paletteFor } from './format/color.js';
 import { renderBanned } from './format/reports.js';
 import { clientOptions, daemonCommand } from './socket-path.js';
+import { systemClock } from '../clock.js';
 
 export function bannedCommand(): Command {
   const cmd = daemonCommand('banned').argument('[jail]', 'list only the bans of this jail');
@@ -16,6 +17,6 @@ export function bannedCommand(): Command {
       return;
     }
     const bans = await request(opts, 'banned', args);
-    process.stdout.write(renderBanned(bans, Date.now(), paletteFor(process.stdout)));
+    process.stdout.write(renderBanned(bans, systemClock.now(), paletteFor(process.stdout)));
   });
 }

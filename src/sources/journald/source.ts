@@ -10,6 +10,7 @@ import { LineSplitter } from '../line-splitter.js';
 import { followArgs, tailArgs, type FollowFrom, type JournalSelection } from './args.js';
 import { JOURNAL_SOURCE_DEFAULTS, cursorOf, journalPosition, type JournalSourceOptions, type JournalStart } from './config.js';
 import { parseEntry } from './entry.js';
+import { systemClock } from '../../clock.js';
 
 export interface JournalBatch {
   readonly sourceId: string;
@@ -98,7 +99,7 @@ export class JournalSource {
     let delay = this.opts.restartMinMs;
     try {
       while (!signal.aborted) {
-        const startedAt = Date.now();
+        const startedAt = systemClock.now();
         let from: FollowFrom;
         try {
           from = await this.startPoint(signal);
@@ -125,7 +126,7 @@ export class JournalSource {
           this.acked = null; // start over by the start policy rather than fail forever
         }
         this.stats.restarts++;
-        if (run.delivered || Date.now() - startedAt >= HEALTHY_RUN_MS) delay = this.opts.restartMinMs;
+        if (run.delivered || systemClock.now() - startedAt >= HEALTHY_RUN_MS) delay = this.opts.restartMinMs;
         this.opts.logger?.warn(
           { source: this.opts.sourceId, exitCode: run.code, signal: run.signal, err: run.error, stderr: run.stderr, retryInMs: delay },
           'source.journalctlExited',
@@ -160,7 +161,7 @@ export class JournalSource {
           return;
         }
         const line = stdout.split('\n').filter((l) => l.startsWith('{')).pop();
-        resolve(line === undefined ? null : (parseEntry(line, Date.now())?.cursor ?? null));
+        resolve(line === undefined ? null : (parseEntry(line, systemClock.now())?.cursor ?? null));
       });
     });
   }
@@ -194,7 +195,7 @@ export class JournalSource {
         this.stats.oversizedLines += oversized;
         const out: LogLine[] = [];
         let last: string | null = null;
-        const now = Date.now();
+        const now = systemClock.now();
         for (const l of lines) {
           const e = parseEntry(l.text, now);
           if (e === null) {
