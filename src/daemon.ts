@@ -29,6 +29,8 @@ import { PROTOCOL_VERSION } from './control/protocol.js';
 
 export interface DaemonOptions {
   readonly configFile: string;
+  /** The config already loaded from configFile (it is read again only on reload). */
+  readonly config?: PbanConfig;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** Put in front of every firewall command (tests: ["ip", "netns", "exec", NS]). */
@@ -132,7 +134,7 @@ export class Daemon implements ControlHandlers {
 
   /** Loads the config, restores state, re-applies active bans, then starts following the logs. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const config = loadDaemonConfig(opts.configFile);
+    const config = opts.config ?? loadDaemonConfig(opts.configFile);
     mkdirSync(path.dirname(config.pban.database), { recursive: true });
     const store = openStore(config.pban.database);
     const d = new Daemon(opts, config, store);

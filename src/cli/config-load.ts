@@ -1,5 +1,5 @@
-// Loads a config for commands that need all of it (replay, start, check): filters are
-// checked by compiling them, so a broken filter is reported with the config line that names it.
+// Loads a config for `pban replay`: filters are checked by compiling them, so a broken filter is
+// reported with the config line that names it, and the compiled filters are handed on.
 import type { PbanConfig } from '../config/index.js';
 import type { CompiledFilter } from '../filters/index.js';
 
@@ -10,10 +10,6 @@ export interface FullConfig {
    * milliseconds per filter at every start: a caller that runs with that zone reuses them.
    */
   readonly systemZoneFilters: ReadonlyMap<string, CompiledFilter>;
-}
-
-export async function loadFullConfig(file: string): Promise<PbanConfig> {
-  return (await loadFullConfigWithFilters(file)).config;
 }
 
 export async function loadFullConfigWithFilters(file: string): Promise<FullConfig> {

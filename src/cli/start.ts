@@ -26,11 +26,12 @@ Logs go to stderr: JSON by default, one readable line per record on a terminal.`
     )
     .action(async (flags: StartFlags) => {
       const [{ Daemon, loadDaemonConfig }, { createLogger }] = await Promise.all([import('../daemon.js'), import('../log.js')]);
-      // Read the config once up front for the log level; the daemon loads it again itself.
-      const level = loadDaemonConfig(flags.config).pban.loglevel;
-      const logger = createLogger({ level });
+      // Read once, for the log level and for the daemon itself.
+      const config = loadDaemonConfig(flags.config);
+      const logger = createLogger({ level: config.pban.loglevel });
       const daemon = await Daemon.start({
         configFile: flags.config,
+        config,
         logger,
         startAt: flags.fromBeginning ? 'beginning' : 'end',
         commandPrefix: flags.netns ? ['ip', 'netns', 'exec', flags.netns] : undefined,

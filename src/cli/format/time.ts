@@ -1,22 +1,11 @@
 // Times and durations for people: "in 53m", "2h 5m ago", "never"; and the reverse, "2h" → ms.
 // Pure functions: `now` is always passed in.
+import { parseDuration as parseConfigDuration } from '../../config/duration.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const WEEK = 7 * DAY;
 
-const UNITS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: SECOND,
-  sec: SECOND,
-  m: MINUTE,
-  min: MINUTE,
-  h: HOUR,
-  d: DAY,
-  w: WEEK,
-};
 
 /**
  * A compact duration with at most two units, rounded to the smaller one: 45s, 53m, 2h 5m, 3d 4h.
@@ -59,30 +48,14 @@ export function formatTimestamp(ms: number): string {
 }
 
 /**
- * Parses a ban duration: "90s", "10m", "2h", "1d12h", "1w", a bare number of seconds, or
- * "permanent"/"never" (null). Returns an error message for anything else.
+ * Parses a ban duration as written on the command line: what a config file accepts (config's
+ * parser does the work, so both agree on units), plus "permanent"/"never"/"forever", and whole
+ * numbers only. Returns an error message for anything else.
  */
 export function parseDuration(text: string): { ms: number | null } | { error: string } {
   const s = text.trim().toLowerCase();
   if (s === 'permanent' || s === 'never' || s === 'forever') return { ms: null };
-  if (/^\d+$/.test(s)) {
-    const ms = Number(s) * SECOND;
-    return ms > 0 && Number.isSafeInteger(ms) ? { ms } : { error: `invalid duration "${text}": must be positive` };
-  }
-  const re = /(\d+)\s*([a-z]+)/gy;
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let consumed = 0;
-  while ((m = re.exec(s)) !== null) {
-    const unit = UNITS[m[2] ?? ''];
-    if (unit === undefined) return { error: `invalid duration "${text}": unknown unit "${m[2]}" (use s, m, h, d, w)` };
-    total += Number(m[1]) * unit;
-    consumed = re.lastIndex;
-    while (s[consumed] === ' ') consumed++;
-    re.lastIndex = consumed;
-  }
-  if (consumed !== s.length || total <= 0 || !Number.isSafeInteger(total)) {
-    return { error: `invalid duration "${text}": expected e.g. 90s, 10m, 2h, 1d12h or permanent` };
-  }
-  return { ms: total };
+  if (s.includes('.')) return { error: `invalid duration "${text}": whole numbers only` };
+  const d = parseConfigDuration(s);
+  return d !== null && typeof d === 'object' ? { error: d.error.replace(`"${s}"`, `"${text}"`) } : { ms: d };
 }
