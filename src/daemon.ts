@@ -460,8 +460,7 @@ export class Daemon implements ControlHandlers {
       if ('all' in which) mine.push(...j.jail.liftAll('manual', now));
       else {
         for (const t of which.targets) {
-          const key = targetToString(t);
-          if (j.jail.activeBans().some((b) => targetToString(b.target) === key)) mine.push(j.jail.unban(t, now));
+          if (j.jail.isTargetBanned(t)) mine.push(j.jail.unban(t, now));
         }
       }
       if (mine.length > 0) lifts.set(j, mine);
