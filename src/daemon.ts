@@ -12,15 +12,16 @@ import type { Ban, LogLine, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './log.js';
-import { ControlError, PbanError } from './errors.js';
+import { ControlError } from './errors.js';
 import { VERSION } from './version.js';
-import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js';
-import { loadFilter, type CompiledFilter } from './filters/index.js';
+import type { JailConfig, PbanConfig } from './config/index.js';
+import type { CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
+import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
-import { createAction, type ActionRunner } from './actions/index.js';
-import { parseActionSpec } from './actions/spec.js';
+import type { ActionLogger, ActionRunner } from './actions/index.js';
+import { buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
@@ -29,14 +30,50 @@ import { PROTOCOL_VERSION } from './control/protocol.js';
 
 export interface DaemonOptions {
   readonly configFile: string;
-  /** The config already loaded from configFile (it is read again only on reload). */
-  readonly config?: PbanConfig;
+  /** The runtime already built from configFile by prepareDaemon (it is built again only on reload). */
+  readonly prepared?: PreparedDaemon;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** Put in front of every firewall command (tests: ["ip", "netns", "exec", NS]). */
   readonly commandPrefix?: readonly string[];
   /** Where a file with no stored position starts; default: the end (only new lines). */
   readonly startAt?: 'beginning' | 'end';
+}
+
+/**
+ * What action runners reach at run time: the daemon's logger and its jails' active bans. Bound
+ * late, so a runtime can be built (and its config read for the log level) before the daemon
+ * exists, and a runner kept across a reload sees the jail that replaced its old one.
+ */
+class Binding implements ActionLogger {
+  logger: ActionLogger | undefined;
+  daemon: Daemon | undefined;
+  debug(obj: object, msg: string): void { this.logger?.debug(obj, msg); }
+  info(obj: object, msg: string): void { this.logger?.info(obj, msg); }
+  warn(obj: object, msg: string): void { this.logger?.warn(obj, msg); }
+  error(obj: object, msg: string): void { this.logger?.error(obj, msg); }
+}
+
+/** A config built into a runtime, ready for Daemon.start. */
+export interface PreparedDaemon {
+  readonly runtime: Runtime;
+  readonly binding: Binding;
+  readonly deps: BuildDeps;
+}
+
+/**
+ * Builds the runtime of a config file with everything the daemon will use (`pban check` and
+ * `pban start` both call this, so they accept exactly the same configs). Starts nothing.
+ */
+export function prepareDaemon(configFile: string, opts: { clock?: Clock; commandPrefix?: readonly string[] } = {}): PreparedDaemon {
+  const binding = new Binding();
+  const deps: BuildDeps = {
+    logger: binding,
+    clock: opts.clock,
+    commandPrefix: opts.commandPrefix,
+    activeBans: (jail) => binding.daemon?.activeBansOf(jail) ?? [],
+  };
+  return { runtime: buildRuntime(configFile, deps), binding, deps };
 }
 
 interface JailRuntime {
@@ -61,36 +98,6 @@ interface SourceRuntime {
   done: Promise<void>;
 }
 
-/** Failures of a config check are reported with the config line that names the filter/action. */
-function checkers(timezone: string | undefined): { checkFilter(spec: string): string | undefined; checkAction(name: string): string | undefined } {
-  return {
-    checkFilter(spec) {
-      try {
-        loadFilter(spec, { timezone });
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
-    checkAction(text) {
-      const spec = parseActionSpec(text);
-      if ('error' in spec) return spec.error;
-      try {
-        // Building a runner validates the parameters against the action file; it runs nothing.
-        createAction(spec.ref, { jail: 'check', params: spec.params, activeBans: () => [] });
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
-  };
-}
-
-export function loadDaemonConfig(file: string): PbanConfig {
-  // The time zone is only known after parsing; filters are compiled again with it at start.
-  return loadConfig(file, checkers(undefined));
-}
-
 /** Whether two configs of a jail drive the firewall the same way (so its runners can stay). */
 function sameFirewall(a: JailConfig, b: JailConfig): boolean {
   return JSON.stringify([a.actions, a.ports, a.protocol]) === JSON.stringify([b.actions, b.ports, b.protocol]);
@@ -106,6 +113,9 @@ export class Daemon implements ControlHandlers {
   private jails = new Map<string, JailRuntime>();
   private sources: SourceRuntime[] = [];
   private readonly timer: ExpiryTimer;
+  private readonly prepared: PreparedDaemon;
+  /** Mutating control requests (ban, unban, reload, stop) run one at a time, in arrival order. */
+  private serial: Promise<unknown> = Promise.resolve();
   private control: ControlServer | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -120,26 +130,51 @@ export class Daemon implements ControlHandlers {
 
   private constructor(
     private readonly opts: DaemonOptions,
-    config: PbanConfig,
+    prepared: PreparedDaemon,
     store: Store,
+    private readonly lock: InstanceLock,
   ) {
-    this.config = config;
+    this.prepared = prepared;
+    this.config = prepared.runtime.config;
     this.store = store;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.startedAt = this.clock.now();
     this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    prepared.binding.logger = this.log;
+    prepared.binding.daemon = this;
+  }
+
+  /** The active bans of a jail, for its action runners (start, check, repair). */
+  activeBansOf(jail: string): readonly Ban[] {
+    return this.jails.get(jail)?.jail.activeBans() ?? [];
+  }
+
+  /** Runs fn after every mutating request before it has finished. */
+  private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
   }
 
   /** Loads the config, restores state, re-applies active bans, then starts following the logs. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const config = opts.config ?? loadDaemonConfig(opts.configFile);
+    const prepared = opts.prepared ?? prepareDaemon(opts.configFile, { clock: opts.clock, commandPrefix: opts.commandPrefix });
+    const config = prepared.runtime.config;
     mkdirSync(path.dirname(config.pban.database), { recursive: true });
-    const store = openStore(config.pban.database);
-    const d = new Daemon(opts, config, store);
+    // Before the store is opened or any firewall object touched: a second daemon changes nothing.
+    const lock = lockStateDir(config.pban.database);
+    let store: Store;
     try {
-      for (const cfg of config.jails) if (cfg.enabled) d.jails.set(cfg.name, d.buildJail(cfg));
+      store = openStore(config.pban.database);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    const d = new Daemon(opts, prepared, store, lock);
+    try {
+      for (const parts of prepared.runtime.jails.values()) d.jails.set(parts.cfg.name, d.restoreJail(parts));
       // Bans that ended while pban was down are lifted before anything is re-applied.
       d.expireDue(d.clock.now());
       d.pruneHistory();
@@ -164,26 +199,10 @@ export class Daemon implements ControlHandlers {
   }
 
   /** A jail's windows and bans come from the store, so start and reload rebuild the same state. */
-  private buildJail(cfg: JailConfig, keepActions?: readonly ActionRunner[]): JailRuntime {
-    const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
+  private restoreJail(parts: JailParts, keepActions?: readonly ActionRunner[]): JailRuntime {
+    const { cfg, filter } = parts;
     const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    if (keepActions) return { cfg, filter, jail, actions: keepActions };
-    const actions = cfg.actions.map((text) => {
-      const spec = parseActionSpec(text);
-      if ('error' in spec) throw new PbanError('action.spec', spec.error);
-      return createAction(spec.ref, {
-        params: spec.params,
-        jail: cfg.name,
-        ports: cfg.ports === 'all' ? [] : cfg.ports,
-        protocol: cfg.protocol,
-        commandPrefix: this.opts.commandPrefix,
-        clock: this.clock,
-        logger: this.log,
-        // Looked up at call time: a reload replaces the jail but may keep this runner.
-        activeBans: () => this.jails.get(cfg.name)?.jail.activeBans() ?? [],
-      });
-    });
-    return { cfg, filter, jail, actions };
+    return { cfg, filter, jail, actions: keepActions ?? parts.actions };
   }
 
   private async startActions(j: JailRuntime): Promise<void> {
@@ -441,52 +460,81 @@ export class Daemon implements ControlHandlers {
     return list.flatMap((j) => j.jail.activeBans());
   }
 
-  ban(jail: string, target: Target, timeMs: number | null | undefined): Ban {
-    const j = this.jailOrThrow(jail);
-    const now = this.clock.now();
-    const b = j.jail.ban(target, now, timeMs);
-    this.commit();
-    this.apply(new Map([[j, [b]]]), new Map(), now);
-    this.rearm();
-    return b;
+  ban(jail: string, target: Target, timeMs: number | null | undefined): Promise<Ban> {
+    return this.exclusive(() => {
+      const j = this.jailOrThrow(jail);
+      const now = this.clock.now();
+      const b = j.jail.ban(target, now, timeMs);
+      this.commit();
+      this.apply(new Map([[j, [b]]]), new Map(), now);
+      this.rearm();
+      return b;
+    });
   }
 
-  unban(which: UnbanSelector, jail?: string): Ban[] {
-    const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
-    const now = this.clock.now();
-    const lifts = new Map<JailRuntime, Lift[]>();
-    for (const j of jails) {
-      const mine: Lift[] = [];
-      if ('all' in which) mine.push(...j.jail.liftAll('manual', now));
-      else {
-        for (const t of which.targets) {
-          if (j.jail.isTargetBanned(t)) mine.push(j.jail.unban(t, now));
+  unban(which: UnbanSelector, jail?: string): Promise<Ban[]> {
+    return this.exclusive(() => {
+      const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
+      const now = this.clock.now();
+      const lifts = new Map<JailRuntime, Lift[]>();
+      for (const j of jails) {
+        const mine: Lift[] = [];
+        if ('all' in which) mine.push(...j.jail.liftAll('manual', now));
+        else {
+          for (const t of which.targets) {
+            if (j.jail.isTargetBanned(t)) mine.push(j.jail.unban(t, now));
+          }
         }
+        if (mine.length > 0) lifts.set(j, mine);
       }
-      if (mine.length > 0) lifts.set(j, mine);
-    }
-    if (lifts.size > 0) {
-      this.commit();
-      this.apply(new Map(), lifts, now);
-      this.rearm();
-    }
-    return [...lifts.values()].flat().map((l) => l.ban);
+      if (lifts.size > 0) {
+        this.commit();
+        this.apply(new Map(), lifts, now);
+        this.rearm();
+      }
+      return [...lifts.values()].flat().map((l) => l.ban);
+    });
   }
 
   /**
-   * Reads the config again. An invalid one is refused and the old one keeps running. Windows and
-   * bans are kept: state is committed, then each kept jail is restored from the store under its
-   * new policy. A removed jail has its bans lifted.
+   * Reads the config again. The new runtime is built completely first (the same builder as
+   * `pban check` and `pban start`): a config it refuses leaves the daemon exactly as it was,
+   * sources reading. Then the sources pause, state is committed, each kept jail is restored
+   * from the store under its new policy, and only then is anything of the old runtime stopped.
+   * Windows and bans are kept; a removed jail has its bans lifted. One reload at a time.
    */
-  async reload(): Promise<ReloadReply> {
-    const next = loadConfig(this.opts.configFile, checkers(undefined));
-    // Validate every new filter before touching anything, so a bad reload changes nothing.
-    for (const cfg of next.jails) if (cfg.enabled) loadFilter(cfg.filter, { timezone: next.pban.timezone });
-    await this.stopSources();
-    this.commit();
-    const now = this.clock.now();
+  reload(): Promise<ReloadReply> {
+    return this.exclusive(() => this.reloadNow());
+  }
+
+  private async reloadNow(): Promise<ReloadReply> {
+    const next = buildRuntime(this.opts.configFile, this.prepared.deps);
+    this.assertRunning();
     const old = this.jails;
-    const wanted = new Map(next.jails.filter((j) => j.enabled).map((j) => [j.name, j] as const));
+    const wanted = next.jails;
+    await this.stopSources();
+    // From here until the sources run again no line is read: every step that can still fail
+    // (the store) comes before the first step that changes the firewall.
+    let jails: Map<string, JailRuntime>;
+    try {
+      this.assertRunning();
+      this.commit();
+      jails = new Map();
+      for (const [name, parts] of wanted) {
+        const prev = old.get(name);
+        // Unchanged actions keep running: the kernel keeps every ban through the reload, with
+        // no moment where the firewall is open. Changed ones are stopped and started anew.
+        const keep = prev !== undefined && sameFirewall(prev.cfg, parts.cfg);
+        jails.set(name, this.restoreJail(parts, keep ? prev.actions : undefined));
+      }
+    } catch (err) {
+      if (!this.stopping) {
+        this.startSources();
+        await Promise.all(this.sources.map((s) => s.source.ready));
+      }
+      throw err;
+    }
+    const now = this.clock.now();
     const removed = [...old.keys()].filter((n) => !wanted.has(n));
     const added = [...wanted.keys()].filter((n) => !old.has(n));
     let lifted = 0;
@@ -498,27 +546,28 @@ export class Daemon implements ControlHandlers {
       for (const a of j.actions) await a.stop();
       this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
     }
-    this.config = next;
-    const jails = new Map<string, JailRuntime>();
     const fresh: JailRuntime[] = [];
-    for (const [name, cfg] of wanted) {
+    for (const [name, j] of jails) {
       const prev = old.get(name);
-      // Unchanged actions keep running: the kernel keeps every ban through the reload, with no
-      // moment where the firewall is open. Changed ones are stopped and started anew.
-      const keep = prev !== undefined && sameFirewall(prev.cfg, cfg);
-      if (prev && !keep) for (const a of prev.actions) await a.stop();
-      const j = this.buildJail(cfg, keep ? prev.actions : undefined);
-      if (!keep) fresh.push(j);
-      jails.set(name, j);
+      if (prev !== undefined && prev.actions === j.actions) continue;
+      if (prev) for (const a of prev.actions) await a.stop();
+      fresh.push(j);
     }
+    this.config = next.config;
     this.jails = jails;
     this.expireDue(now);
     await Promise.all(fresh.map((j) => this.startActions(j)));
-    this.startSources();
-    await Promise.all(this.sources.map((s) => s.source.ready));
+    if (!this.stopping) {
+      this.startSources();
+      await Promise.all(this.sources.map((s) => s.source.ready));
+    }
     this.rearm();
     this.log.info({ jails: [...jails.keys()], added, removed }, 'daemon.reloaded');
     return { jails: [...jails.keys()], added, removed, lifted };
+  }
+
+  private assertRunning(): void {
+    if (this.stopping) throw new ControlError('daemon.stopping', 'pban is stopping');
   }
 
   stop(): Promise<void> {
@@ -543,6 +592,7 @@ export class Daemon implements ControlHandlers {
       await this.control?.close();
       if (removeFirewall) for (const j of this.jails.values()) for (const a of j.actions) await a.stop();
       this.store.close();
+      this.lock.release();
       this.log.info({}, 'daemon.stopped');
       this.resolveStopped();
     })();

@@ -25,16 +25,17 @@ Examples:
 Logs go to stderr: JSON by default, one readable line per record on a terminal.`,
     )
     .action(async (flags: StartFlags) => {
-      const [{ Daemon, loadDaemonConfig }, { createLogger }] = await Promise.all([import('../daemon.js'), import('../log.js')]);
-      // Read once, for the log level and for the daemon itself.
-      const config = loadDaemonConfig(flags.config);
-      const logger = createLogger({ level: config.pban.loglevel });
+      const [{ Daemon, prepareDaemon }, { createLogger }] = await Promise.all([import('../daemon.js'), import('../log.js')]);
+      const commandPrefix = flags.netns ? ['ip', 'netns', 'exec', flags.netns] : undefined;
+      // Built once, exactly as `pban check` builds it; its config gives the log level.
+      const prepared = prepareDaemon(flags.config, { commandPrefix });
+      const logger = createLogger({ level: prepared.runtime.config.pban.loglevel });
       const daemon = await Daemon.start({
         configFile: flags.config,
-        config,
+        prepared,
         logger,
         startAt: flags.fromBeginning ? 'beginning' : 'end',
-        commandPrefix: flags.netns ? ['ip', 'netns', 'exec', flags.netns] : undefined,
+        commandPrefix,
       });
       const stop = (sig: string): void => {
         logger.info({ signal: sig }, 'daemon.stopping');
