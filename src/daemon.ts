@@ -95,6 +95,8 @@ interface SourceRuntime {
   readonly source: FileSource | JournalSource;
   readonly abort: AbortController;
   jails: JailRuntime[];
+  /** The last error while following, until the next batch arrives. */
+  failure: { readonly message: string; readonly at: number } | null;
   done: Promise<void>;
 }
 
@@ -238,7 +240,7 @@ export class Daemon implements ControlHandlers {
         logger: this.log,
       });
       const abort = new AbortController();
-      const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve() };
+      const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve(), failure: null };
       rt.done = this.runSource(rt);
       this.sources.push(rt);
     }
@@ -273,7 +275,7 @@ export class Daemon implements ControlHandlers {
         logger: this.log,
       });
       const abort = new AbortController();
-      const rt: SourceRuntime = { pattern: source.files[0]!, source, abort, jails, done: Promise.resolve() };
+      const rt: SourceRuntime = { pattern: source.files[0]!, source, abort, jails, done: Promise.resolve(), failure: null };
       rt.done = this.runSource(rt);
       this.sources.push(rt);
     }
@@ -288,6 +290,7 @@ export class Daemon implements ControlHandlers {
       } catch (err) {
         if (rt.abort.signal.aborted) return;
         this.log.error({ err, source: rt.pattern }, 'source.failed');
+        rt.failure = { message: (err as Error).message, at: this.clock.now() };
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -301,6 +304,7 @@ export class Daemon implements ControlHandlers {
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
   private onBatch(rt: SourceRuntime, batch: SourceBatch): void {
+    rt.failure = null;
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;
@@ -432,7 +436,21 @@ export class Daemon implements ControlHandlers {
           }),
         };
       }),
+      health: this.health(),
     };
+  }
+
+  /** Everything that keeps pban from protecting as configured, one line each. */
+  private health(): DaemonStatus['health'] {
+    const problems: string[] = [];
+    for (const s of this.sources) if (s.failure) problems.push(`source ${s.pattern}: ${s.failure.message}`);
+    for (const j of this.jails.values()) {
+      for (const a of j.actions) {
+        const h = a.health();
+        if (h.state !== 'healthy') problems.push(`jail ${j.cfg.name}: action ${h.action}: ${h.lastError?.message ?? h.state}`);
+      }
+    }
+    return { ok: problems.length === 0, problems };
   }
 
   private sourcesOf(j: JailRuntime): string[] {

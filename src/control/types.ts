@@ -38,6 +38,15 @@ export interface DaemonStatus {
   /** Lines read per second, averaged over the last minute. */
   readonly linesPerSecond: number;
   readonly jails: readonly JailSummary[];
+  /** Whether pban protects as configured right now; `pban status` exits 3 when not. */
+  readonly health: DaemonHealth;
+}
+
+export interface DaemonHealth {
+  /** True when every source, action and the store work. */
+  readonly ok: boolean;
+  /** One line per thing that does not, e.g. `jail postfix: action nftables: <error>`. */
+  readonly problems: readonly string[];
 }
 
 /** `pban status JAIL`: fail2ban's tree, with counts and the banned list. */
