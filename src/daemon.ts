@@ -106,6 +106,8 @@ function sameFirewall(a: JailConfig, b: JailConfig): boolean {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/** How long a stop waits for the actions to remove their firewall state (stop must end in 5 s). */
+const STOP_ACTIONS_BUDGET_MS = 3_000;
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
 
@@ -608,7 +610,15 @@ export class Daemon implements ControlHandlers {
         this.log.error({ err }, 'store.commitFailed');
       }
       await this.control?.close();
-      if (removeFirewall) for (const j of this.jails.values()) for (const a of j.actions) await a.stop();
+      if (removeFirewall) {
+        // A stop must end whatever the firewall does (systemd waits, an admin waits): the
+        // actions get a budget; rules left behind are replaced at the next start anyway.
+        const all = Promise.all([...this.jails.values()].flatMap((j) => j.actions.map((a) => a.stop())));
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_ACTIONS_BUDGET_MS)));
+        if ((await Promise.race([all, late])) === 'late') this.log.warn({ budgetMs: STOP_ACTIONS_BUDGET_MS }, 'daemon.stopActionsTimedOut');
+        clearTimeout(timer);
+      }
       this.store.close();
       this.lock.release();
       this.log.info({}, 'daemon.stopped');

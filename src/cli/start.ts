@@ -47,5 +47,7 @@ Logs go to stderr: JSON by default, one readable line per record on a terminal.`
         daemon.reload().catch((err: Error) => logger.error({ err: err.message }, 'daemon.reloadRefused'));
       });
       await daemon.stopped;
+      // A firewall command still hanging after the stop budget must not keep the process alive.
+      process.exit(process.exitCode ?? 0);
     });
 }
