@@ -6,8 +6,7 @@
 //
 // Every batch of lines is committed with its source position in one transaction, and only then
 // do the actions run: a crash re-reads exactly the uncommitted lines and loses no ban.
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Ban, LogLine, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
 import { systemClock, type Clock } from './clock.js';
@@ -17,7 +16,8 @@ import { VERSION } from './version.js';
 import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
-import { openStore, type Store } from './store/index.js';
+import { openStateStore, type Store } from './store/index.js';
+import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import { createAction, type ActionRunner } from './actions/index.js';
 import { parseActionSpec } from './actions/spec.js';
@@ -37,12 +37,15 @@ export interface DaemonOptions {
   readonly commandPrefix?: readonly string[];
   /** Where a file with no stored position starts; default: the end (only new lines). */
   readonly startAt?: 'beginning' | 'end';
+  /** Start with no state when the database pban had is missing, empty or not its own (--fresh-state). */
+  readonly freshState?: boolean;
 }
 
 interface JailRuntime {
   readonly cfg: JailConfig;
   readonly filter: CompiledFilter;
-  readonly jail: Jail;
+  /** Replaced by a rebuild from the store when a commit fails (see store-guard.ts). */
+  jail: Jail;
   readonly actions: readonly ActionRunner[];
 }
 
@@ -103,6 +106,7 @@ const HISTORY_PRUNE_MS = 3_600_000;
 export class Daemon implements ControlHandlers {
   private config: PbanConfig;
   private readonly store: Store;
+  private readonly guard: StoreGuard;
   private jails = new Map<string, JailRuntime>();
   private sources: SourceRuntime[] = [];
   private readonly timer: ExpiryTimer;
@@ -128,6 +132,7 @@ export class Daemon implements ControlHandlers {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.startedAt = this.clock.now();
+    this.guard = new StoreGuard(store, { logger: this.log, clock: this.clock });
     this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
@@ -135,10 +140,13 @@ export class Daemon implements ControlHandlers {
   /** Loads the config, restores state, re-applies active bans, then starts following the logs. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const config = opts.config ?? loadDaemonConfig(opts.configFile);
-    mkdirSync(path.dirname(config.pban.database), { recursive: true });
-    const store = openStore(config.pban.database);
+    const clock = opts.clock ?? systemClock;
+    // Refuses a database that is not the state pban had, unless told to start fresh.
+    const { store, notes } = openStateStore(config.pban.database, { fresh: opts.freshState, now: clock.now() });
+    for (const n of notes) opts.logger[n.level](n.detail, n.event);
     const d = new Daemon(opts, config, store);
     try {
+      d.guard.start();
       for (const cfg of config.jails) if (cfg.enabled) d.jails.set(cfg.name, d.buildJail(cfg));
       // Bans that ended while pban was down are lifted before anything is re-applied.
       d.expireDue(d.clock.now());
@@ -261,14 +269,15 @@ export class Daemon implements ControlHandlers {
   }
 
   private async runSource(rt: SourceRuntime): Promise<void> {
-    // A failing source is restarted after a pause: one broken file never stops the others.
+    // A failing source is restarted after a pause: one broken file never stops the others. A
+    // batch the store could not take is delivered again by the restarted source.
     while (!rt.abort.signal.aborted) {
       try {
         for await (const batch of rt.source.follow(rt.abort.signal)) this.onBatch(rt, batch);
         return;
       } catch (err) {
         if (rt.abort.signal.aborted) return;
-        this.log.error({ err, source: rt.pattern }, 'source.failed');
+        if (!(err instanceof StoreUnavailableError)) this.log.error({ err, source: rt.pattern }, 'source.failed');
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -285,7 +294,7 @@ export class Daemon implements ControlHandlers {
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;
-    this.linesRead += lines.length;
+    if (!this.guard.ready(this.jails.values())) throw new StoreUnavailableError(`${this.store.file}: the store cannot be read; lines wait`);
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
       for (const j of rt.jails) {
@@ -300,7 +309,14 @@ export class Daemon implements ControlHandlers {
       }
     }
     const lifts = this.collectLifts(now);
-    this.commit([batch.position]);
+    if (!this.commit([batch.position])) {
+      // Nothing stored, memory rebuilt: these lines are read again. A batch without lines only
+      // moves the position, which the next batch's position supersedes.
+      if (lines.length > 0) throw new StoreUnavailableError(`${this.store.file}: batch not stored; it is read again`);
+      this.rearm();
+      return;
+    }
+    this.linesRead += lines.length;
     this.apply(bans, lifts, now);
     this.rearm();
   }
@@ -316,8 +332,9 @@ export class Daemon implements ControlHandlers {
     return lifts;
   }
 
-  private commit(positions: readonly SourcePosition[] = []): void {
-    this.store.commit({ jails: [...this.jails.values()].map((j) => j.jail.takeChanges()), positions: [...positions] });
+  /** False: nothing was stored and every jail was rebuilt from the store; act on nothing. */
+  private commit(positions: readonly SourcePosition[] = []): boolean {
+    return this.guard.commit(this.jails.values(), positions);
   }
 
   /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
@@ -346,8 +363,8 @@ export class Daemon implements ControlHandlers {
       this.rearm();
       return;
     }
-    this.commit();
-    this.apply(new Map(), lifts, now);
+    // A failed commit leaves the bans active (rebuilt); the timer retries after a pause.
+    if (this.commit()) this.apply(new Map(), lifts, now);
     this.rearm();
   }
 
@@ -369,7 +386,7 @@ export class Daemon implements ControlHandlers {
       const t = j.jail.nextExpiry();
       if (t !== null && (next === null || t < next)) next = t;
     }
-    this.timer.arm(next);
+    this.timer.arm(this.guard.holdUntil(next));
   }
 
   // ---- control handlers -----------------------------------------------------------------------
@@ -397,6 +414,7 @@ export class Daemon implements ControlHandlers {
       uptimeMs: now - this.startedAt,
       linesRead: this.linesRead,
       linesPerSecond: this.linesPerSecond(now),
+      store: this.guard.health(),
       jails: [...this.jails.values()].map((j) => {
         const s = j.jail.status();
         return {
@@ -445,7 +463,7 @@ export class Daemon implements ControlHandlers {
     const j = this.jailOrThrow(jail);
     const now = this.clock.now();
     const b = j.jail.ban(target, now, timeMs);
-    this.commit();
+    if (!this.commit()) throw new ControlError('store.unavailable', `the ban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
     this.apply(new Map([[j, [b]]]), new Map(), now);
     this.rearm();
     return b;
@@ -466,7 +484,7 @@ export class Daemon implements ControlHandlers {
       if (mine.length > 0) lifts.set(j, mine);
     }
     if (lifts.size > 0) {
-      this.commit();
+      if (!this.commit()) throw new ControlError('store.unavailable', `the unban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
       this.apply(new Map(), lifts, now);
       this.rearm();
     }
@@ -494,7 +512,8 @@ export class Daemon implements ControlHandlers {
       const j = old.get(name)!;
       const lifts = j.jail.liftAll('jail-removed', now);
       lifted += lifts.length;
-      this.store.commit({ jails: [j.jail.takeChanges()] });
+      // If this fails the lifts stay in the store only: the jail's firewall objects go anyway.
+      this.guard.commit([j]);
       for (const a of j.actions) await a.stop();
       this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
     }
@@ -535,13 +554,10 @@ export class Daemon implements ControlHandlers {
       this.timer.disarm();
       clearInterval(this.pruneTimer);
       await this.stopSources();
-      try {
-        this.commit();
-      } catch (err) {
-        this.log.error({ err }, 'store.commitFailed');
-      }
+      this.commit(); // a failure is logged by the guard
       await this.control?.close();
       if (removeFirewall) for (const j of this.jails.values()) for (const a of j.actions) await a.stop();
+      this.guard.stop();
       this.store.close();
       this.log.info({}, 'daemon.stopped');
       this.resolveStopped();
