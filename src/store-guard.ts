@@ -54,6 +54,8 @@ export class StoreGuard {
   private fileProblem: Problem | null = null;
   /** Memory holds decisions the store lacks and could not be rebuilt yet: take no more lines. */
   private stale = false;
+  /** When the last commit (or rebuild) failed: retries are paced from here. */
+  private lastFailureAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -90,7 +92,7 @@ export class StoreGuard {
    */
   holdUntil(at: number | null): number | null {
     if (at === null || !this.failing) return at;
-    return Math.max(at, (this.commitProblem?.at ?? this.opts.clock.now()) + STORE_RETRY_MS);
+    return Math.max(at, this.lastFailureAt + STORE_RETRY_MS);
   }
 
   /**
@@ -150,6 +152,7 @@ export class StoreGuard {
 
   private noteCommitFailure(err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
+    this.lastFailureAt = this.opts.clock.now();
     const fresh = this.commitProblem === null || this.commitProblem.message !== message;
     // Logged when it starts or changes, not at every retry of a disk that stays full.
     if (fresh) {
