@@ -120,8 +120,8 @@ export class StoreGuard {
     try {
       this.store.commit({ jails: list.map((j) => j.jail.takeChanges()), positions });
     } catch (err) {
-      this.noteCommitFailure(err);
-      this.rebuild(list);
+      const fresh = this.noteCommitFailure(err);
+      this.rebuild(list, fresh);
       return false;
     }
     if (this.commitProblem !== null) {
@@ -132,7 +132,7 @@ export class StoreGuard {
   }
 
   /** Each jail's memory, as the store has it (as at start and reload). */
-  private rebuild(list: readonly GuardedJail[]): boolean {
+  private rebuild(list: readonly GuardedJail[], loud = true): boolean {
     let restored: Jail[];
     try {
       restored = list.map((j) =>
@@ -146,11 +146,13 @@ export class StoreGuard {
     }
     list.forEach((j, i) => (j.jail = restored[i]!));
     this.stale = false;
-    this.opts.logger.warn({ database: this.store.file, jails: list.map((j) => j.cfg.name) }, 'store.memoryRebuilt');
+    // At each retry of a lasting fault this is routine: logged loudly once.
+    this.opts.logger[loud ? 'warn' : 'debug']({ database: this.store.file, jails: list.map((j) => j.cfg.name) }, 'store.memoryRebuilt');
     return true;
   }
 
-  private noteCommitFailure(err: unknown): void {
+  /** Records a failure; true when it is news (first, or a different error). */
+  private noteCommitFailure(err: unknown): boolean {
     const message = err instanceof Error ? err.message : String(err);
     this.lastFailureAt = this.opts.clock.now();
     const fresh = this.commitProblem === null || this.commitProblem.message !== message;
@@ -161,6 +163,7 @@ export class StoreGuard {
     } else {
       this.opts.logger.debug({ database: this.store.file, err: message }, 'store.commitFailed');
     }
+    return fresh;
   }
 
   /** Compares the file at the path with the open one; a change is reported once, and rescued. */

@@ -88,9 +88,13 @@ export function readMarker(database: string): StoreMarker | null {
 export function writeMarker(database: string, marker: StoreMarker): void {
   const file = markerPath(database);
   const tmp = `${file}.tmp-${process.pid}`;
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(tmp, JSON.stringify(marker) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, JSON.stringify(marker) + '\n', { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new StoreError('store.marker', `${file}: cannot write pban's state marker: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Why the database at `database` is not the state the marker describes, or null if it is. */
@@ -121,7 +125,11 @@ function moveAside(database: string, now: number): string | null {
   if (!DATABASE_SUFFIXES.some((s) => existsSync(database + s))) return null;
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   const dest = `${database}.old-${stamp}`;
-  for (const s of DATABASE_SUFFIXES) if (existsSync(database + s)) renameSync(database + s, dest + s);
+  try {
+    for (const s of DATABASE_SUFFIXES) if (existsSync(database + s)) renameSync(database + s, dest + s);
+  } catch (e) {
+    throw new StoreError('store.moveAside', `${database}: cannot move the old database aside to ${dest}: ${(e as Error).message}`, { cause: e });
+  }
   return dest;
 }
 
