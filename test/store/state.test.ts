@@ -156,6 +156,14 @@ test('--fresh-state moves the lost database aside (never deletes it) and starts 
   r.store.close();
 });
 
+test('a database that became unreadable while pban was stopped is refused when state existed', () => {
+  const db = path.join(tempDir(), 'pban.sqlite');
+  withState(db);
+  for (const s of ['-wal', '-shm']) fs.rmSync(db + s, { force: true });
+  fs.writeFileSync(db, 'garbage where the database was; '.repeat(100));
+  assert.throws(() => openStateStore(db), refusal('store.stateLost', /the database cannot be read .*but pban had state here/));
+});
+
 test('an unreadable database is refused with what to do; --fresh-state sets it aside', () => {
   const db = path.join(tempDir(), 'pban.sqlite');
   fs.writeFileSync(db, 'this is not a database, just text that is long enough to have a header.'.repeat(20));
