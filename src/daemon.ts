@@ -512,7 +512,7 @@ export class Daemon implements ControlHandlers {
       const j = old.get(name)!;
       const lifts = j.jail.liftAll('jail-removed', now);
       lifted += lifts.length;
-      // If this fails the lifts stay in the store only: the jail's firewall objects go anyway.
+      // If this fails the bans stay active in the store (logged); the jail's firewall objects go anyway.
       this.guard.commit([j]);
       for (const a of j.actions) await a.stop();
       this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
