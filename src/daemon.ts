@@ -277,8 +277,9 @@ export class Daemon implements ControlHandlers {
         return;
       } catch (err) {
         if (rt.abort.signal.aborted) return;
-        if (!(err instanceof StoreUnavailableError)) this.log.error({ err, source: rt.pattern }, 'source.failed');
-        await new Promise((r) => setTimeout(r, 1000));
+        const storeDown = err instanceof StoreUnavailableError;
+        if (!storeDown) this.log.error({ err, source: rt.pattern }, 'source.failed');
+        await new Promise((r) => setTimeout(r, storeDown ? this.guard.retryDelayMs() : 1000));
       }
     }
   }

@@ -33,8 +33,15 @@ export class StoreUnavailableError extends StoreError {
   }
 }
 
-/** How soon a failed commit is tried again by the expiry timer (sources wait their own second). */
-export const STORE_RETRY_MS = 1000;
+/** How soon a failed commit is tried again, at the least. */
+export const STORE_RETRY_MS = 500;
+/**
+ * Each retry of a lasting fault costs a rebuild (about 4 s for a million stored failures, during
+ * which the event loop is busy): retries wait at least this many times the last rebuild, so a
+ * fault never takes more than a fifth of a core. With a small state that is the 1 s minimum.
+ */
+const RETRY_PER_REBUILD = 4;
+const RETRY_MAX_MS = 60_000;
 /** How often the database file is compared with the one open, besides at every commit. */
 export const FILE_CHECK_MS = 5000;
 
@@ -56,6 +63,8 @@ export class StoreGuard {
   private stale = false;
   /** When the last commit (or rebuild) failed: retries are paced from here. */
   private lastFailureAt = 0;
+  /** How long the last rebuild from the store took. */
+  private lastRebuildMs = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -86,13 +95,18 @@ export class StoreGuard {
     return this.commitProblem !== null || this.stale;
   }
 
+  /** How long to wait before trying again after a failure (sources and the expiry timer). */
+  retryDelayMs(): number {
+    return Math.min(RETRY_MAX_MS, Math.max(STORE_RETRY_MS, RETRY_PER_REBUILD * this.lastRebuildMs));
+  }
+
   /**
    * When the expiry timer may fire next: `at`, but not sooner than a retry delay after a failed
    * commit, so a store that keeps failing is not retried in a tight loop.
    */
   holdUntil(at: number | null): number | null {
     if (at === null || !this.failing) return at;
-    return Math.max(at, this.lastFailureAt + STORE_RETRY_MS);
+    return Math.max(at, this.lastFailureAt + this.retryDelayMs());
   }
 
   /**
@@ -134,6 +148,7 @@ export class StoreGuard {
   /** Each jail's memory, as the store has it (as at start and reload). */
   private rebuild(list: readonly GuardedJail[], loud = true): boolean {
     let restored: Jail[];
+    const started = performance.now();
     try {
       restored = list.map((j) =>
         Jail.restore(j.cfg.policy, this.store.loadJail(j.cfg.name, { findtime: j.cfg.policy.findtime, remember: j.cfg.policy.increment.remember })),
@@ -146,8 +161,12 @@ export class StoreGuard {
     }
     list.forEach((j, i) => (j.jail = restored[i]!));
     this.stale = false;
+    this.lastRebuildMs = performance.now() - started;
     // At each retry of a lasting fault this is routine: logged loudly once.
-    this.opts.logger[loud ? 'warn' : 'debug']({ database: this.store.file, jails: list.map((j) => j.cfg.name) }, 'store.memoryRebuilt');
+    this.opts.logger[loud ? 'warn' : 'debug'](
+      { database: this.store.file, jails: list.map((j) => j.cfg.name), ms: Math.round(this.lastRebuildMs), retryInMs: Math.round(this.retryDelayMs()) },
+      'store.memoryRebuilt',
+    );
     return true;
   }
 
@@ -158,7 +177,7 @@ export class StoreGuard {
     const fresh = this.commitProblem === null || this.commitProblem.message !== message;
     // Logged when it starts or changes, not at every retry of a disk that stays full.
     if (fresh) {
-      this.opts.logger.error({ database: this.store.file, err: message, retryInMs: STORE_RETRY_MS }, 'store.commitFailed');
+      this.opts.logger.error({ database: this.store.file, err: message }, 'store.commitFailed');
       this.commitProblem = { message, at: this.commitProblem?.at ?? this.opts.clock.now() };
     } else {
       this.opts.logger.debug({ database: this.store.file, err: message }, 'store.commitFailed');
