@@ -49,8 +49,9 @@ function isOurs(database: string, name: string): boolean {
 
 /**
  * The state directory is 0700. A new one is created so; an existing one is tightened only when it
- * is pban's own (owned by us, holding nothing but pban's files). A shared one (the database put
- * next to other files) is left alone with a warning: the files themselves are 0600 anyway.
+ * is pban's own: owned by us, holding our database and nothing but pban's files (an empty
+ * directory that happens to be there, like /srv, is not ours to close). A shared one (the
+ * database put next to other files) is left alone with a warning: the files are 0600 anyway.
  */
 export function prepareStateDir(database: string): StateNote[] {
   const dir = path.dirname(database);
@@ -59,7 +60,8 @@ export function prepareStateDir(database: string): StateNote[] {
   if ((st.mode & 0o077) === 0) return [];
   const mode = (st.mode & 0o777).toString(8);
   const owned = typeof process.getuid !== 'function' || st.uid === process.getuid();
-  if (owned && readdirSync(dir).every((n) => isOurs(database, n))) {
+  const names = readdirSync(dir);
+  if (owned && names.includes(path.basename(database)) && names.every((n) => isOurs(database, n))) {
     chmodSync(dir, 0o700);
     return [{ level: 'info', event: 'store.dirTightened', detail: { dir, was: mode, now: '700' } }];
   }
@@ -140,6 +142,7 @@ function moveAside(database: string, now: number): string | null {
  * markers) is adopted and the marker written.
  */
 export function openStateStore(database: string, opts: OpenStateOptions = {}): OpenedState {
+  if (database === '' || database === ':memory:') return { store: openStore(database), notes: [] };
   const notes = prepareStateDir(database);
   let marker: StoreMarker | null;
   try {

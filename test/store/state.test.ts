@@ -72,7 +72,7 @@ test('an existing world-readable database is tightened, and a directory of its o
   }
 });
 
-test('a directory shared with other files is left as it is, with a warning; the files are still 0600', () => {
+test('a directory shared with other files, or found empty, is left as it is, with a warning; the files are still 0600', () => {
   const dir = tempDir();
   fs.chmodSync(dir, 0o755);
   fs.writeFileSync(path.join(dir, 'mail.log'), '');
@@ -82,6 +82,13 @@ test('a directory shared with other files is left as it is, with a warning; the 
   assert.ok(notes.some((n) => n.event === 'store.dirShared' && n.level === 'warn'));
   assert.equal(mode(db), '600');
   store.close();
+
+  // An empty directory that was already there (like /srv) is not taken over either.
+  const empty = tempDir();
+  fs.chmodSync(empty, 0o755);
+  const r = openStateStore(path.join(empty, 'pban.sqlite'));
+  assert.equal(mode(empty), '755');
+  r.store.close();
 });
 
 test("the first start writes a marker with the database's identity; a restart accepts the same database", () => {
