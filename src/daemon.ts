@@ -17,7 +17,8 @@ import { VERSION } from './version.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import type { CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
-import { openStore, type Store } from './store/index.js';
+import { openStateStore, type Store } from './store/index.js';
+import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
@@ -38,6 +39,8 @@ export interface DaemonOptions {
   readonly commandPrefix?: readonly string[];
   /** Where a file with no stored position starts; default: the end (only new lines). */
   readonly startAt?: 'beginning' | 'end';
+  /** Start with no state when the database pban had is missing, empty or not its own (--fresh-state). */
+  readonly freshState?: boolean;
 }
 
 /**
@@ -79,7 +82,8 @@ export function prepareDaemon(configFile: string, opts: { clock?: Clock; command
 interface JailRuntime {
   readonly cfg: JailConfig;
   readonly filter: CompiledFilter;
-  readonly jail: Jail;
+  /** Replaced by a rebuild from the store when a commit fails (see store-guard.ts). */
+  jail: Jail;
   readonly actions: readonly ActionRunner[];
 }
 
@@ -114,6 +118,7 @@ const HISTORY_PRUNE_MS = 3_600_000;
 export class Daemon implements ControlHandlers {
   private config: PbanConfig;
   private readonly store: Store;
+  private readonly guard: StoreGuard;
   private jails = new Map<string, JailRuntime>();
   private sources: SourceRuntime[] = [];
   private readonly timer: ExpiryTimer;
@@ -144,6 +149,7 @@ export class Daemon implements ControlHandlers {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.startedAt = this.clock.now();
+    this.guard = new StoreGuard(store, { logger: this.log, clock: this.clock });
     this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     prepared.binding.logger = this.log;
@@ -166,18 +172,23 @@ export class Daemon implements ControlHandlers {
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const prepared = opts.prepared ?? prepareDaemon(opts.configFile, { clock: opts.clock, commandPrefix: opts.commandPrefix });
     const config = prepared.runtime.config;
-    mkdirSync(path.dirname(config.pban.database), { recursive: true });
+    const clock = opts.clock ?? systemClock;
+    mkdirSync(path.dirname(config.pban.database), { recursive: true, mode: 0o700 });
     // Before the store is opened or any firewall object touched: a second daemon changes nothing.
     const lock = lockStateDir(config.pban.database);
     let store: Store;
     try {
-      store = openStore(config.pban.database);
+      // Refuses a database that is not the state pban had, unless told to start fresh.
+      const opened = openStateStore(config.pban.database, { fresh: opts.freshState, now: clock.now() });
+      for (const n of opened.notes) opts.logger[n.level](n.detail, n.event);
+      store = opened.store;
     } catch (err) {
       lock.release();
       throw err;
     }
     const d = new Daemon(opts, prepared, store, lock);
     try {
+      d.guard.start();
       for (const parts of prepared.runtime.jails.values()) d.jails.set(parts.cfg.name, d.restoreJail(parts));
       // Bans that ended while pban was down are lifted before anything is re-applied.
       d.expireDue(d.clock.now());
@@ -291,9 +302,14 @@ export class Daemon implements ControlHandlers {
         return;
       } catch (err) {
         if (rt.abort.signal.aborted) return;
-        this.log.error({ err, source: rt.pattern }, 'source.failed');
-        rt.failure = { message: (err as Error).message, at: this.clock.now() };
-        await new Promise((r) => setTimeout(r, 1000));
+        // A batch the store could not take is delivered again by the restarted source; the
+        // store's health says why, so it is not a source failure.
+        const storeDown = err instanceof StoreUnavailableError;
+        if (!storeDown) {
+          this.log.error({ err, source: rt.pattern }, 'source.failed');
+          rt.failure = { message: (err as Error).message, at: this.clock.now() };
+        }
+        await new Promise((r) => setTimeout(r, storeDown ? this.guard.retryDelayMs() : 1000));
       }
     }
   }
@@ -310,7 +326,7 @@ export class Daemon implements ControlHandlers {
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;
-    this.linesRead += lines.length;
+    if (!this.guard.ready(this.jails.values())) throw new StoreUnavailableError(`${this.store.file}: the store cannot be read; lines wait`);
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
       for (const j of rt.jails) {
@@ -325,7 +341,14 @@ export class Daemon implements ControlHandlers {
       }
     }
     const lifts = this.collectLifts(now);
-    this.commit([batch.position]);
+    if (!this.commit([batch.position])) {
+      // Nothing stored, memory rebuilt: these lines are read again. A batch without lines only
+      // moves the position, which the next batch's position supersedes.
+      if (lines.length > 0) throw new StoreUnavailableError(`${this.store.file}: batch not stored; it is read again`);
+      this.rearm();
+      return;
+    }
+    this.linesRead += lines.length;
     this.apply(bans, lifts, now);
     this.rearm();
   }
@@ -341,8 +364,9 @@ export class Daemon implements ControlHandlers {
     return lifts;
   }
 
-  private commit(positions: readonly SourcePosition[] = []): void {
-    this.store.commit({ jails: [...this.jails.values()].map((j) => j.jail.takeChanges()), positions: [...positions] });
+  /** False: nothing was stored and every jail was rebuilt from the store; act on nothing. */
+  private commit(positions: readonly SourcePosition[] = []): boolean {
+    return this.guard.commit(this.jails.values(), positions);
   }
 
   /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
@@ -371,8 +395,8 @@ export class Daemon implements ControlHandlers {
       this.rearm();
       return;
     }
-    this.commit();
-    this.apply(new Map(), lifts, now);
+    // A failed commit leaves the bans active (rebuilt); the timer retries after a pause.
+    if (this.commit()) this.apply(new Map(), lifts, now);
     this.rearm();
   }
 
@@ -394,7 +418,7 @@ export class Daemon implements ControlHandlers {
       const t = j.jail.nextExpiry();
       if (t !== null && (next === null || t < next)) next = t;
     }
-    this.timer.arm(next);
+    this.timer.arm(this.guard.holdUntil(next));
   }
 
   // ---- control handlers -----------------------------------------------------------------------
@@ -422,6 +446,7 @@ export class Daemon implements ControlHandlers {
       uptimeMs: now - this.startedAt,
       linesRead: this.linesRead,
       linesPerSecond: this.linesPerSecond(now),
+      store: this.guard.health(),
       jails: [...this.jails.values()].map((j) => {
         const s = j.jail.status();
         return {
@@ -445,6 +470,8 @@ export class Daemon implements ControlHandlers {
   /** Everything that keeps pban from protecting as configured, one line each. */
   private health(): DaemonStatus['health'] {
     const problems: string[] = [];
+    const store = this.guard.health();
+    if (!store.ok) problems.push(`store ${store.path}: ${store.lastError ?? 'failing'}`);
     for (const s of this.sources) if (s.failure) problems.push(`source ${s.pattern}: ${s.failure.message}`);
     for (const j of this.jails.values()) {
       for (const a of j.actions) {
@@ -485,7 +512,7 @@ export class Daemon implements ControlHandlers {
       const j = this.jailOrThrow(jail);
       const now = this.clock.now();
       const b = j.jail.ban(target, now, timeMs);
-      this.commit();
+      if (!this.commit()) throw new ControlError('store.unavailable', `the ban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
       this.apply(new Map([[j, [b]]]), new Map(), now);
       this.rearm();
       return b;
@@ -508,7 +535,7 @@ export class Daemon implements ControlHandlers {
         if (mine.length > 0) lifts.set(j, mine);
       }
       if (lifts.size > 0) {
-        this.commit();
+        if (!this.commit()) throw new ControlError('store.unavailable', `the unban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
         this.apply(new Map(), lifts, now);
         this.rearm();
       }
@@ -538,7 +565,7 @@ export class Daemon implements ControlHandlers {
     let jails: Map<string, JailRuntime>;
     try {
       this.assertRunning();
-      this.commit();
+      if (!this.commit()) throw new ControlError('store.unavailable', `reload refused: the store cannot take the current state: ${this.guard.health().lastError ?? 'store failing'}`);
       jails = new Map();
       for (const [name, parts] of wanted) {
         const prev = old.get(name);
@@ -562,7 +589,8 @@ export class Daemon implements ControlHandlers {
       const j = old.get(name)!;
       const lifts = j.jail.liftAll('jail-removed', now);
       lifted += lifts.length;
-      this.store.commit({ jails: [j.jail.takeChanges()] });
+      // If this fails the bans stay active in the store (logged); the jail's firewall objects go anyway.
+      this.guard.commit([j]);
       for (const a of j.actions) await a.stop();
       this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
     }
@@ -604,11 +632,7 @@ export class Daemon implements ControlHandlers {
       this.timer.disarm();
       clearInterval(this.pruneTimer);
       await this.stopSources();
-      try {
-        this.commit();
-      } catch (err) {
-        this.log.error({ err }, 'store.commitFailed');
-      }
+      this.commit(); // a failure is logged by the guard
       await this.control?.close();
       if (removeFirewall) {
         // A stop must end whatever the firewall does (systemd waits, an admin waits): the
@@ -619,6 +643,7 @@ export class Daemon implements ControlHandlers {
         if ((await Promise.race([all, late])) === 'late') this.log.warn({ budgetMs: STOP_ACTIONS_BUDGET_MS }, 'daemon.stopActionsTimedOut');
         clearTimeout(timer);
       }
+      this.guard.stop();
       this.store.close();
       this.lock.release();
       this.log.info({}, 'daemon.stopped');

@@ -7,6 +7,7 @@ interface StartFlags {
   config: string;
   fromBeginning?: boolean;
   netns?: string;
+  freshState?: boolean;
 }
 
 export function startCommand(): Command {
@@ -14,6 +15,7 @@ export function startCommand(): Command {
     .description('run the daemon in the foreground: follow the logs, ban, and lift bans at expiry')
     .addOption(new Option('-c, --config <file>', 'config file').default(DEFAULT_CONFIG))
     .option('--from-beginning', 'read files that have no stored position from their beginning (default: only new lines)')
+    .option('--fresh-state', 'start with no bans and no windows when the database pban had is missing, empty, unreadable or another one (it is moved aside, never deleted); a good database is kept')
     .option('--netns <name>', 'run firewall commands inside this network namespace (for testing)')
     .addHelpText(
       'after',
@@ -35,6 +37,7 @@ Logs go to stderr: JSON by default, one readable line per record on a terminal.`
         prepared,
         logger,
         startAt: flags.fromBeginning ? 'beginning' : 'end',
+        freshState: flags.freshState ?? false,
         commandPrefix,
       });
       const stop = (sig: string): void => {
