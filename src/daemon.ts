@@ -61,8 +61,12 @@ interface SourceRuntime {
   done: Promise<void>;
 }
 
-/** Failures of a config check are reported with the config line that names the filter/action. */
-function checkers(timezone: string | undefined): { checkFilter(spec: string): string | undefined; checkAction(name: string): string | undefined } {
+/**
+ * Failures of a config check are reported with the config line that names the filter/action.
+ * `programs`: also refuse an action whose programs are missing (`pban check`; a running daemon
+ * reports that as an unhealthy action instead).
+ */
+function checkers(timezone: string | undefined, programs = false): { checkFilter(spec: string): string | undefined; checkAction(name: string): string | undefined } {
   return {
     checkFilter(spec) {
       try {
@@ -77,8 +81,8 @@ function checkers(timezone: string | undefined): { checkFilter(spec: string): st
       if ('error' in spec) return spec.error;
       try {
         // Building a runner validates the parameters against the action file; it runs nothing.
-        createAction(spec.ref, { jail: 'check', params: spec.params, activeBans: () => [] });
-        return undefined;
+        const action = createAction(spec.ref, { jail: 'check', params: spec.params, activeBans: () => [] });
+        return programs ? action.missingPrograms() : undefined;
       } catch (err) {
         return (err as Error).message;
       }
@@ -86,9 +90,9 @@ function checkers(timezone: string | undefined): { checkFilter(spec: string): st
   };
 }
 
-export function loadDaemonConfig(file: string): PbanConfig {
+export function loadDaemonConfig(file: string, opts: { checkPrograms?: boolean } = {}): PbanConfig {
   // The time zone is only known after parsing; filters are compiled again with it at start.
-  return loadConfig(file, checkers(undefined));
+  return loadConfig(file, checkers(undefined, opts.checkPrograms));
 }
 
 /** Whether two configs of a jail drive the firewall the same way (so its runners can stay). */
@@ -145,6 +149,8 @@ export class Daemon implements ControlHandlers {
       d.pruneHistory();
       d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
       d.pruneTimer.unref();
+      // Every firewall object is locked before any is touched: a second pban changes nothing.
+      for (const j of d.jails.values()) for (const a of j.actions) a.lock();
       await Promise.all([...d.jails.values()].map((j) => d.startActions(j)));
       d.control = await startControlServer({
         socketPath: config.pban.socket,
@@ -177,6 +183,7 @@ export class Daemon implements ControlHandlers {
         ports: cfg.ports === 'all' ? [] : cfg.ports,
         protocol: cfg.protocol,
         commandPrefix: this.opts.commandPrefix,
+        checkIntervalMs: this.config.pban.checkInterval,
         clock: this.clock,
         logger: this.log,
         // Looked up at call time: a reload replaces the jail but may keep this runner.
@@ -541,7 +548,11 @@ export class Daemon implements ControlHandlers {
         this.log.error({ err }, 'store.commitFailed');
       }
       await this.control?.close();
-      if (removeFirewall) for (const j of this.jails.values()) for (const a of j.actions) await a.stop();
+      // In parallel: each action's stop is bounded (a hung firewall program is killed), so
+      // the whole stop is too, however many jails there are.
+      const actions = [...this.jails.values()].flatMap((j) => j.actions);
+      if (removeFirewall) await Promise.all(actions.map((a) => a.stop()));
+      else for (const a of actions) a.unlock();
       this.store.close();
       this.log.info({}, 'daemon.stopped');
       this.resolveStopped();

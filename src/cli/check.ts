@@ -23,7 +23,7 @@ Exit code 0 when the config is valid, 1 with one line naming the file and line o
     )
     .action(async (flags: CheckFlags) => {
       const { loadDaemonConfig } = await import('../daemon.js');
-      const config = loadDaemonConfig(flags.config);
+      const config = loadDaemonConfig(flags.config, { checkPrograms: true });
       const jails = config.jails.map((j) => ({
         name: j.name,
         enabled: j.enabled,

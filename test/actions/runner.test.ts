@@ -16,6 +16,8 @@ function setup(name: string, opts: { ports?: number[]; params?: Record<string, s
   const action = createAction(name, {
     jail: 'postfix', ports: opts.ports ?? [25, 465, 587], params: opts.params, executor: exec, clock: new ManualClock(NOW),
     activeBans: () => active, checkIntervalMs: 0, commandPrefix: ['ip', 'netns', 'exec', 'ns1'], retryFirstMs: 60_000,
+    // a recording executor touches no firewall: nothing to lock
+    lockDir: null,
   });
   return { exec, action, active };
 }
@@ -95,7 +97,7 @@ test('bans asked for while the firewall is busy go in together, in one call, in 
     if (exec.calls.length === 2) await gate; // the first ban holds the queue
     return r;
   } };
-  const action = createAction('nftables', { jail: 'postfix', executor: slow, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0 });
+  const action = createAction('nftables', { jail: 'postfix', executor: slow, clock: new ManualClock(NOW), lockDir: null, activeBans: () => [], checkIntervalMs: 0 });
   await action.start();
   const first = action.ban([ban('192.0.2.1')]);
   await new Promise((r) => setImmediate(r)); // it has started, and blocks
@@ -125,7 +127,7 @@ test('bans asked for while the firewall is busy go in together, in one call, in 
 
 test('a ban never joins a group queued before a check, a flush or a stop', async () => {
   const exec = new RecordingExecutor(() => OK);
-  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0 });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), lockDir: null, activeBans: () => [], checkIntervalMs: 0 });
   await action.start();
   exec.calls.length = 0;
   const a = action.ban([ban('192.0.2.1')]);
@@ -166,14 +168,14 @@ test('iptables: one restore per family, -C before -I, bans batched', async () =>
   ]);
 });
 
-test('ipset: one restore for both families; permanent bans get timeout 0; long bans go in without a timeout', async () => {
+test('ipset: one restore for both families; permanent bans get timeout 0; longer bans than ipset takes get its longest timeout', async () => {
   const { exec, action } = setup('ipset', { ports: [] });
   await action.start();
   exec.calls.length = 0;
   await action.ban([ban('192.0.2.1'), ban('2001:db8::/48', null), ban('192.0.2.9', NOW + 3_000_000_000)]);
   await action.unban([target('192.0.2.1'), target('203.0.113.7')]);
   assert.deepEqual(exec.calls.map((c) => [c.argv.slice(4).join(' '), c.stdin]), [
-    ['ipset restore', 'add pban-postfix-4 192.0.2.1/32 timeout 600 -exist\nadd pban-postfix-4 192.0.2.9/32 timeout 0 -exist\nadd pban-postfix-6 2001:db8::/48 timeout 0 -exist\n'],
+    ['ipset restore', 'add pban-postfix-4 192.0.2.1/32 timeout 600 -exist\nadd pban-postfix-4 192.0.2.9/32 timeout 2147483 -exist\nadd pban-postfix-6 2001:db8::/48 timeout 0 -exist\n'],
     ['ipset restore', 'del pban-postfix-4 192.0.2.1/32 -exist\n'],
   ]);
 });
@@ -195,7 +197,7 @@ test('dry-run runs nothing', async () => {
   const logged: unknown[] = [];
   const exec = new RecordingExecutor();
   const action = createAction('dry-run', {
-    jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0,
+    jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0, lockDir: null,
     logger: { debug: () => undefined, info: (o) => logged.push(o), warn: () => undefined, error: () => undefined },
   });
   await action.start();
@@ -210,7 +212,7 @@ test('a failing batch: logged with stderr, unhealthy, check finds the table gone
   const active = [ban('192.0.2.1')];
   const exec = new RecordingExecutor((argv) => (broken && argv.includes('list') ? { status: 1, stdout: '', stderr: 'Error: No such file or directory' } : broken && argv.includes('-f') ? { status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' } : OK));
   const action = createAction('nftables', {
-    jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 60_000, clock: new ManualClock(NOW),
+    jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 60_000, clock: new ManualClock(NOW), lockDir: null,
     logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o) => errors.push(o as Record<string, unknown>) },
   });
   broken = false;
@@ -235,7 +237,7 @@ test('a failing batch: logged with stderr, unhealthy, check finds the table gone
 });
 
 test('bad options are refused with one clear line', () => {
-  const base = { activeBans: () => [], checkIntervalMs: 0 };
+  const base = { activeBans: () => [], checkIntervalMs: 0, lockDir: null };
   assert.throws(() => createAction('nftables', { ...base, jail: 'bad jail' }), /jail name "bad jail"/);
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', ports: ['smtp'] }), /invalid port "smtp"/);
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { tabel: 'x' } }), /unknown parameter "tabel"/);
@@ -278,7 +280,7 @@ test('unhealthy: a new ban tries the repair at once (at most once a second) inst
   const clock = new ManualClock(NOW);
   const active: Ban[] = [];
   const exec = new RecordingExecutor((argv) => (broken ? { status: 1, stdout: '', stderr: 'Error: boom' } : OK));
-  const action = createAction('nftables', { jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 600_000, clock });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, lockDir: null, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 600_000, clock });
   await action.start();
   broken = true;
   active.push(ban('192.0.2.1'));
@@ -301,7 +303,7 @@ test('a failure reaches the pban logger as one action.failed record with argv an
   const lines: string[] = [];
   const logger: ActionLogger = createLogger({ pretty: false, level: 'info', destination: { write: (s: string) => lines.push(s) } });
   const exec = new RecordingExecutor(() => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted\n' }));
-  const action = createAction('nftables', { jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0, retryFirstMs: 600_000, logger });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, lockDir: null, activeBans: () => [], checkIntervalMs: 0, retryFirstMs: 600_000, logger });
   assert.equal(await action.start(), false);
   const rec = JSON.parse(lines.find((l) => l.includes('action.failed')) ?? '{}') as Record<string, unknown>;
   assert.equal(rec['event'], 'action.failed');

@@ -45,7 +45,7 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'unknown key without a near match lists the allowed ones',
     text: lines('[pban]', 'colour = "blue"', ...MINIMAL_JAIL),
-    message: `${FILE}:2: pban: unknown key "colour" (expected one of: database, socket, loglevel, timezone)`,
+    message: `${FILE}:2: pban: unknown key "colour" (expected one of: database, socket, loglevel, timezone, check_interval)`,
   },
   {
     name: 'unknown top-level table',
