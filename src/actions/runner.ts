@@ -200,8 +200,12 @@ export class ActionRunner {
    * conflict changes nothing at all. Idempotent.
    */
   lock(): void {
-    if (this.locks || this.def.dryRun || this.opts.lockDir === null || this.def.lock.length === 0) return;
+    if (this.locks || !this.locking()) return;
     this.locks = acquireLocks(this.opts.lockDir ?? DEFAULT_LOCK_DIR, this.renderer.lockNames(), this.prefix, `${this.name} (jail ${this.jail})`);
+  }
+
+  private locking(): boolean {
+    return !this.def.dryRun && this.opts.lockDir !== null && this.def.lock.length > 0;
   }
 
   /** Releases the locks (stop() does it). */
@@ -342,7 +346,8 @@ export class ActionRunner {
       this.abort.abort();
       await Promise.race([inOrder, elapsed(budget / 4)]);
       try {
-        await this.runAll(this.renderer.steps('stop'), { signal: deadline.signal, timeoutMs: budget });
+        // objects we could not lock belong to another pban: leave them alone
+        if (this.locks || !this.locking()) await this.runAll(this.renderer.steps('stop'), { signal: deadline.signal, timeoutMs: budget });
       } catch (e) {
         this.log.error({ event: 'action.failed', action: this.name, jail: this.jail, op: 'stop', err: (e as Error).message }, 'stop failed');
       }
