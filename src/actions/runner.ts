@@ -191,7 +191,7 @@ export class ActionRunner {
 
   /** One line naming the programs that are missing or not executable, or undefined. */
   missingPrograms(): string | undefined {
-    return missingPrograms(`${this.name} (jail ${this.jail})`, this.programs());
+    return missingPrograms(`action ${this.name}`, this.programs());
   }
 
   /**
@@ -554,11 +554,10 @@ export class ActionRunner {
   }
 
   private recovered(): void {
-    if (this.state === 'unhealthy') {
-      this.log.info({ event: 'action.recovered', action: this.name, jail: this.jail, entries: this.view.size }, 'action healthy again');
-    }
+    const was = this.state;
     this.state = 'healthy';
     this.failures = 0;
+    if (was === 'unhealthy') this.log.info({ event: 'action.recovered', action: this.name, jail: this.jail, entries: this.view.size }, 'action healthy again');
   }
 
   private fail(e: unknown, op: string): void {

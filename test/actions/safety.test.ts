@@ -43,8 +43,9 @@ interface Logged {
 
 function runner(action: string, active: Ban[], extra: Partial<ActionOptions> & { params?: Record<string, ParamValue> } = {}): ActionRunner & Logged {
   const events: Record<string, unknown>[] = [];
-  const push = (o: object) => void events.push(o as Record<string, unknown>);
-  const r = createAction(action, {
+  // each record carries the health state at the moment it was logged
+  const push = (o: object) => void events.push({ ...o, stateNow: r.health().state });
+  const r: ActionRunner = createAction(action, {
     jail: 'safe', commandPrefix: inNs, activeBans: () => active, checkIntervalMs: 0, lockDir, retryFirstMs: 60_000,
     logger: { debug: () => undefined, info: push, warn: push, error: push },
     ...extra,
@@ -142,7 +143,7 @@ const FLUSHES: [string, Record<string, ParamValue>, () => void, (t: string) => b
 ];
 
 for (const [action, params, flush, holds] of FLUSHES) {
-  test(`${action}: a flushed set (or chain) is refilled within one check interval; health says so`, async () => {
+  test(`${action}: a flushed set (or chain) is refilled within one check interval; unhealthy until then`, async () => {
     const active = [banOf('198.51.100.21', Date.now() + 600_000)];
     const a = runner(action, active, { params, checkIntervalMs: 1000 });
     assert.equal(await a.start(), true, JSON.stringify(a.health().lastError));
@@ -154,7 +155,9 @@ for (const [action, params, flush, holds] of FLUSHES) {
     await until('healthy again', () => a.health().state === 'healthy', 1000);
     const missing = a.events.find((e) => e['event'] === 'action.missing');
     assert.match(String(missing?.['problem']), /1 ban\(s\) missing from the kernel/);
-    assert.ok(a.events.some((e) => e['event'] === 'action.recovered'), 'recovery is logged');
+    assert.equal(missing?.['stateNow'], 'unhealthy', 'unhealthy while the kernel lacks the ban');
+    const recovered = a.events.find((e) => e['event'] === 'action.recovered');
+    assert.equal(recovered?.['stateNow'], 'healthy', 'healthy once it is back');
     await a.stop();
   });
 }
@@ -185,7 +188,7 @@ test('a second runner on the same firewall objects is refused and changes nothin
 
 test('missing programs are named: the firewall program, a command action\'s program', () => {
   const nft = createAction('nftables', { jail: 'safe', activeBans: () => [], lockDir: null, params: { nft: '/nonexistent/nft' } });
-  assert.match(nft.missingPrograms() ?? '', /^nftables \(jail safe\): program "\/nonexistent\/nft" not found or not executable$/);
+  assert.match(nft.missingPrograms() ?? '', /^action nftables: program "\/nonexistent\/nft" not found or not executable$/);
   const ipt = createAction('iptables', { jail: 'safe', activeBans: () => [], lockDir: null, params: { variant: '-nosuch' } });
   assert.match(ipt.missingPrograms() ?? '', /programs "iptables-nosuch-restore", "ip6tables-nosuch-restore", "iptables-nosuch", "ip6tables-nosuch" not found/);
   const cmd = createAction('command', { jail: 'safe', activeBans: () => [], lockDir: null, params: { ban_command: ['/nonexistent/block', '{target}'] } });
