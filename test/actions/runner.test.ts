@@ -312,3 +312,61 @@ test('a failure reaches the pban logger as one action.failed record with argv an
   assert.equal(action.health().state, 'unhealthy');
   await action.stop();
 });
+
+test('a capped kernel timeout is renewed by the periodic check before it runs out', async () => {
+  const clock = new ManualClock(NOW);
+  const exec = new RecordingExecutor(() => OK);
+  const action = createAction('ipset', { jail: 'postfix', executor: exec, clock, activeBans: () => [], checkIntervalMs: 0, lockDir: null });
+  await action.start();
+  await action.ban([ban('192.0.2.9', NOW + 200 * 7 * 86_400_000)]);
+  assert.match(exec.calls.at(-1)?.stdin ?? '', /add pban-postfix-4 192\.0\.2\.9\/32 timeout 2147483 -exist/);
+  clock.advance(2_147_483_000 - 1_800_000); // half an hour before the kernel would drop it
+  exec.calls.length = 0;
+  await action.check();
+  assert.equal(exec.calls[0]?.stdin, 'del pban-postfix-4 192.0.2.9/32 -exist\nadd pban-postfix-4 192.0.2.9/32 timeout 2147483 -exist\n');
+  await action.stop();
+});
+
+test('one element the firewall refuses is found by halving the batch: every other one goes in, with a few calls', async () => {
+  const kernel = new Set<string>();
+  const exec = new RecordingExecutor((argv, stdin) => {
+    if (argv.includes('list')) return { status: 0, stdout: 'ip saddr @host4 drop\nip saddr @net4 drop\n', stderr: '' };
+    if (!argv.includes('-f')) return OK;
+    if (stdin?.includes('198.51.100.66')) return { status: 1, stdout: '', stderr: 'Error: Could not process rule: Invalid argument\n' };
+    for (const m of (stdin ?? '').matchAll(/add element inet pban-postfix host4 \{ (\S+) /g)) kernel.add(m[1]!);
+    return OK;
+  });
+  const errors: Record<string, unknown>[] = [];
+  const action = createAction('nftables', {
+    jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0, lockDir: null,
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o) => errors.push(o as Record<string, unknown>) },
+  });
+  await action.start();
+  exec.calls.length = 0;
+  const bans = Array.from({ length: 100 }, (_, i) => ban(`198.51.100.${i + 1}`));
+  assert.equal(await action.ban(bans), false);
+  assert.equal(kernel.size, 99);
+  assert.ok(!kernel.has('198.51.100.66'));
+  const batches = exec.calls.filter((c) => c.argv.includes('-f')).length;
+  assert.ok(batches <= 2 * Math.ceil(Math.log2(100)) + 1, `${batches} batches`);
+  assert.deepEqual(errors.map((e) => [e['event'], e['target']]), [['action.refused', '198.51.100.66/32']]);
+  assert.equal(action.health().refused, 1);
+  assert.equal(action.health().kernelEntries, 99);
+  await action.stop();
+});
+
+test('a batch that fails for every element is not split without end: it counts as a failure of the action', async () => {
+  let broken = false;
+  const exec = new RecordingExecutor((argv): CommandResult => {
+    if (argv.includes('list')) return { status: 0, stdout: 'ip saddr @host4 drop\nip saddr @net4 drop\n', stderr: '' };
+    return argv.includes('-f') && broken ? { status: 1, stdout: '', stderr: 'Error: out of memory\n' } : OK;
+  });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0, lockDir: null, retryFirstMs: 600_000 });
+  await action.start();
+  exec.calls.length = 0;
+  broken = true;
+  assert.equal(await action.ban(Array.from({ length: 1000 }, (_, i) => ban(`198.18.${i >> 8}.${i & 255}`))), false);
+  assert.ok(exec.calls.filter((c) => c.argv.includes('-f')).length <= 70, `${exec.calls.length} calls`);
+  assert.equal(action.health().state, 'unhealthy');
+  await action.stop();
+});
