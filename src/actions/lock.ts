@@ -44,6 +44,42 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * When a process started (ms since the epoch), from /proc; undefined when unknown. A pid is
+ * reused: a process that started after the lock file was written is not its owner (a pban
+ * restarted in a container often gets its old pid, and another process may get it too).
+ */
+function startedAt(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name, which may hold spaces and parentheses
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    // USER_HZ is 100 on every Linux architecture Node runs on
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writtenAt(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does the process named in a lock file still hold it? */
+function holds(pid: number, file: string): boolean {
+  if (!alive(pid)) return false;
+  const started = startedAt(pid);
+  const written = writtenAt(file);
+  // 2 s of slack for clock granularity: a pid reused within 2 s of the crash is not caught
+  return started === undefined || written === undefined || started <= written + 2000;
+}
+
 function ownerOf(file: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
@@ -105,7 +141,7 @@ export function acquireLocks(dir: string, objects: readonly string[], prefix: re
         }
         const owner = ownerOf(file);
         // ours but no runner here holds it (a runner that was never stopped), or a dead process: stale
-        const stale = owner === undefined ? false : owner === process.pid ? !held.has(file) : !alive(owner);
+        const stale = owner === undefined ? false : owner === process.pid ? !held.has(file) : !holds(owner, file);
         if (!stale) {
           release();
           throw conflict(who, object, file, owner);

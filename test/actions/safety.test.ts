@@ -5,7 +5,8 @@
 // missing program is named; stop ends in time whatever the program does.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { Ban } from '../../src/events.js';
@@ -184,6 +185,38 @@ test('a second runner on the same firewall objects is refused and changes nothin
   await first.stop();
   assert.doesNotThrow(() => second.lock());
   second.unlock();
+});
+
+test('a lock left by a process that is gone, or whose pid now belongs to a younger process, is taken over', async () => {
+  const dirOf = path.join(dir, 'stale-locks');
+  mkdirSync(dirOf, { recursive: true });
+  const a = runner('nftables', [], { lockDir: dirOf });
+  a.lock();
+  const [file] = readdirSync(dirOf);
+  assert.ok(file, 'one lock file');
+  a.unlock();
+  assert.deepEqual(readdirSync(dirOf), [], 'unlock removes the file');
+  const lockFile = path.join(dirOf, file);
+  // a pid that exited
+  const gone = spawnSync('true').pid;
+  writeFileSync(lockFile, `${gone}\n`);
+  assert.doesNotThrow(() => a.lock());
+  a.unlock();
+  // a live process that started after the lock was written: the pid was reused
+  const young = spawn('sleep', ['30'], { stdio: 'ignore' });
+  writeFileSync(lockFile, `${young.pid}\n`);
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(lockFile, past, past);
+  try {
+    assert.doesNotThrow(() => a.lock());
+    a.unlock();
+  } finally {
+    young.kill('SIGKILL');
+  }
+  // a live process older than the lock file (pid 1 started at boot): it holds it
+  writeFileSync(lockFile, '1\n');
+  assert.throws(() => a.lock(), /already used by pban process 1 /);
+  rmSync(lockFile);
 });
 
 test('missing programs are named: the firewall program, a command action\'s program', () => {
