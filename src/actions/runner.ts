@@ -430,7 +430,7 @@ export class ActionRunner {
       this.view = this.without(next, refusals);
       this.noteRefusals(changes, refusals, op);
       this.log.debug({ event: `action.${op}`, action: this.name, jail: this.jail, changes: changes.length }, op);
-      return refusals.length === 0;
+      return !refusals.some((r) => r.change.op === 'add');
     } catch (e) {
       if (this.stopping) return false;
       this.fail(e, op);
@@ -458,7 +458,7 @@ export class ActionRunner {
       this.refused.clear();
       this.resync = false;
       this.noteRefusals(plan.changes, refusals, reason);
-      if (refusals.length > 0) return false;
+      if (this.refused.size > 0) return false;
       this.recovered();
       return true;
     } catch (e) {
@@ -543,13 +543,16 @@ export class ActionRunner {
     for (const c of changes) if (c.op === 'add' && !bad.has(c)) this.refused.delete(c.entry.key);
     for (const r of refusals) {
       const t = `${r.change.entry.target.addr}/${r.change.entry.target.prefix}`;
-      if (r.change.op === 'add') this.refused.set(r.change.entry.key, r);
+      const record = { event: 'action.refused', action: this.name, jail: this.jail, op, change: r.change.op, target: t, argv: r.error.argv, status: r.error.status, stderr: r.error.stderr.trim() };
+      if (r.change.op === 'delete') {
+        // most often the kernel no longer has it (its timeout ran out): nothing is unprotected
+        this.log.warn(record, `${this.name}: the firewall refused to lift ${t}; the rest of the batch went in`);
+        continue;
+      }
+      this.refused.set(r.change.entry.key, r);
       this.state = 'unhealthy';
-      this.lastError = { message: `${op}: the firewall refused ${r.change.op === 'add' ? 'the ban of' : 'to lift'} ${t}: ${r.error.message}`, argv: r.error.argv, stderr: r.error.stderr, at: this.clock.now() };
-      this.log.error(
-        { event: 'action.refused', action: this.name, jail: this.jail, op, change: r.change.op, target: t, argv: r.error.argv, status: r.error.status, stderr: r.error.stderr.trim() },
-        `${this.name}: the firewall refused ${r.change.op === 'add' ? 'the ban of' : 'to lift'} ${t}; the rest of the batch went in`,
-      );
+      this.lastError = { message: `${op}: the firewall refused the ban of ${t}: ${r.error.message}`, argv: r.error.argv, stderr: r.error.stderr, at: this.clock.now() };
+      this.log.error(record, `${this.name}: the firewall refused the ban of ${t}; the rest of the batch went in`);
     }
   }
 

@@ -370,3 +370,25 @@ test('a batch that fails for every element is not split without end: it counts a
   assert.equal(action.health().state, 'unhealthy');
   await action.stop();
 });
+
+test('a delete the firewall refuses (the element is already gone) is a warning: the rest goes in, the action stays healthy', async () => {
+  const warnings: Record<string, unknown>[] = [];
+  const exec = new RecordingExecutor((argv, stdin): CommandResult => {
+    if (argv.includes('list')) return { status: 0, stdout: 'ip saddr @host4 drop\nip saddr @net4 drop\n', stderr: '' };
+    if (stdin?.includes('delete element inet pban-postfix host4 { 192.0.2.5 }')) return { status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory\n' };
+    return OK;
+  });
+  const action = createAction('nftables', {
+    jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0, lockDir: null,
+    logger: { debug: () => undefined, info: () => undefined, warn: (o) => warnings.push(o as Record<string, unknown>), error: (o) => warnings.push(o as Record<string, unknown>) },
+  });
+  await action.start();
+  await action.ban([ban('192.0.2.5'), ban('192.0.2.6')]);
+  exec.calls.length = 0;
+  assert.equal(await action.unban([target('192.0.2.5'), target('192.0.2.6')]), true);
+  assert.ok(exec.calls.some((c) => c.stdin === 'delete element inet pban-postfix host4 { 192.0.2.6 }\n'), 'the other delete went in on its own');
+  assert.deepEqual(warnings.map((w) => [w['event'], w['change'], w['target']]), [['action.refused', 'delete', '192.0.2.5/32']]);
+  assert.equal(action.health().state, 'healthy');
+  assert.equal(action.health().kernelEntries, 0);
+  await action.stop();
+});
