@@ -1,7 +1,8 @@
 // Firewall throughput, inside a network namespace this script creates (the host firewall is
 // never touched): for each backend, 10,000 bans in one call, 10,000 unbans in one call, a
 // restart that restores 10,000 active bans, and the cost of one ban at a time, into empty sets
-// and with the 10,000 bans in place (a firewall tool's cost per call may grow with its sets).
+// and with the 10,000 bans in place (a firewall tool's cost per call may grow with its sets),
+// and one periodic check with the 10,000 in place (it reads every element back).
 // Run: npm run bench:actions   (root; needs nft, iptables-nft, iptables-legacy, ipset)
 import { execFileSync } from 'node:child_process';
 import type { Ban, Target } from '../src/events.js';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   execFileSync('ip', ['netns', 'add', NS]);
   try {
     console.log(`pban actions benchmark: node ${process.version}, ${N} targets (80% IPv4, 20% IPv6), namespace ${NS}`);
-    console.log(`${'backend'.padEnd(28)} ${'ban 10k ms'.padStart(10)} ${'unban 10k'.padStart(10)} ${'restore 10k'.padStart(11)} ${'1 ban/call ms'.padStart(14)} ${'same, 10k in'.padStart(13)}`);
+    console.log(`${'backend'.padEnd(28)} ${'ban 10k ms'.padStart(10)} ${'unban 10k'.padStart(10)} ${'restore 10k'.padStart(11)} ${'1 ban/call ms'.padStart(14)} ${'same, 10k in'.padStart(13)} ${'check 10k ms'.padStart(13)}`);
     for (const be of BACKENDS) {
       const now = Date.now();
       const active: Ban[] = [];
@@ -65,6 +66,11 @@ async function main(): Promise<void> {
       if (!(await action.start())) throw new Error(`${be.label}: restore failed: ${JSON.stringify(action.health().lastError)}`);
       const restoreMs = ms(t0);
 
+      // the periodic check: list every element and compare with the bans
+      t0 = process.hrtime.bigint();
+      if (!(await action.check())) throw new Error(`${be.label}: check failed: ${JSON.stringify(action.health().lastError)}`);
+      const checkMs = ms(t0);
+
       // one ban per call with the 10,000 in the kernel
       const more = targets(SINGLE_FULL, N + SINGLE).map(mk);
       t0 = process.hrtime.bigint();
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
       const singleMs = ms(t0) / SINGLE;
       if (action.health().state !== 'healthy') throw new Error(`${be.label}: single bans failed: ${JSON.stringify(action.health().lastError)}`);
       await action.stop();
-      console.log(`${be.label.padEnd(28)} ${fmt(banMs)}   ${fmt(unbanMs)}   ${fmt(restoreMs)}    ${fmt(singleMs)}      ${fmt(singleFullMs)}`);
+      console.log(`${be.label.padEnd(28)} ${fmt(banMs)}   ${fmt(unbanMs)}   ${fmt(restoreMs)}    ${fmt(singleMs)}      ${fmt(singleFullMs)}      ${fmt(checkMs)}`);
       if (be.action === 'iptables') {
         console.log(`${''.padEnd(28)} batched: ${(banMs / N).toFixed(3)} ms per ban; one call per ban: ${singleMs.toFixed(1)} ms per ban ` +
           `(${Math.round((singleMs * N) / 1000)} s for 10k); every packet walks the chain rule by rule`);

@@ -195,6 +195,8 @@ export class Daemon implements ControlHandlers {
       d.pruneHistory();
       d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
       d.pruneTimer.unref();
+      // Every firewall object is locked before any is touched: a second pban changes nothing.
+      for (const j of d.jails.values()) for (const a of j.actions) a.lock();
       await Promise.all([...d.jails.values()].map((j) => d.startActions(j)));
       d.control = await startControlServer({
         socketPath: config.pban.socket,
@@ -634,15 +636,16 @@ export class Daemon implements ControlHandlers {
       await this.stopSources();
       this.commit(); // a failure is logged by the guard
       await this.control?.close();
+      const actions = [...this.jails.values()].flatMap((j) => j.actions);
       if (removeFirewall) {
-        // A stop must end whatever the firewall does (systemd waits, an admin waits): the
-        // actions get a budget; rules left behind are replaced at the next start anyway.
-        const all = Promise.all([...this.jails.values()].flatMap((j) => j.actions.map((a) => a.stop())));
+        // Each action's stop is bounded (a hung firewall program is killed) and they run in
+        // parallel; the budget is a last guard, so a stop ends whatever the firewall does.
+        const all = Promise.all(actions.map((a) => a.stop()));
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_ACTIONS_BUDGET_MS)));
         if ((await Promise.race([all, late])) === 'late') this.log.warn({ budgetMs: STOP_ACTIONS_BUDGET_MS }, 'daemon.stopActionsTimedOut');
         clearTimeout(timer);
-      }
+      } else for (const a of actions) a.unlock();
       this.guard.stop();
       this.store.close();
       this.lock.release();

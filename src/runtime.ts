@@ -63,20 +63,27 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
   for (const [index, text] of cfg.actions.entries()) {
     const spec = parseActionSpec(text);
     if ('error' in spec) return { problem: { key: 'action', index, message: spec.error } };
+    let runner: ActionRunner;
     try {
-      actions.push(createAction(spec.ref, {
+      runner = createAction(spec.ref, {
         params: spec.params,
         jail: cfg.name,
         ports: cfg.ports === 'all' ? [] : cfg.ports,
         protocol: cfg.protocol,
         commandPrefix: deps.commandPrefix,
+        checkIntervalMs: pban.checkInterval,
         clock: deps.clock,
         logger: deps.logger,
         activeBans: () => deps.activeBans?.(cfg.name) ?? [],
-      }));
+      });
     } catch (err) {
       return { problem: { key: 'action', index, message: (err as Error).message } };
     }
+    // A jail whose firewall program is missing would fail at every ban: refused here, so
+    // `pban check` says so before a deploy and `pban start` never runs unprotected.
+    const missing = runner.missingPrograms();
+    if (missing !== undefined) return { problem: { key: 'action', index, message: missing } };
+    actions.push(runner);
   }
   return { cfg, filter, actions };
 }

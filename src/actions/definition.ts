@@ -64,8 +64,13 @@ export interface ActionDefinition {
   readonly description: string;
   /** Log every command instead of running it. */
   readonly dryRun: boolean;
-  /** Longest kernel timeout in seconds; a longer ban goes in without one (pban lifts it). */
+  /** Longest kernel timeout in seconds the backend takes; longer bans get this one, refreshed before it runs out. */
   readonly maxTimeout: number | undefined;
+  /**
+   * Names of the firewall objects this action owns, rendered per family (`nft-{table}`): a
+   * runner locks each before it touches the firewall, so a second pban cannot take them over.
+   */
+  readonly lock: readonly string[];
   readonly params: ReadonlyMap<string, ParamValue>;
   readonly paramsPorts: ReadonlyMap<string, ParamValue>;
   readonly paramsAllPorts: ReadonlyMap<string, ParamValue>;
@@ -84,7 +89,7 @@ export const SET_PLACEHOLDERS = ['jail', 'family', 'ports', 'ports_colon', 'prot
 /** Values that exist only while rendering one target (ban and unban). */
 export const ITEM_PLACEHOLDERS = ['target', 'addr', 'prefix', 'bantime'] as const;
 
-const TOP_KEYS = new Set(['description', 'dry_run', 'max_timeout', 'params', 'params_ports', 'params_allports',
+const TOP_KEYS = new Set(['description', 'dry_run', 'max_timeout', 'lock', 'params', 'params_ports', 'params_allports',
   'batch', 'list', 'start', 'check', 'flush', 'stop', 'ban', 'unban']);
 const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 
@@ -223,6 +228,7 @@ function templates(def: ActionDefinition): { where: string; text: string; item: 
     });
   if (def.batch) add('batch', [...def.batch.argv, ...def.batch.header, ...def.batch.footer], false);
   if (def.list) add('list', def.list.argv, false);
+  add('lock', def.lock, false);
   for (const op of ['start', 'check', 'flush', 'stop'] as const) {
     add(op, def[op].script, false);
     stepsOf(op, def[op].run, false);
@@ -339,6 +345,7 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
     description: description as string,
     dryRun: r.bool(doc, 'dry_run', 'top level', false),
     maxTimeout: maxTimeout as number | undefined,
+    lock: doc['lock'] === undefined ? [] : r.strings(doc['lock'], 'lock'),
     params: r.params(r.table(doc, 'params', 'params'), 'params'),
     paramsPorts: r.params(r.table(doc, 'params_ports', 'params_ports'), 'params_ports'),
     paramsAllPorts: r.params(r.table(doc, 'params_allports', 'params_allports'), 'params_allports'),

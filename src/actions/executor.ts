@@ -9,32 +9,49 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
+export interface RunOptions {
+  /** Kill the command after this long (ms); default: the executor's. */
+  readonly timeoutMs?: number;
+  /** Kill the command when this aborts (the action is stopping). */
+  readonly signal?: AbortSignal;
+}
+
 export interface Executor {
-  run(argv: readonly string[], stdin?: string): Promise<CommandResult>;
+  run(argv: readonly string[], stdin?: string, opts?: RunOptions): Promise<CommandResult>;
 }
 
 export interface SpawnExecutorOptions {
-  /** Kill a command that runs longer than this (ms). */
+  /** Kill a command that runs longer than this (ms); default 30 s. */
   readonly timeoutMs?: number;
 }
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
 /** Runs commands with child_process.spawn. */
 export class SpawnExecutor implements Executor {
   constructor(private readonly opts: SpawnExecutorOptions = {}) {}
 
-  run(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+  run(argv: readonly string[], stdin?: string, opts: RunOptions = {}): Promise<CommandResult> {
     const [file, ...args] = argv;
     if (file === undefined) return Promise.resolve({ status: null, stdout: '', stderr: 'empty command' });
+    if (opts.signal?.aborted) return Promise.resolve({ status: null, stdout: '', stderr: `${file}: not run: the action is stopping` });
     return new Promise((resolve) => {
-      const child = spawn(file, args, {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        shell: false,
-        timeout: this.opts.timeoutMs ?? 60_000,
-        env: { ...process.env, LC_ALL: 'C' },
-      });
+      // Our own timer rather than spawn's `timeout`: Node arms that one even when the program
+      // cannot start (ENOENT) and never clears it, which kept a stopping daemon alive for a minute.
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false, env: { ...process.env, LC_ALL: 'C' } });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let spawnError: Error | undefined;
+      let killedFor: string | undefined;
+      const kill = (why: string) => {
+        killedFor ??= why;
+        child.kill('SIGKILL');
+      };
+      const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+      const timer = setTimeout(() => kill(`timed out after ${timeoutMs} ms`), timeoutMs);
+      timer.unref();
+      const onAbort = () => kill('the action is stopping');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
       child.on('error', (e) => {
@@ -44,11 +61,13 @@ export class SpawnExecutor implements Executor {
       child.stdin.on('error', () => undefined);
       child.stdin.end(stdin ?? '');
       child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         const stderr = Buffer.concat(err).toString('utf8');
         resolve({
-          status: spawnError ? null : code,
+          status: spawnError || killedFor ? null : code,
           stdout: Buffer.concat(out).toString('utf8'),
-          stderr: spawnError ? `${file}: ${spawnError.message}` : signal ? `${stderr}killed by ${signal}` : stderr,
+          stderr: spawnError ? `${file}: ${spawnError.message}` : killedFor ? `${stderr}${file}: killed: ${killedFor}` : signal ? `${stderr}killed by ${signal}` : stderr,
         });
       });
     });
@@ -58,7 +77,7 @@ export class SpawnExecutor implements Executor {
 /** Records every command and succeeds: the dry-run action, and unit tests of the runner. */
 export class RecordingExecutor implements Executor {
   readonly calls: { argv: readonly string[]; stdin: string | undefined }[] = [];
-  constructor(private readonly respond: (argv: readonly string[], stdin?: string) => CommandResult = () => ({ status: 0, stdout: '', stderr: '' })) {}
+  constructor(private readonly respond: (argv: readonly string[], stdin?: string) => CommandResult | Promise<CommandResult> = () => ({ status: 0, stdout: '', stderr: '' })) {}
 
   run(argv: readonly string[], stdin?: string): Promise<CommandResult> {
     this.calls.push({ argv, stdin });

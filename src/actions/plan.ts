@@ -175,10 +175,32 @@ export function planSync(active: readonly Ban[], now: number, maxTimeout?: numbe
   return planBans(new KernelView(), active, now, maxTimeout);
 }
 
-/** Kernel timeout in whole seconds, or null for none. Never 0: a ban about to end still gets 1 s. */
+/**
+ * Entries whose kernel timeout was capped and runs out within `windowMs`, though the ban goes
+ * on: each is deleted and added again with a fresh (capped) timeout, in one batch.
+ */
+export function planRefresh(view: KernelView, now: number, maxTimeout: number | undefined, windowMs: number): Plan {
+  const next = view.clone();
+  const changes: Change[] = [];
+  for (const e of view.entries()) {
+    if (e.kernelExpiry === null || e.until === null || e.until <= e.kernelExpiry || e.kernelExpiry > now + windowMs) continue;
+    const fresh = entryOf(e.target, e.until, now, maxTimeout);
+    if (fresh.kernelExpiry !== null && fresh.kernelExpiry <= e.kernelExpiry) continue;
+    remove(next, e, now, changes);
+    changes.push({ op: 'add', entry: fresh });
+    next.add(fresh);
+  }
+  return { changes, next };
+}
+
+/**
+ * Kernel timeout in whole seconds, or null for none (a permanent ban). Never 0: a ban about to
+ * end still gets 1 s. Capped at the backend's longest timeout (nft and ipset refuse longer
+ * ones): the kernel then drops the entry before the ban ends, so the runner refreshes it in
+ * time, and pban lifts the ban itself when it ends.
+ */
 export function kernelTimeout(until: number | null, now: number, maxTimeout: number | undefined): number | null {
   if (until === null) return null;
   const s = Math.max(1, Math.ceil((until - now) / 1000));
-  if (maxTimeout !== undefined && s > maxTimeout) return null;
-  return s;
+  return maxTimeout !== undefined && s > maxTimeout ? maxTimeout : s;
 }

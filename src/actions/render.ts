@@ -1,7 +1,7 @@
 // Turns lifecycle operations and kernel changes into invocations: an argv, and for batch
 // programs the lines for their stdin. Pure: the runner executes what comes out.
 import type { Family, Target } from '../events.js';
-import { maxPrefix } from '../cidr.js';
+import { maxPrefix, target } from '../cidr.js';
 import type { PortRange } from '../ports.js';
 import type { ActionDefinition, Step } from './definition.js';
 import type { Change } from './plan.js';
@@ -118,7 +118,7 @@ export class Renderer {
     }
     for (const c of changes) {
       const ctx = this.ctx(undefined, c, now);
-      const tpl = c.op === 'delete' ? this.def.unban.each : c.entry.until === null || kernelTimeout(c.entry.until, now, this.def.maxTimeout) === null ? this.def.ban.eachPermanent : this.def.ban.each;
+      const tpl = c.op === 'delete' ? this.def.unban.each : c.entry.until === null ? this.def.ban.eachPermanent : this.def.ban.each;
       for (const l of tpl) lines.get(c.entry.target.family)?.push(renderString(l, ctx));
     }
     const call = (fam: Family | undefined, body: string[]): Invocation => {
@@ -133,6 +133,38 @@ export class Renderer {
     if (l4.length > 0) out.push(call(4, l4));
     if (l6.length > 0) out.push(call(6, l6));
     return out;
+  }
+
+  /** The names of the firewall objects to lock, rendered for both families, without repeats. */
+  lockNames(): string[] {
+    const out = new Set<string>();
+    for (const t of this.def.lock) for (const fam of FAMILIES) out.add(renderString(t, this.ctx(fam)));
+    return [...out];
+  }
+
+  /** Every program the action may start (argv[0] of each command, before any command prefix). */
+  programs(): string[] {
+    const out = new Set<string>();
+    const add = (argv: readonly string[] | undefined) => {
+      if (argv?.[0] !== undefined) out.add(argv[0]);
+    };
+    if (this.def.batch) for (const fam of this.def.batch.perFamily ? FAMILIES : [undefined]) add(renderArgv(this.def.batch.argv, this.ctx(fam)));
+    for (const op of ['start', 'check', 'flush', 'stop'] as const) {
+      for (const inv of this.steps(op)) {
+        add(inv.argv);
+        add(inv.unless);
+      }
+    }
+    for (const call of this.listCalls()) add(call.argv);
+    // per-target commands: what program they start does not depend on the target
+    for (const t of ['192.0.2.1/32', '2001:db8::/64']) {
+      const entry = { key: t, target: target(t), value: 0n, until: null, kernelExpiry: null };
+      for (const inv of this.itemSteps([{ op: 'add', entry }, { op: 'delete', entry }], 0)) {
+        add(inv.argv);
+        add(inv.unless);
+      }
+    }
+    return [...out];
   }
 
   /** The commands that read our state back, one per family or one for both. */

@@ -4,17 +4,20 @@
 // and go in with it in one command, so a burst costs a few firewall calls rather than one each
 // (unbans likewise). A failed command never loses a ban: the caller's store keeps it, the
 // action turns unhealthy, and a repair re-applies every active ban in one batch, with backoff,
-// until it succeeds.
+// until it succeeds. A batch the firewall refuses because of one element is split until that
+// element is found: the others go in, the refused one is reported.
 import type { Ban, Family, Target } from '../events.js';
 import { ActionError, PbanError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, itemOnlyParams, paramsUsedWithoutTarget, type ActionDefinition } from './definition.js';
 import { SpawnExecutor, type Executor } from './executor.js';
 import { maxPrefix, parseTarget, targetKey } from '../cidr.js';
-import { KernelView, planBans, planSync, planUnbans, type Change } from './plan.js';
+import { KernelView, planBans, planRefresh, planSync, planUnbans, type Change } from './plan.js';
 import { kindOf, Renderer, type Invocation } from './render.js';
 import { parsePorts } from '../ports.js';
 import { paramStrings, placeholders, type ParamValue } from './template.js';
+import { acquireLocks, DEFAULT_LOCK_DIR, type HeldLocks } from './lock.js';
+import { missingPrograms } from './programs.js';
 
 /** The subset of a pino logger we use. */
 export interface ActionLogger {
@@ -43,11 +46,15 @@ export interface ActionOptions {
   readonly logger?: ActionLogger;
   readonly clock?: Clock;
   readonly activeBans: ActiveBansProvider;
-  /** Periodic check; default 60 s; 0 turns it off. */
+  /** Periodic check of the kernel's content; default 30 s; 0 turns it off. */
   readonly checkIntervalMs?: number;
   /** Repair backoff: first delay and cap (ms); default 500 ms and 60 s. */
   readonly retryFirstMs?: number;
   readonly retryMaxMs?: number;
+  /** Where the per-object lock files go (default /run/pban/locks); null: no locks (a fake executor). */
+  readonly lockDir?: string | null;
+  /** Everything stop() does, waiting for a running command included, ends within this (ms); default 3 s. */
+  readonly stopTimeoutMs?: number;
 }
 
 export type ActionState = 'stopped' | 'healthy' | 'unhealthy';
@@ -63,9 +70,19 @@ export interface ActionHealth {
   readonly failures: number;
   /** Targets we believe are in the kernel (covered ones are not counted). */
   readonly kernelEntries: number;
+  /** Bans the firewall refused (each reported when refused); tried again at every repair. */
+  readonly refused: number;
 }
 
 const JAIL_RE = /^[A-Za-z0-9_-]{1,20}$/;
+/**
+ * A jail's override of a parameter of an action that writes a script (nft -f, ipset restore,
+ * iptables-restore): words, numbers, names, paths and placeholders, nothing that the program
+ * could read as syntax (`;` would start another nft command, `#` a comment, quotes a string).
+ */
+const SAFE_PARAM_RE = /^(?:[A-Za-z0-9_.,:/@+= -]|\{[a-z][a-z0-9_]*\})*$/;
+/** Most batches a search for refused elements may run before it gives up (it is not an element then). */
+const ISOLATE_BUDGET = 64;
 
 /** Bans (or unbans) waiting at the end of the queue, not started yet: later ones join it. */
 interface OpenGroup {
@@ -73,6 +90,14 @@ interface OpenGroup {
   readonly items: unknown[];
   readonly done: Promise<boolean>;
 }
+
+/** A change the firewall would not take, with its reason. */
+interface Refusal {
+  readonly change: Change;
+  readonly error: ActionError;
+}
+
+const FAMILIES: readonly Family[] = [4, 6];
 
 export class ActionRunner {
   readonly name: string;
@@ -92,6 +117,17 @@ export class ActionRunner {
   private open: OpenGroup | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private checkTimer: NodeJS.Timeout | undefined;
+  /** Our objects may be gone or wrong: the next ban re-creates everything instead of adding to them. */
+  private resync = false;
+  /** Adds the firewall refused, by target key: reported, and kept out of the view. */
+  private refused = new Map<string, Refusal>();
+  private locks: HeldLocks | undefined;
+  /** Aborted by stop(): kills running commands, so stop never waits on a hung firewall program. */
+  private abort = new AbortController();
+  /** stop() was called: no new retry or periodic check. */
+  private stopRequested = false;
+  /** Operations asked for before stop() are done (or were cut short): nothing more runs. */
+  private stopping = false;
 
   constructor(readonly def: ActionDefinition, private readonly opts: ActionOptions) {
     if (!JAIL_RE.test(opts.jail)) throw new PbanError('action.invalidJail', `${def.name}: jail name "${opts.jail}" must be 1-20 letters, digits, _ or -`);
@@ -108,6 +144,10 @@ export class ActionRunner {
         throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": expected strings without newlines`);
       }
       for (const s of flat as string[]) {
+        // argv-only actions pass a value as one argument; a script parses it, so it must be plain
+        if (def.batch && !SAFE_PARAM_RE.test(s)) {
+          throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": "${s}" may only hold letters, digits, spaces, _ . , : / @ + = - and {placeholders} (its text goes into ${def.batch.argv[0] ?? 'a'} script)`);
+        }
         for (const name of placeholders(s)) {
           if (!knownParams.has(name) && !(SET_PLACEHOLDERS as readonly string[]).includes(name) && !(ITEM_PLACEHOLDERS as readonly string[]).includes(name)) {
             throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": unknown placeholder {${name}}`);
@@ -141,15 +181,54 @@ export class ActionRunner {
       lastCheck: this.lastCheck,
       failures: this.failures,
       kernelEntries: this.view.size,
+      refused: this.refused.size,
     };
+  }
+
+  /** Every program this action starts (before the command prefix): for `pban check`. */
+  programs(): string[] {
+    return this.def.dryRun ? [] : this.renderer.programs();
+  }
+
+  /** One line naming the programs that are missing or not executable, or undefined. */
+  missingPrograms(): string | undefined {
+    return missingPrograms(`action ${this.name}`, this.programs());
+  }
+
+  /**
+   * Locks our firewall objects (table, chain, sets) for this process. Throws a PbanError when
+   * another pban holds one. start() does it too; a daemon locks every action first, so that a
+   * conflict changes nothing at all. Idempotent.
+   */
+  lock(): void {
+    if (this.locks || !this.locking()) return;
+    this.locks = acquireLocks(this.opts.lockDir ?? DEFAULT_LOCK_DIR, this.renderer.lockNames(), this.prefix, `${this.name} (jail ${this.jail})`);
+  }
+
+  private locking(): boolean {
+    return !this.def.dryRun && this.opts.lockDir !== null && this.def.lock.length > 0;
+  }
+
+  /** Releases the locks (stop() does it). */
+  unlock(): void {
+    this.locks?.release();
+    this.locks = undefined;
   }
 
   /** Creates our table, chain or set and puts every active ban in, in one batch. True on success. */
   start(): Promise<boolean> {
     return this.serial(async () => {
+      if (this.abort.signal.aborted) this.abort = new AbortController();
+      this.stopping = this.stopRequested = false;
+      try {
+        this.lock();
+      } catch (e) {
+        this.fail(e, 'start');
+        return false;
+      }
       const ok = await this.syncNow('start');
       this.lastCheck = this.clock.now();
-      const every = this.opts.checkIntervalMs ?? 60_000;
+      const every = this.checkEvery();
       if (every > 0 && !this.checkTimer) {
         this.checkTimer = setInterval(() => {
           this.check().catch((e: unknown) => this.fail(e, 'check'));
@@ -167,10 +246,11 @@ export class ActionRunner {
    */
   ban(bans: readonly Ban[]): Promise<boolean> {
     return this.grouped('ban', bans, async (all) => {
-      if (this.state === 'stopped') return false;
-      // unhealthy: the repair re-applies every active ban (this one included, the caller has
-      // recorded it); try it now rather than wait for the backoff, but at most once a second
-      if (this.state === 'unhealthy') return this.repairSoon();
+      if (this.state === 'stopped' || this.stopping) return false;
+      // our objects may be gone: the repair re-applies every active ban (this one included,
+      // the caller has recorded it); try it now rather than wait for the backoff, but at most
+      // once a second
+      if (this.resync) return this.repairSoon();
       const plan = planBans(this.view, all, this.clock.now(), this.def.maxTimeout);
       return this.applyChanges(plan.changes, plan.next, 'ban');
     });
@@ -182,25 +262,36 @@ export class ActionRunner {
    */
   unban(targets: readonly Target[]): Promise<boolean> {
     return this.grouped('unban', targets, async (all) => {
-      if (this.state === 'stopped') return false;
-      if (this.state === 'unhealthy') return this.repairSoon();
+      if (this.state === 'stopped' || this.stopping) return false;
+      for (const t of all) this.refused.delete(targetKey(t));
+      if (this.resync) return this.repairSoon();
       const liftsNetwork = all.some((t) => t.prefix < maxPrefix(t.family) && this.view.get(targetKey(t)));
       const active = liftsNetwork ? await this.opts.activeBans() : [];
       const plan = planUnbans(this.view, all, active, this.clock.now(), this.def.maxTimeout);
-      return this.applyChanges(plan.changes, plan.next, 'unban');
+      const ok = await this.applyChanges(plan.changes, plan.next, 'unban');
+      if (ok && this.refused.size === 0 && this.state === 'unhealthy' && !this.resync) this.recovered();
+      return ok;
     });
   }
 
-  /** Is our state still in the kernel? If not, re-create it with every active ban. True when healthy afterwards. */
+  /**
+   * Is our state still in the kernel, every ban included? If not, re-create it with every
+   * active ban. Capped kernel timeouts about to run out are renewed first. True when healthy
+   * afterwards.
+   */
   check(): Promise<boolean> {
     return this.serial(async () => {
-      if (this.state === 'stopped') return false;
+      if (this.state === 'stopped' || this.stopping) return false;
+      if (!this.resync) await this.refreshTimeouts();
       const problem = await this.findProblem().catch((err: unknown) => String(err));
       this.lastCheck = this.clock.now();
       if (problem === null) {
         if (this.state === 'unhealthy') return this.syncNow('repair');
         return true;
       }
+      // the kernel lacks bans we put there: unprotected until the repair below succeeds
+      this.state = 'unhealthy';
+      this.lastError = { message: `firewall state missing: ${problem}`, argv: [], stderr: '', at: this.clock.now() };
       this.log.warn({ event: 'action.missing', action: this.name, jail: this.jail, problem }, 'firewall state missing, repairing');
       const ok = await this.syncNow('repair');
       if (ok) this.log.info({ event: 'action.repaired', action: this.name, jail: this.jail, entries: this.view.size }, 'firewall state re-created');
@@ -214,6 +305,7 @@ export class ActionRunner {
       try {
         await this.runAll([...this.renderer.batch(['flush'], [], this.clock.now()), ...this.renderer.steps('flush')]);
         this.view = new KernelView();
+        this.refused.clear();
         return true;
       } catch (e) {
         this.fail(e, 'flush');
@@ -222,23 +314,58 @@ export class ActionRunner {
     });
   }
 
-  /** Removes everything of ours and nothing else. */
-  stop(): Promise<void> {
-    return this.serial(async () => {
-      clearInterval(this.checkTimer);
-      clearTimeout(this.retryTimer);
-      this.checkTimer = this.retryTimer = undefined;
+  /**
+   * Removes everything of ours and nothing else, within stopTimeoutMs whatever the firewall
+   * does. What was asked before the stop runs first, for up to half of that time; then a
+   * running command is killed and the rest is dropped. Pending retries are dropped at once,
+   * and each stop command is killed when the time is up. Releases the locks.
+   */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    clearInterval(this.checkTimer);
+    clearTimeout(this.retryTimer);
+    this.checkTimer = this.retryTimer = undefined;
+    const budget = this.opts.stopTimeoutMs ?? 3000;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), budget);
+    timer.unref();
+    const elapsed = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        t.unref();
+        deadline.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    try {
+      // everything asked for later finds the action stopping
+      const inOrder = this.serial(() => {
+        this.stopping = true;
+        return Promise.resolve();
+      });
+      await Promise.race([inOrder, elapsed(budget / 2)]);
+      this.stopping = true;
+      // still busy: kill what runs (its error path sees `stopping` and returns at once)
+      this.abort.abort();
+      await Promise.race([inOrder, elapsed(budget / 4)]);
       try {
-        await this.runAll(this.renderer.steps('stop'));
+        // objects we could not lock belong to another pban: leave them alone
+        if (this.locks || !this.locking()) await this.runAll(this.renderer.steps('stop'), { signal: deadline.signal, timeoutMs: budget });
       } catch (e) {
         this.log.error({ event: 'action.failed', action: this.name, jail: this.jail, op: 'stop', err: (e as Error).message }, 'stop failed');
       }
+    } finally {
+      clearTimeout(timer);
       this.view = new KernelView();
+      this.refused.clear();
       this.state = 'stopped';
-    });
+      this.unlock();
+    }
   }
 
-  // ---- internals
+  // ---- internals ------------------------------------------------------------------------------
+
+  private checkEvery(): number {
+    return this.opts.checkIntervalMs ?? 30_000;
+  }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     // whatever comes next runs after this: a later ban must not join a group queued before it
@@ -274,6 +401,14 @@ export class ActionRunner {
     return this.syncNow('repair');
   }
 
+  /** Renews capped kernel timeouts that run out before the next checks do. */
+  private async refreshTimeouts(): Promise<void> {
+    if (this.def.maxTimeout === undefined || this.view.size === 0) return;
+    const windowMs = Math.max(3 * this.checkEvery(), 3_600_000);
+    const plan = planRefresh(this.view, this.clock.now(), this.def.maxTimeout, windowMs);
+    if (plan.changes.length > 0) await this.applyChanges(plan.changes, plan.next, 'refresh');
+  }
+
   private async applyChanges(planned: readonly Change[], next: KernelView, op: string): Promise<boolean> {
     if (planned.length === 0) return true;
     const now = this.clock.now();
@@ -292,16 +427,18 @@ export class ActionRunner {
       changes = [...planned.filter((c) => !rebuild.includes(c.entry.target.family)), ...stays.map((entry) => ({ op: 'add' as const, entry }))];
     }
     try {
-      const invs = this.def.batch ? this.renderer.batch(rebuild.length > 0 ? ['flush'] : [], changes, now, rebuild) : this.renderer.itemSteps(changes, now);
-      await this.runAll(invs);
-      this.view = next;
+      const refusals = await this.applyIsolated(rebuild.length > 0 ? ['flush'] : [], changes, now, rebuild, [], false);
+      this.view = this.without(next, refusals);
+      this.noteRefusals(changes, refusals, op);
       this.log.debug({ event: `action.${op}`, action: this.name, jail: this.jail, changes: changes.length }, op);
-      return true;
+      return !refusals.some((r) => r.change.op === 'add');
     } catch (e) {
+      if (this.stopping) return false;
       this.fail(e, op);
       this.lastAttempt = now;
       // "check runs after a failure": a vanished table is repaired at once, anything else with backoff
       const problem = await this.findProblem().catch((err: unknown) => String(err));
+      if (this.stopping) return false;
       if (problem !== null) await this.syncNow('repair');
       else this.scheduleRetry();
       return false;
@@ -312,26 +449,119 @@ export class ActionRunner {
   private async syncNow(reason: 'start' | 'repair'): Promise<boolean> {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.stopping) return false;
     const now = this.clock.now();
     this.lastAttempt = now;
     try {
       const plan = planSync(await this.opts.activeBans(), now, this.def.maxTimeout);
-      const invs = this.def.batch
-        ? [...this.renderer.batch(['start', 'flush'], plan.changes, now), ...this.renderer.steps('start')]
-        : [...this.renderer.steps('start'), ...this.renderer.itemSteps(plan.changes, now)];
-      await this.runAll(invs);
-      this.view = plan.next;
-      if (this.state === 'unhealthy') {
-        this.log.info({ event: 'action.recovered', action: this.name, jail: this.jail, entries: plan.next.size }, 'action healthy again');
-      }
-      this.state = 'healthy';
-      this.failures = 0;
+      const refusals = await this.applyIsolated(['start', 'flush'], plan.changes, now, FAMILIES, this.renderer.steps('start'), true);
+      this.view = this.without(plan.next, refusals);
+      this.refused.clear();
+      this.resync = false;
+      this.noteRefusals(plan.changes, refusals, reason);
+      if (this.refused.size > 0) return false;
+      this.recovered();
       return true;
     } catch (e) {
+      if (this.stopping) return false;
+      this.resync = true;
       this.fail(e, reason);
       this.scheduleRetry();
       return false;
     }
+  }
+
+  /**
+   * Runs the scripts of `ops` and the changes in one batch (a batch program), or the start
+   * steps and each change's commands (an action without one). When the firewall refuses the
+   * batch, the ops run alone and the changes are split in halves, again and again, until the
+   * ones it refuses are found: every other change goes in. Throws when the failure is not
+   * about a change (a missing program, a missing table, a timeout).
+   */
+  private async applyIsolated(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[], runSteps: readonly Invocation[], stepsFirstWithoutBatch: boolean): Promise<Refusal[]> {
+    if (!this.def.batch) {
+      if (stepsFirstWithoutBatch) await this.runAll(runSteps);
+      const refusals: Refusal[] = [];
+      for (const c of changes) {
+        try {
+          await this.runAll(this.renderer.itemSteps([c], now));
+        } catch (e) {
+          if (!this.isRefusal(e)) throw e;
+          refusals.push({ change: c, error: e as ActionError });
+        }
+      }
+      // every change failed: the program, not the targets
+      if (refusals.length > 0 && refusals.length === changes.length && changes.length > 1) throw refusals[0]!.error;
+      if (!stepsFirstWithoutBatch) await this.runAll(runSteps);
+      return refusals;
+    }
+    let refusals: Refusal[] = [];
+    try {
+      await this.runAll(this.renderer.batch(ops, changes, now, scriptFamilies));
+    } catch (e) {
+      if (!this.isRefusal(e) || changes.length === 0) throw e;
+      // is it our objects rather than a change? then this is not for the elements to answer
+      if (ops.length > 0) await this.runAll(this.renderer.batch(ops, [], now, scriptFamilies));
+      else if ((await this.findStructureProblem()) !== null) throw e;
+      refusals = await this.isolate(changes, e as ActionError, now, { left: ISOLATE_BUDGET });
+    }
+    await this.runAll(runSteps);
+    return refusals;
+  }
+
+  /** `list` failed as one batch with `error`: finds the changes that fail on their own. */
+  private async isolate(list: readonly Change[], error: ActionError, now: number, budget: { left: number }): Promise<Refusal[]> {
+    const first = list[0];
+    if (list.length === 1 && first) return [{ change: first, error }];
+    const mid = Math.ceil(list.length / 2);
+    const out: Refusal[] = [];
+    for (const half of [list.slice(0, mid), list.slice(mid)]) {
+      if (--budget.left < 0) throw error;
+      try {
+        await this.runAll(this.renderer.batch([], half, now));
+      } catch (e) {
+        if (!this.isRefusal(e)) throw e;
+        out.push(...(await this.isolate(half, e as ActionError, now, budget)));
+      }
+    }
+    return out;
+  }
+
+  /** The program ran and said no: something in its input, perhaps one change. */
+  private isRefusal(e: unknown): boolean {
+    return e instanceof ActionError && e.status !== null && !this.stopping;
+  }
+
+  /** The view without the adds the firewall refused. */
+  private without(next: KernelView, refusals: readonly Refusal[]): KernelView {
+    for (const r of refusals) if (r.change.op === 'add' && next.get(r.change.entry.key) === r.change.entry) next.delete(r.change.entry);
+    return next;
+  }
+
+  /** Remembers and reports refused adds; a target that went in is no longer refused. */
+  private noteRefusals(changes: readonly Change[], refusals: readonly Refusal[], op: string): void {
+    const bad = new Set(refusals.map((r) => r.change));
+    for (const c of changes) if (c.op === 'add' && !bad.has(c)) this.refused.delete(c.entry.key);
+    for (const r of refusals) {
+      const t = `${r.change.entry.target.addr}/${r.change.entry.target.prefix}`;
+      const record = { event: 'action.refused', action: this.name, jail: this.jail, op, change: r.change.op, target: t, argv: r.error.argv, status: r.error.status, stderr: r.error.stderr.trim() };
+      if (r.change.op === 'delete') {
+        // most often the kernel no longer has it (its timeout ran out): nothing is unprotected
+        this.log.warn(record, `${this.name}: the firewall refused to lift ${t}; the rest of the batch went in`);
+        continue;
+      }
+      this.refused.set(r.change.entry.key, r);
+      this.state = 'unhealthy';
+      this.lastError = { message: `${op}: the firewall refused the ban of ${t}: ${r.error.message}`, argv: r.error.argv, stderr: r.error.stderr, at: this.clock.now() };
+      this.log.error(record, `${this.name}: the firewall refused the ban of ${t}; the rest of the batch went in`);
+    }
+  }
+
+  private recovered(): void {
+    const was = this.state;
+    this.state = 'healthy';
+    this.failures = 0;
+    if (was === 'unhealthy') this.log.info({ event: 'action.recovered', action: this.name, jail: this.jail, entries: this.view.size }, 'action healthy again');
   }
 
   private fail(e: unknown, op: string): void {
@@ -346,31 +576,39 @@ export class ActionRunner {
   }
 
   private scheduleRetry(): void {
-    if (this.retryTimer || this.state === 'stopped') return;
+    if (this.retryTimer || this.state === 'stopped' || this.stopping || this.stopRequested) return;
     const first = this.opts.retryFirstMs ?? 500;
     const delay = Math.min(this.opts.retryMaxMs ?? 60_000, first * 2 ** Math.max(0, this.failures - 1));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.serial(() => (this.state === 'stopped' ? Promise.resolve(false) : this.syncNow('repair')));
+      void this.serial(() => (this.state === 'stopped' || this.stopping ? Promise.resolve(false) : this.syncNow('repair')));
     }, delay);
     this.retryTimer.unref();
   }
 
-  /** null when our state is in place; otherwise what is missing. */
-  private async findProblem(): Promise<string | null> {
+  /** null when our objects are in place (the check commands pass); otherwise what is wrong. */
+  private async findStructureProblem(): Promise<string | null> {
     if (this.def.dryRun) return null;
     for (const inv of this.renderer.steps('check')) {
-      const r = await this.exec.run([...this.prefix, ...inv.argv]);
+      const r = await this.exec.run([...this.prefix, ...inv.argv], undefined, { signal: this.abort.signal });
       if (r.status !== 0) return `${inv.argv.join(' ')}: exit ${r.status ?? 'signal'}: ${r.stderr.trim().split('\n')[0] ?? ''}`;
       if (inv.expect && !inv.expect.test(r.stdout)) return `${inv.argv.join(' ')}: output does not match ${inv.expect.source}`;
     }
-    if (this.def.list && !this.def.dryRun) {
+    return null;
+  }
+
+  /** null when our state is in place, every ban included; otherwise what is missing. */
+  private async findProblem(): Promise<string | null> {
+    if (this.def.dryRun) return null;
+    const structure = await this.findStructureProblem();
+    if (structure !== null) return structure;
+    if (this.def.list) {
       // every target we put in must still be there (an entry may expire a moment before pban lifts it)
       const soon = this.clock.now() + 2000;
       const present = new Set<string>();
       const pattern = this.def.list.pattern;
       for (const call of this.renderer.listCalls()) {
-        const r = await this.exec.run([...this.prefix, ...call.argv]);
+        const r = await this.exec.run([...this.prefix, ...call.argv], undefined, { signal: this.abort.signal });
         if (r.status !== 0) return `${call.argv.join(' ')}: exit ${r.status ?? 'signal'}: ${r.stderr.trim().split('\n')[0] ?? ''}`;
         for (const m of r.stdout.matchAll(pattern)) {
           const t = parseTarget(m.groups?.['target'] ?? '');
@@ -381,24 +619,28 @@ export class ActionRunner {
       for (const e of this.view.entries()) if ((e.until === null || e.until > soon) && !present.has(e.key)) missing++;
       if (missing > 0) return `${missing} ban(s) missing from the kernel`;
     }
+    if (this.refused.size > 0) {
+      const [first] = this.refused.values();
+      return `${this.refused.size} ban(s) refused by the firewall (${first?.change.entry.target.addr}/${first?.change.entry.target.prefix}: ${first?.error.stderr.trim().split('\n')[0] ?? ''})`;
+    }
     return null;
   }
 
-  private async runAll(invs: readonly Invocation[]): Promise<void> {
-    for (const inv of invs) await this.runOne(inv);
+  private async runAll(invs: readonly Invocation[], opts?: { signal: AbortSignal; timeoutMs: number }): Promise<void> {
+    for (const inv of invs) await this.runOne(inv, opts);
   }
 
-  private async runOne(inv: Invocation): Promise<void> {
+  private async runOne(inv: Invocation, opts: { signal: AbortSignal; timeoutMs?: number } = { signal: this.abort.signal }): Promise<void> {
     if (this.def.dryRun) {
       this.log.info({ event: 'action.dryRun', action: this.name, jail: this.jail, argv: inv.argv, stdin: inv.stdin }, 'dry run');
       return;
     }
     if (inv.unless) {
-      const u = await this.exec.run([...this.prefix, ...inv.unless]);
+      const u = await this.exec.run([...this.prefix, ...inv.unless], undefined, opts);
       if (u.status === 0) return;
     }
     const argv = [...this.prefix, ...inv.argv];
-    const r = await this.exec.run(argv, inv.stdin);
+    const r = await this.exec.run(argv, inv.stdin, opts);
     if (r.status === 0) return;
     if (inv.ignoreFailure) {
       this.log.debug({ event: 'action.ignoredFailure', action: this.name, argv, stderr: r.stderr.trim() }, 'ignored failure');
@@ -407,4 +649,3 @@ export class ActionRunner {
     throw new ActionError(argv, r.status, r.stderr);
   }
 }
-

@@ -11,7 +11,7 @@ interface CheckFlags {
 
 export function checkCommand(): Command {
   return new Command('check')
-    .description('validate a config file (filters compiled, actions loaded) and summarise its jails; starts nothing')
+    .description('validate a config file (filters compiled, actions loaded, their programs found) and summarise its jails; starts nothing')
     .addOption(new Option('-c, --config <file>', 'config file').default(DEFAULT_CONFIG))
     .option('--json', 'print the summary as one JSON object')
     .addHelpText(

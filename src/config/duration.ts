@@ -19,6 +19,17 @@ const TERM_RE = /(\d+(?:\.\d+)?)\s*([a-z]+)\s*/gy;
 export const DURATION_HINT = 'expected e.g. 90s, 10m, 1h30m, 2d, 1w, or -1 for permanent';
 
 /**
+ * The longest duration accepted: 100 years. Anything longer is meant as "forever" (-1 says so),
+ * and a bound keeps every ban end a valid date (JavaScript dates end at 8.64e15 ms) with room
+ * for bantime increments capped at a maxtime of this size.
+ */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
+
+function tooLong(value: unknown): { error: string } {
+  return { error: `invalid duration ${typeof value === 'string' ? `"${value}"` : String(value)}: longer than the limit of ${formatDuration(MAX_DURATION_MS)} (100 years); use -1 for permanent` };
+}
+
+/**
  * Parses a duration value taken from TOML (a string, or a number of seconds).
  * Returns milliseconds, null for permanent (-1 or "-1"), or an error message.
  */
@@ -26,12 +37,16 @@ export function parseDuration(value: unknown): Duration | { error: string } {
   if (typeof value === 'number') {
     if (value === -1) return null;
     if (!Number.isFinite(value) || value <= 0) return { error: `invalid duration ${value} (${DURATION_HINT})` };
+    if (value * 1000 > MAX_DURATION_MS) return tooLong(value);
     return Math.round(value * 1000);
   }
   if (typeof value !== 'string') return { error: `expected a duration, got ${describeType(value)} (${DURATION_HINT})` };
   const text = value.trim().toLowerCase();
   if (text === '-1') return null;
-  if (/^\d+(?:\.\d+)?$/.test(text)) return parseDuration(Number(text));
+  if (/^\d+(?:\.\d+)?$/.test(text)) {
+    const seconds = Number(text);
+    return seconds * 1000 > MAX_DURATION_MS ? tooLong(value) : parseDuration(seconds);
+  }
   let total = 0;
   TERM_RE.lastIndex = 0;
   let consumed = 0;
@@ -43,6 +58,7 @@ export function parseDuration(value: unknown): Duration | { error: string } {
   }
   if (text === '' || consumed !== text.length) return { error: `invalid duration "${value}" (${DURATION_HINT})` };
   if (total <= 0) return { error: `invalid duration "${value}": must be longer than zero (${DURATION_HINT})` };
+  if (total > MAX_DURATION_MS) return tooLong(value);
   return Math.round(total);
 }
 

@@ -21,7 +21,7 @@ import {
 } from './types.js';
 
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
-const PBAN_KEYS = ['database', 'socket', 'loglevel', 'timezone'] as const;
+const PBAN_KEYS = ['database', 'socket', 'loglevel', 'timezone', 'check_interval'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
 const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
@@ -37,6 +37,7 @@ export const BUILTIN_DAEMON: DaemonConfig = {
   socket: '/run/pban/pban.sock',
   loglevel: 'info',
   timezone: undefined,
+  checkInterval: 30_000,
 };
 
 /** A value together with the key it came from, so cross-key checks can name a line. */
@@ -148,11 +149,15 @@ function readDaemon(s: Section, baseDir: string): DaemonConfig {
   }
   const database = s.string('database');
   const socket = s.string('socket');
+  const checkInterval = s.duration('check_interval', false);
+  // each check lists the firewall's sets; more often than once a second is only load
+  if (checkInterval != null && checkInterval < 1000) s.fail('check_interval', 'must be at least 1s');
   return {
     database: database === undefined ? BUILTIN_DAEMON.database : path.resolve(baseDir, database),
     socket: socket === undefined ? BUILTIN_DAEMON.socket : path.resolve(baseDir, socket),
     loglevel: (loglevel as LogLevel | undefined) ?? BUILTIN_DAEMON.loglevel,
     timezone: timezone === 'system' ? undefined : timezone,
+    checkInterval: checkInterval ?? BUILTIN_DAEMON.checkInterval,
   };
 }
 

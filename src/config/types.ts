@@ -16,6 +16,8 @@ export interface DaemonConfig {
   readonly loglevel: LogLevel;
   /** IANA zone for log lines without one; undefined means the system's zone. */
   readonly timezone: string | undefined;
+  /** How often each action compares the kernel's bans with pban's and repairs a difference (ms). */
+  readonly checkInterval: number;
 }
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Ban } from '../../src/events.js';
 import { target } from '../../src/cidr.js';
-import { KernelView, planBans, planSync, planUnbans, type Plan } from '../../src/actions/plan.js';
+import { KernelView, kernelTimeout, planBans, planRefresh, planSync, planUnbans, type Plan } from '../../src/actions/plan.js';
 
 const NOW = 1_000_000;
 const ban = (t: string, until: number | null = NOW + 60_000): Ban => ({ target: target(t), jail: 'j', kind: 'address', created: NOW, until, failures: 1, banNumber: 1 });
@@ -62,4 +62,23 @@ test('10,000 addresses, then a network over all of them', () => {
   assert.equal(p.changes.length, 10_000);
   assert.equal(q.changes.length, 10_001);
   assert.equal(q.next.size, 1);
+});
+
+test('kernel timeouts: whole seconds rounded up, at least 1, capped at the backend\'s longest; none for permanent', () => {
+  assert.equal(kernelTimeout(NOW + 1_500, NOW, undefined), 2);
+  assert.equal(kernelTimeout(NOW + 10, NOW, 100), 1);
+  assert.equal(kernelTimeout(NOW + 200 * 7 * 86_400_000, NOW, 99_999_999), 99_999_999);
+  assert.equal(kernelTimeout(null, NOW, 99_999_999), null);
+});
+
+test('a capped entry is renewed (delete, add) once its kernel timeout runs out within the window; others are left alone', () => {
+  const view = planSync([ban('192.0.2.1', NOW + 1_000_000), ban('192.0.2.2', NOW + 50_000), ban('192.0.2.3', null)], NOW, 100).next;
+  const e1 = view.get(planSync([ban('192.0.2.1', NOW + 1_000_000)], NOW, 100).next.entries().next().value!.key)!;
+  assert.equal(e1.kernelExpiry, NOW + 100_000);
+  // 30 s before its kernel timeout, with a 60 s window: 192.0.2.1 is renewed; .2 ends before its timeout, .3 has none
+  const later = NOW + 70_000;
+  const p = planRefresh(view, later, 100, 60_000);
+  assert.deepEqual(show(p), ['delete 192.0.2.1/32', 'add 192.0.2.1/32']);
+  assert.equal(p.next.get(e1.key)?.kernelExpiry, later + 100_000);
+  assert.deepEqual(show(planRefresh(view, NOW + 10_000, 100, 60_000)), [], 'not yet within the window');
 });

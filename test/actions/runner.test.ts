@@ -16,6 +16,8 @@ function setup(name: string, opts: { ports?: number[]; params?: Record<string, s
   const action = createAction(name, {
     jail: 'postfix', ports: opts.ports ?? [25, 465, 587], params: opts.params, executor: exec, clock: new ManualClock(NOW),
     activeBans: () => active, checkIntervalMs: 0, commandPrefix: ['ip', 'netns', 'exec', 'ns1'], retryFirstMs: 60_000,
+    // a recording executor touches no firewall: nothing to lock
+    lockDir: null,
   });
   return { exec, action, active };
 }
@@ -95,7 +97,7 @@ test('bans asked for while the firewall is busy go in together, in one call, in 
     if (exec.calls.length === 2) await gate; // the first ban holds the queue
     return r;
   } };
-  const action = createAction('nftables', { jail: 'postfix', executor: slow, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0 });
+  const action = createAction('nftables', { jail: 'postfix', executor: slow, clock: new ManualClock(NOW), lockDir: null, activeBans: () => [], checkIntervalMs: 0 });
   await action.start();
   const first = action.ban([ban('192.0.2.1')]);
   await new Promise((r) => setImmediate(r)); // it has started, and blocks
@@ -125,7 +127,7 @@ test('bans asked for while the firewall is busy go in together, in one call, in 
 
 test('a ban never joins a group queued before a check, a flush or a stop', async () => {
   const exec = new RecordingExecutor(() => OK);
-  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0 });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), lockDir: null, activeBans: () => [], checkIntervalMs: 0 });
   await action.start();
   exec.calls.length = 0;
   const a = action.ban([ban('192.0.2.1')]);
@@ -166,14 +168,14 @@ test('iptables: one restore per family, -C before -I, bans batched', async () =>
   ]);
 });
 
-test('ipset: one restore for both families; permanent bans get timeout 0; long bans go in without a timeout', async () => {
+test('ipset: one restore for both families; permanent bans get timeout 0; longer bans than ipset takes get its longest timeout', async () => {
   const { exec, action } = setup('ipset', { ports: [] });
   await action.start();
   exec.calls.length = 0;
   await action.ban([ban('192.0.2.1'), ban('2001:db8::/48', null), ban('192.0.2.9', NOW + 3_000_000_000)]);
   await action.unban([target('192.0.2.1'), target('203.0.113.7')]);
   assert.deepEqual(exec.calls.map((c) => [c.argv.slice(4).join(' '), c.stdin]), [
-    ['ipset restore', 'add pban-postfix-4 192.0.2.1/32 timeout 600 -exist\nadd pban-postfix-4 192.0.2.9/32 timeout 0 -exist\nadd pban-postfix-6 2001:db8::/48 timeout 0 -exist\n'],
+    ['ipset restore', 'add pban-postfix-4 192.0.2.1/32 timeout 600 -exist\nadd pban-postfix-4 192.0.2.9/32 timeout 2147483 -exist\nadd pban-postfix-6 2001:db8::/48 timeout 0 -exist\n'],
     ['ipset restore', 'del pban-postfix-4 192.0.2.1/32 -exist\n'],
   ]);
 });
@@ -195,7 +197,7 @@ test('dry-run runs nothing', async () => {
   const logged: unknown[] = [];
   const exec = new RecordingExecutor();
   const action = createAction('dry-run', {
-    jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0,
+    jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0, lockDir: null,
     logger: { debug: () => undefined, info: (o) => logged.push(o), warn: () => undefined, error: () => undefined },
   });
   await action.start();
@@ -210,7 +212,7 @@ test('a failing batch: logged with stderr, unhealthy, check finds the table gone
   const active = [ban('192.0.2.1')];
   const exec = new RecordingExecutor((argv) => (broken && argv.includes('list') ? { status: 1, stdout: '', stderr: 'Error: No such file or directory' } : broken && argv.includes('-f') ? { status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' } : OK));
   const action = createAction('nftables', {
-    jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 60_000, clock: new ManualClock(NOW),
+    jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 60_000, clock: new ManualClock(NOW), lockDir: null,
     logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o) => errors.push(o as Record<string, unknown>) },
   });
   broken = false;
@@ -235,9 +237,10 @@ test('a failing batch: logged with stderr, unhealthy, check finds the table gone
 });
 
 test('bad options are refused with one clear line', () => {
-  const base = { activeBans: () => [], checkIntervalMs: 0 };
+  const base = { activeBans: () => [], checkIntervalMs: 0, lockDir: null };
   assert.throws(() => createAction('nftables', { ...base, jail: 'bad jail' }), /jail name "bad jail"/);
-  assert.throws(() => createAction('nftables', { ...base, jail: 'j', ports: ['smtp'] }), /invalid port "smtp"/);
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', ports: ['no-such-service'] }), /unknown service name "no-such-service"/);
+  assert.throws(() => createAction('nftables', { ...base, jail: 'j', ports: ['70000'] }), /invalid port "70000"/);
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { tabel: 'x' } }), /unknown parameter "tabel"/);
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { table: 'x\ny' } }), /without newlines/);
   assert.throws(() => createAction('nftables', { ...base, jail: 'j', params: { table: '{nope}' } }), /unknown placeholder \{nope\}/);
@@ -278,7 +281,7 @@ test('unhealthy: a new ban tries the repair at once (at most once a second) inst
   const clock = new ManualClock(NOW);
   const active: Ban[] = [];
   const exec = new RecordingExecutor((argv) => (broken ? { status: 1, stdout: '', stderr: 'Error: boom' } : OK));
-  const action = createAction('nftables', { jail: 'postfix', executor: exec, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 600_000, clock });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, lockDir: null, activeBans: () => active, checkIntervalMs: 0, retryFirstMs: 600_000, clock });
   await action.start();
   broken = true;
   active.push(ban('192.0.2.1'));
@@ -301,12 +304,92 @@ test('a failure reaches the pban logger as one action.failed record with argv an
   const lines: string[] = [];
   const logger: ActionLogger = createLogger({ pretty: false, level: 'info', destination: { write: (s: string) => lines.push(s) } });
   const exec = new RecordingExecutor(() => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted\n' }));
-  const action = createAction('nftables', { jail: 'postfix', executor: exec, activeBans: () => [], checkIntervalMs: 0, retryFirstMs: 600_000, logger });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, lockDir: null, activeBans: () => [], checkIntervalMs: 0, retryFirstMs: 600_000, logger });
   assert.equal(await action.start(), false);
   const rec = JSON.parse(lines.find((l) => l.includes('action.failed')) ?? '{}') as Record<string, unknown>;
   assert.equal(rec['event'], 'action.failed');
   assert.deepEqual(rec['argv'], ['nft', '-f', '-']);
   assert.equal(rec['stderr'], 'Error: Could not process rule: Operation not permitted');
   assert.equal(action.health().state, 'unhealthy');
+  await action.stop();
+});
+
+test('a capped kernel timeout is renewed by the periodic check before it runs out', async () => {
+  const clock = new ManualClock(NOW);
+  const exec = new RecordingExecutor(() => OK);
+  const action = createAction('ipset', { jail: 'postfix', executor: exec, clock, activeBans: () => [], checkIntervalMs: 0, lockDir: null });
+  await action.start();
+  await action.ban([ban('192.0.2.9', NOW + 200 * 7 * 86_400_000)]);
+  assert.match(exec.calls.at(-1)?.stdin ?? '', /add pban-postfix-4 192\.0\.2\.9\/32 timeout 2147483 -exist/);
+  clock.advance(2_147_483_000 - 1_800_000); // half an hour before the kernel would drop it
+  exec.calls.length = 0;
+  await action.check();
+  assert.equal(exec.calls[0]?.stdin, 'del pban-postfix-4 192.0.2.9/32 -exist\nadd pban-postfix-4 192.0.2.9/32 timeout 2147483 -exist\n');
+  await action.stop();
+});
+
+test('one element the firewall refuses is found by halving the batch: every other one goes in, with a few calls', async () => {
+  const kernel = new Set<string>();
+  const exec = new RecordingExecutor((argv, stdin) => {
+    if (argv.includes('list')) return { status: 0, stdout: 'ip saddr @host4 drop\nip saddr @net4 drop\n', stderr: '' };
+    if (!argv.includes('-f')) return OK;
+    if (stdin?.includes('198.51.100.66')) return { status: 1, stdout: '', stderr: 'Error: Could not process rule: Invalid argument\n' };
+    for (const m of (stdin ?? '').matchAll(/add element inet pban-postfix host4 \{ (\S+) /g)) kernel.add(m[1]!);
+    return OK;
+  });
+  const errors: Record<string, unknown>[] = [];
+  const action = createAction('nftables', {
+    jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0, lockDir: null,
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o) => errors.push(o as Record<string, unknown>) },
+  });
+  await action.start();
+  exec.calls.length = 0;
+  const bans = Array.from({ length: 100 }, (_, i) => ban(`198.51.100.${i + 1}`));
+  assert.equal(await action.ban(bans), false);
+  assert.equal(kernel.size, 99);
+  assert.ok(!kernel.has('198.51.100.66'));
+  const batches = exec.calls.filter((c) => c.argv.includes('-f')).length;
+  assert.ok(batches <= 2 * Math.ceil(Math.log2(100)) + 1, `${batches} batches`);
+  assert.deepEqual(errors.map((e) => [e['event'], e['target']]), [['action.refused', '198.51.100.66/32']]);
+  assert.equal(action.health().refused, 1);
+  assert.equal(action.health().kernelEntries, 99);
+  await action.stop();
+});
+
+test('a batch that fails for every element is not split without end: it counts as a failure of the action', async () => {
+  let broken = false;
+  const exec = new RecordingExecutor((argv): CommandResult => {
+    if (argv.includes('list')) return { status: 0, stdout: 'ip saddr @host4 drop\nip saddr @net4 drop\n', stderr: '' };
+    return argv.includes('-f') && broken ? { status: 1, stdout: '', stderr: 'Error: out of memory\n' } : OK;
+  });
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0, lockDir: null, retryFirstMs: 600_000 });
+  await action.start();
+  exec.calls.length = 0;
+  broken = true;
+  assert.equal(await action.ban(Array.from({ length: 1000 }, (_, i) => ban(`198.18.${i >> 8}.${i & 255}`))), false);
+  assert.ok(exec.calls.filter((c) => c.argv.includes('-f')).length <= 70, `${exec.calls.length} calls`);
+  assert.equal(action.health().state, 'unhealthy');
+  await action.stop();
+});
+
+test('a delete the firewall refuses (the element is already gone) is a warning: the rest goes in, the action stays healthy', async () => {
+  const warnings: Record<string, unknown>[] = [];
+  const exec = new RecordingExecutor((argv, stdin): CommandResult => {
+    if (argv.includes('list')) return { status: 0, stdout: 'ip saddr @host4 drop\nip saddr @net4 drop\n', stderr: '' };
+    if (stdin?.includes('delete element inet pban-postfix host4 { 192.0.2.5 }')) return { status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory\n' };
+    return OK;
+  });
+  const action = createAction('nftables', {
+    jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [], checkIntervalMs: 0, lockDir: null,
+    logger: { debug: () => undefined, info: () => undefined, warn: (o) => warnings.push(o as Record<string, unknown>), error: (o) => warnings.push(o as Record<string, unknown>) },
+  });
+  await action.start();
+  await action.ban([ban('192.0.2.5'), ban('192.0.2.6')]);
+  exec.calls.length = 0;
+  assert.equal(await action.unban([target('192.0.2.5'), target('192.0.2.6')]), true);
+  assert.ok(exec.calls.some((c) => c.stdin === 'delete element inet pban-postfix host4 { 192.0.2.6 }\n'), 'the other delete went in on its own');
+  assert.deepEqual(warnings.map((w) => [w['event'], w['change'], w['target']]), [['action.refused', 'delete', '192.0.2.5/32']]);
+  assert.equal(action.health().state, 'healthy');
+  assert.equal(action.health().kernelEntries, 0);
   await action.stop();
 });

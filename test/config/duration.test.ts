@@ -59,3 +59,12 @@ test('formatDuration renders compact units and permanent', () => {
   assert.equal(formatDuration(null), 'permanent');
   assert.equal(formatDuration(0), '0s');
 });
+
+test('durations are bounded at 100 years: a longer one is refused with the limit', () => {
+  assert.equal(parseDuration('36500d'), 36_500 * D);
+  for (const input of ['36501d', '5300w', 3_153_600_001, '3153600001', '1e400']) {
+    const r = parseDuration(input);
+    assert.ok(r !== null && typeof r === 'object', `expected an error for ${JSON.stringify(input)}`);
+    if (input !== '1e400') assert.match(r.error, /longer than the limit of 5214w2d \(100 years\); use -1 for permanent/);
+  }
+});
