@@ -88,28 +88,41 @@ test('the shipped filters and their lookarounds load; a user name holding rip= c
   assert.equal(postfix.match(sasl('Invalid authentication mechanism'), Date.UTC(2026, 10, 28)).type, 'missed');
 });
 
-// fail2ban's postfix and dovecot failregexes (config/filter.d), written with pban's tags: where
-// fail2ban wrote `\S+\[<HOST>\]` or `[^[]*\[<HOST>\]`, pban's <HOST> already is `name[addr]`.
-// fail2ban's Python-only `(?i)` is dropped (JavaScript has no inline flags).
-const F2B = [
-  String.raw`(?:\w+: (?:milter-)?reject:|(?:improper command pipelining|too many errors) after \S+)`,
-  String.raw`[A-Z]{4} from <HOST>(?::\d+)?: [45][50][04] [45]\.\d\.\d+ (?:(?:<[^>]*>)?: )?(?:(?:Helo command|(?:Sender|Recipient) address) rejected: )?(?:Service unavailable|Access denied|(?:Client host|Command|Data command) rejected|Relay access denied|Malformed DNS server reply|(?:Host|Domain) not found|need fully-qualified hostname|match|[Uu](?:ser unknown|ndeliverable address))\b`,
-  String.raw`from <HOST>(?::\d+)?:?`,
-  String.raw`<HOST>(?::\d+)?: SASL (LOGIN|PLAIN|(?:CRAM|DIGEST)-MD5) authentication failed:(?! Connection lost to authentication server| Invalid authentication mechanism)`,
-  String.raw`<HOST>(?::\d+)?: SASL (LOGIN|PLAIN|(?:CRAM|DIGEST)-MD5) authentication failed:(?! Connection lost to authentication server)`,
-  String.raw`[A-Z]{4} from <HOST>(?::\d+)?: [45]54 [45]\.7\.1 Service unavailable; Client host \[\S+\] blocked\b`,
-  String.raw`(?:lost connection after (?!(?:DATA|AUTH)\b)[A-Z]+|disconnect(?= from \S+(?: \S+=\d+)* auth=0/(?:[1-9]|\d\d+))|(?:PREGREET \d+|HANGUP) after \S+|COMMAND (?:TIME|COUNT|LENGTH) LIMIT) from <HOST>(?::\d+)?:?`,
-  String.raw`authentication failure; logname=\S* uid=\S* euid=\S* tty=dovecot ruser=\S* rhost=<ADDR>(?:\s+user=\S*)?\s*$`,
-  String.raw`(?:Aborted login|Disconnected)(?::(?: [^ \(]+)+)? \((?:auth failed, \d+ attempts(?: in \d+ secs)?|tried to use (?:disabled|disallowed) \S+ auth)\):(?: user=<[^>]*>,)?(?: method=\S+,)? rip=<ADDR>(?:[^>]*(?:, session=<\S+>)?)\s*$`,
-  String.raw`pam\(\S+,<ADDR>(?:,\S*)?\): pam_authenticate\(\) failed: (?:User not known to the underlying authentication module: \d+ Time\(s\)|Authentication failure \(password mismatch\?\)|Permission denied)\s*$`,
-  String.raw`[a-z\-]{3,15}\(\S*,<ADDR>(?:,\S*)?\): (?:unknown user|invalid credentials)\s*$`,
-  String.raw`(?:Aborted login|Disconnected)(?::(?: [^ \(]+)+)? \((?:no auth attempts|disconnected before auth was ready,|client didn't finish \S+ auth,)(?: (?:in|waited) \d+ secs)?\):(?: user=<[^>]*>,)?(?: method=\S+,)? rip=<ADDR>(?:[^>]*(?:, session=<\S+>)?)\s*$`,
+// fail2ban's postfix and dovecot regexes (filter.d of the Debian package the sample test unpacks),
+// with pban's tags: fail2ban's `\[<HOST>\]` is the bare address, `<ADDR>` in pban; its prefregex
+// becomes the prefix without the `<F-CONTENT>.+</F-CONTENT>$` tail; the Python-only `(?i)` is
+// dropped (JavaScript has no inline flags).
+const F2B_PREFIXES = [
+  String.raw`(?:warning:|(?:\w+: (?:milter-)?reject:|(?:improper command pipelining|too many errors) after \S+)|(?:lost connection after(?! DATA) [A-Z]+|disconnect(?= from \S+(?: \S+=\d+)* auth=0/(?:[1-9]|\d\d+))|(?:PREGREET \d+|HANGUP) after \S+|COMMAND (?:TIME|COUNT|LENGTH) LIMIT)) `,
+  String.raw`(?:(?:dovecot: )?auth(?:-worker)?(?:\([^\)]+\))?: )?(?:pam_unix(?:\(dovecot:auth\))?: |(?:pop3|imap|managesieve|submission)-login: )?(?:Info: )?(?:conn \w+:auth(?:-worker)? \([^\)]+\): auth(?:-worker)?<\d+>: )?`,
+];
+const F2B_FAILREGEXES = [
+  String.raw`[A-Z]{4} from [^[]*\[<ADDR>\](?::\d+)?: [45][50][04] [45]\.\d\.\d+ (?:(?:<[^>]*>)?: )?(?:(?:Helo command|(?:Sender|Recipient) address) rejected: )?(?:Service unavailable|(?:Client host|Command|Data command) rejected|Relay access denied|(?:Host|Domain) not found|need fully-qualified hostname|match|[Uu](?:ser unknown|ndeliverable address))\b`,
+  String.raw`from [^[]*\[<ADDR>\](?::\d+)?:?`,
+  String.raw`[^[]*\[<ADDR>\](?::\d+)?: SASL (LOGIN|PLAIN|(?:CRAM|DIGEST)-MD5) authentication failed:(?! Connection lost to authentication server| Invalid authentication mechanism)`,
+  String.raw`[^[]*\[<ADDR>\](?::\d+)?: SASL (LOGIN|PLAIN|(?:CRAM|DIGEST)-MD5) authentication failed:(?! Connection lost to authentication server)`,
+  String.raw`[A-Z]{4} from [^[]*\[<ADDR>\](?::\d+)?: [45]54 [45]\.7\.1 Service unavailable; Client host \[\S+\] blocked\b`,
+  String.raw`from [^[]*\[<ADDR>\](?::\d+)?$`,
+  String.raw`authentication failure; logname=<F-ALT_USER1>\S*</F-ALT_USER1> uid=\S* euid=\S* tty=dovecot ruser=<F-USER>\S*</F-USER> rhost=<ADDR>(?:\s+user=<F-ALT_USER>\S*</F-ALT_USER>)?\s*$`,
+  String.raw`(?:Aborted login|Disconnected|Remote closed connection|Client has quit the connection)(?:: (?:\w+\([^\):]*\) \w+|[^\(]+))* \((?:auth failed, \d+ attempts(?: in \d+ secs)?|tried to use (?:disabled|disallowed) \S+ auth|proxy dest auth failed)\):(?: user=<<F-USER>[^>]*</F-USER>>,)?(?: method=\S+,)? rip=<ADDR>(?:[^>]*(?:, session=<\S+>)?)\s*$`,
+  String.raw`pam\(\S+,<ADDR>(?:,\S*)?\): pam_authenticate\(\) failed: (?:User not known to the underlying authentication module: \d+ Time\(s\)|Authentication failure \([Pp]assword mismatch\?\)|Permission denied)\s*$`,
+  String.raw`[a-z\-]{3,15}\(\S*,<ADDR>(?:,\S*)?\): (?:[Uu]nknown user|[Ii]nvalid credentials|[Pp]assword mismatch)`,
+  String.raw`(?:Aborted login|Disconnected|Remote closed connection|Client has quit the connection)(?:: (?:\w+\([^\):]*\) \w+|[^\(]+))* \((?:no auth attempts|disconnected before auth was ready,|client didn't finish \S+ auth,)(?: (?:in|waited) \d+ secs)?\):(?: user=<[^>]*>,)?(?: method=\S+,)? rip=<ADDR>(?:[^>]*(?:, session=<\S+>)?)\s*$`,
 ];
 
+const f2bFilter = (failregex: string, prefix?: string): string =>
+  `name = "f2b"\n${prefix === undefined ? '' : `prefix = '''${prefix}'''\n`}[[failregex]]\nid = "x"\nkind = "x"\nregex = '''${failregex}'''\n`;
+
 test("fail2ban's postfix and dovecot regexes load", () => {
-  for (const regex of F2B) {
-    const withHost = regex.includes('<HOST>') || regex.includes('<ADDR>') ? regex : `${regex} from <HOST>`;
-    const text = `name = "f2b"\n[[failregex]]\nid = "x"\nkind = "x"\nregex = '''${withHost}'''\n`;
-    assert.doesNotThrow(() => compileFilter(text, 'f2b.toml', undefined, UTC), withHost);
-  }
+  for (const prefix of F2B_PREFIXES) assert.doesNotThrow(() => compileFilter(f2bFilter('from <ADDR>', prefix), 'f2b.toml', undefined, UTC), prefix);
+  for (const regex of F2B_FAILREGEXES) assert.doesNotThrow(() => compileFilter(f2bFilter(regex), 'f2b.toml', undefined, UTC), regex);
+});
+
+test("fail2ban's dovecot reject-reason group, ambiguous under repetition, answers on its attack line", () => {
+  const f = compileFilter(f2bFilter(F2B_FAILREGEXES[7] as string), 'f2b.toml', undefined, UTC);
+  const attack = `2026-01-01T00:00:00Z Disconnected${': a'.repeat(60)}!`;
+  assert.equal(f.match(attack, Date.now()).type, 'missed');
+  const real = '2026-01-01T00:00:00Z Disconnected: Inactivity (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=198.51.100.4, lip=192.0.2.1, session=<x>';
+  const r = f.match(real, Date.now());
+  assert.equal(r.type === 'failure' ? r.failure.ip : r.type, '198.51.100.4');
 });
