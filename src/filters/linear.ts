@@ -71,7 +71,7 @@ function probe(source: string, what: string): void {
 function whyNotLinear(source: string): string {
   if (/\\[1-9]|\\k</.test(stripClasses(source))) return 'uses a backreference, which cannot be matched in bounded time';
   if (/\(\?<?[=!]/.test(stripClasses(source))) return 'nests a lookaround inside a lookaround, which pban cannot bound';
-  return 'has a counted repeat above 16 ({n,m} bounds, multiplied when nested, may not exceed 16; use + or * instead), which the linear-time engine cannot run';
+  return 'has a counted repeat above 16, which the linear-time engine cannot run ({n,m} may not exceed 16, {n,} counts n+1, nested counts multiply; use + or * instead)';
 }
 
 /** The source with escapes and character classes blanked, so scanning it sees only structure. */
