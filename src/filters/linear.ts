@@ -20,11 +20,21 @@
 // rest of the regex found. The difference from JavaScript's semantics: when a check fails, pban
 // does not backtrack into the rest of the regex to find another match that passes it; the regex
 // simply does not match the line. A lookaround inside a repeated group is refused (its position
-// would not be known).
+// would not be known). The rest of the regex and every check are linear-capable regexes, covered
+// by the same fallback, so a regex with lookarounds is bounded too.
+//
+// The cost of the bound. The breadth-first engine is slow per character (it carries every live
+// thread of the automaton), so a fallback run costs roughly regex size × line length: measured
+// on this machine, `(.*a){12}$` on the issue's 110-byte line takes a few ms, on a 16 KiB line
+// (MAX_LINE_LENGTH, the other half of the bound) about a second. Ordinary filter regexes never
+// get there: V8 counts no backtracks for a greedy loop over a class (`[^\s\[\]]*\[`) and one
+// per iteration of a loop that keeps choices (`(?:a|b)*`), so an ordinary match stays below
+// 50,000 backtracks (V8's default; three per character of a 16 KiB line), and only a regex that
+// is actually exploding pays for the fallback. Reaching 50,000 takes a few milliseconds.
 import v8 from 'node:v8';
 
 /** Backtracks a match may take before V8 re-runs it on the linear-time engine. */
-export const BACKTRACKS_BEFORE_FALLBACK = 10_000;
+export const BACKTRACKS_BEFORE_FALLBACK = 50_000;
 
 // Set before any filter regex is compiled (this module is imported by the filter compiler). The
 // `l` flag is only used to ask V8 whether a regex is linear-capable; matching uses `y`.
