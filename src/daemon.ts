@@ -12,15 +12,17 @@ import type { Ban, LogLine, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './log.js';
-import { ControlError, PbanError } from './errors.js';
+import { ControlError } from './errors.js';
 import { VERSION } from './version.js';
-import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js';
-import { loadFilter, type CompiledFilter } from './filters/index.js';
+import type { JailConfig, PbanConfig } from './config/index.js';
+import type { CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
-import { openStore, type Store } from './store/index.js';
+import { openStateStore, type Store } from './store/index.js';
+import { StoreGuard, StoreUnavailableError } from './store-guard.js';
+import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
-import { createAction, type ActionRunner } from './actions/index.js';
-import { parseActionSpec } from './actions/spec.js';
+import type { ActionLogger, ActionRunner } from './actions/index.js';
+import { buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
@@ -29,20 +31,59 @@ import { PROTOCOL_VERSION } from './control/protocol.js';
 
 export interface DaemonOptions {
   readonly configFile: string;
-  /** The config already loaded from configFile (it is read again only on reload). */
-  readonly config?: PbanConfig;
+  /** The runtime already built from configFile by prepareDaemon (it is built again only on reload). */
+  readonly prepared?: PreparedDaemon;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** Put in front of every firewall command (tests: ["ip", "netns", "exec", NS]). */
   readonly commandPrefix?: readonly string[];
   /** Where a file with no stored position starts; default: the end (only new lines). */
   readonly startAt?: 'beginning' | 'end';
+  /** Start with no state when the database pban had is missing, empty or not its own (--fresh-state). */
+  readonly freshState?: boolean;
+}
+
+/**
+ * What action runners reach at run time: the daemon's logger and its jails' active bans. Bound
+ * late, so a runtime can be built (and its config read for the log level) before the daemon
+ * exists, and a runner kept across a reload sees the jail that replaced its old one.
+ */
+class Binding implements ActionLogger {
+  logger: ActionLogger | undefined;
+  daemon: Daemon | undefined;
+  debug(obj: object, msg: string): void { this.logger?.debug(obj, msg); }
+  info(obj: object, msg: string): void { this.logger?.info(obj, msg); }
+  warn(obj: object, msg: string): void { this.logger?.warn(obj, msg); }
+  error(obj: object, msg: string): void { this.logger?.error(obj, msg); }
+}
+
+/** A config built into a runtime, ready for Daemon.start. */
+export interface PreparedDaemon {
+  readonly runtime: Runtime;
+  readonly binding: Binding;
+  readonly deps: BuildDeps;
+}
+
+/**
+ * Builds the runtime of a config file with everything the daemon will use (`pban check` and
+ * `pban start` both call this, so they accept exactly the same configs). Starts nothing.
+ */
+export function prepareDaemon(configFile: string, opts: { clock?: Clock; commandPrefix?: readonly string[] } = {}): PreparedDaemon {
+  const binding = new Binding();
+  const deps: BuildDeps = {
+    logger: binding,
+    clock: opts.clock,
+    commandPrefix: opts.commandPrefix,
+    activeBans: (jail) => binding.daemon?.activeBansOf(jail) ?? [],
+  };
+  return { runtime: buildRuntime(configFile, deps), binding, deps };
 }
 
 interface JailRuntime {
   readonly cfg: JailConfig;
   readonly filter: CompiledFilter;
-  readonly jail: Jail;
+  /** Replaced by a rebuild from the store when a commit fails (see store-guard.ts). */
+  jail: Jail;
   readonly actions: readonly ActionRunner[];
 }
 
@@ -58,37 +99,9 @@ interface SourceRuntime {
   readonly source: FileSource | JournalSource;
   readonly abort: AbortController;
   jails: JailRuntime[];
+  /** The last error while following, until the next batch arrives. */
+  failure: { readonly message: string; readonly at: number } | null;
   done: Promise<void>;
-}
-
-/** Failures of a config check are reported with the config line that names the filter/action. */
-function checkers(timezone: string | undefined): { checkFilter(spec: string): string | undefined; checkAction(name: string): string | undefined } {
-  return {
-    checkFilter(spec) {
-      try {
-        loadFilter(spec, { timezone });
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
-    checkAction(text) {
-      const spec = parseActionSpec(text);
-      if ('error' in spec) return spec.error;
-      try {
-        // Building a runner validates the parameters against the action file; it runs nothing.
-        createAction(spec.ref, { jail: 'check', params: spec.params, activeBans: () => [] });
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
-  };
-}
-
-export function loadDaemonConfig(file: string): PbanConfig {
-  // The time zone is only known after parsing; filters are compiled again with it at start.
-  return loadConfig(file, checkers(undefined));
 }
 
 /** Whether two configs of a jail drive the firewall the same way (so its runners can stay). */
@@ -97,15 +110,21 @@ function sameFirewall(a: JailConfig, b: JailConfig): boolean {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/** How long a stop waits for the actions to remove their firewall state (stop must end in 5 s). */
+const STOP_ACTIONS_BUDGET_MS = 3_000;
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
 
 export class Daemon implements ControlHandlers {
   private config: PbanConfig;
   private readonly store: Store;
+  private readonly guard: StoreGuard;
   private jails = new Map<string, JailRuntime>();
   private sources: SourceRuntime[] = [];
   private readonly timer: ExpiryTimer;
+  private readonly prepared: PreparedDaemon;
+  /** Mutating control requests (ban, unban, reload, stop) run one at a time, in arrival order. */
+  private serial: Promise<unknown> = Promise.resolve();
   private control: ControlServer | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -120,26 +139,57 @@ export class Daemon implements ControlHandlers {
 
   private constructor(
     private readonly opts: DaemonOptions,
-    config: PbanConfig,
+    prepared: PreparedDaemon,
     store: Store,
+    private readonly lock: InstanceLock,
   ) {
-    this.config = config;
+    this.prepared = prepared;
+    this.config = prepared.runtime.config;
     this.store = store;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.startedAt = this.clock.now();
+    this.guard = new StoreGuard(store, { logger: this.log, clock: this.clock });
     this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    prepared.binding.logger = this.log;
+    prepared.binding.daemon = this;
+  }
+
+  /** The active bans of a jail, for its action runners (start, check, repair). */
+  activeBansOf(jail: string): readonly Ban[] {
+    return this.jails.get(jail)?.jail.activeBans() ?? [];
+  }
+
+  /** Runs fn after every mutating request before it has finished. */
+  private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
   }
 
   /** Loads the config, restores state, re-applies active bans, then starts following the logs. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const config = opts.config ?? loadDaemonConfig(opts.configFile);
-    mkdirSync(path.dirname(config.pban.database), { recursive: true });
-    const store = openStore(config.pban.database);
-    const d = new Daemon(opts, config, store);
+    const prepared = opts.prepared ?? prepareDaemon(opts.configFile, { clock: opts.clock, commandPrefix: opts.commandPrefix });
+    const config = prepared.runtime.config;
+    const clock = opts.clock ?? systemClock;
+    mkdirSync(path.dirname(config.pban.database), { recursive: true, mode: 0o700 });
+    // Before the store is opened or any firewall object touched: a second daemon changes nothing.
+    const lock = lockStateDir(config.pban.database);
+    let store: Store;
     try {
-      for (const cfg of config.jails) if (cfg.enabled) d.jails.set(cfg.name, d.buildJail(cfg));
+      // Refuses a database that is not the state pban had, unless told to start fresh.
+      const opened = openStateStore(config.pban.database, { fresh: opts.freshState, now: clock.now() });
+      for (const n of opened.notes) opts.logger[n.level](n.detail, n.event);
+      store = opened.store;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    const d = new Daemon(opts, prepared, store, lock);
+    try {
+      d.guard.start();
+      for (const parts of prepared.runtime.jails.values()) d.jails.set(parts.cfg.name, d.restoreJail(parts));
       // Bans that ended while pban was down are lifted before anything is re-applied.
       d.expireDue(d.clock.now());
       d.pruneHistory();
@@ -164,26 +214,10 @@ export class Daemon implements ControlHandlers {
   }
 
   /** A jail's windows and bans come from the store, so start and reload rebuild the same state. */
-  private buildJail(cfg: JailConfig, keepActions?: readonly ActionRunner[]): JailRuntime {
-    const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
+  private restoreJail(parts: JailParts, keepActions?: readonly ActionRunner[]): JailRuntime {
+    const { cfg, filter } = parts;
     const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    if (keepActions) return { cfg, filter, jail, actions: keepActions };
-    const actions = cfg.actions.map((text) => {
-      const spec = parseActionSpec(text);
-      if ('error' in spec) throw new PbanError('action.spec', spec.error);
-      return createAction(spec.ref, {
-        params: spec.params,
-        jail: cfg.name,
-        ports: cfg.ports === 'all' ? [] : cfg.ports,
-        protocol: cfg.protocol,
-        commandPrefix: this.opts.commandPrefix,
-        clock: this.clock,
-        logger: this.log,
-        // Looked up at call time: a reload replaces the jail but may keep this runner.
-        activeBans: () => this.jails.get(cfg.name)?.jail.activeBans() ?? [],
-      });
-    });
-    return { cfg, filter, jail, actions };
+    return { cfg, filter, jail, actions: keepActions ?? parts.actions };
   }
 
   private async startActions(j: JailRuntime): Promise<void> {
@@ -219,7 +253,7 @@ export class Daemon implements ControlHandlers {
         logger: this.log,
       });
       const abort = new AbortController();
-      const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve() };
+      const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve(), failure: null };
       rt.done = this.runSource(rt);
       this.sources.push(rt);
     }
@@ -254,7 +288,7 @@ export class Daemon implements ControlHandlers {
         logger: this.log,
       });
       const abort = new AbortController();
-      const rt: SourceRuntime = { pattern: source.files[0]!, source, abort, jails, done: Promise.resolve() };
+      const rt: SourceRuntime = { pattern: source.files[0]!, source, abort, jails, done: Promise.resolve(), failure: null };
       rt.done = this.runSource(rt);
       this.sources.push(rt);
     }
@@ -268,8 +302,14 @@ export class Daemon implements ControlHandlers {
         return;
       } catch (err) {
         if (rt.abort.signal.aborted) return;
-        this.log.error({ err, source: rt.pattern }, 'source.failed');
-        await new Promise((r) => setTimeout(r, 1000));
+        // A batch the store could not take is delivered again by the restarted source; the
+        // store's health says why, so it is not a source failure.
+        const storeDown = err instanceof StoreUnavailableError;
+        if (!storeDown) {
+          this.log.error({ err, source: rt.pattern }, 'source.failed');
+          rt.failure = { message: (err as Error).message, at: this.clock.now() };
+        }
+        await new Promise((r) => setTimeout(r, storeDown ? this.guard.retryDelayMs() : 1000));
       }
     }
   }
@@ -282,10 +322,11 @@ export class Daemon implements ControlHandlers {
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
   private onBatch(rt: SourceRuntime, batch: SourceBatch): void {
+    rt.failure = null;
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;
-    this.linesRead += lines.length;
+    if (!this.guard.ready(this.jails.values())) throw new StoreUnavailableError(`${this.store.file}: the store cannot be read; lines wait`);
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
       for (const j of rt.jails) {
@@ -300,7 +341,14 @@ export class Daemon implements ControlHandlers {
       }
     }
     const lifts = this.collectLifts(now);
-    this.commit([batch.position]);
+    if (!this.commit([batch.position])) {
+      // Nothing stored, memory rebuilt: these lines are read again. A batch without lines only
+      // moves the position, which the next batch's position supersedes.
+      if (lines.length > 0) throw new StoreUnavailableError(`${this.store.file}: batch not stored; it is read again`);
+      this.rearm();
+      return;
+    }
+    this.linesRead += lines.length;
     this.apply(bans, lifts, now);
     this.rearm();
   }
@@ -316,8 +364,9 @@ export class Daemon implements ControlHandlers {
     return lifts;
   }
 
-  private commit(positions: readonly SourcePosition[] = []): void {
-    this.store.commit({ jails: [...this.jails.values()].map((j) => j.jail.takeChanges()), positions: [...positions] });
+  /** False: nothing was stored and every jail was rebuilt from the store; act on nothing. */
+  private commit(positions: readonly SourcePosition[] = []): boolean {
+    return this.guard.commit(this.jails.values(), positions);
   }
 
   /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
@@ -346,8 +395,8 @@ export class Daemon implements ControlHandlers {
       this.rearm();
       return;
     }
-    this.commit();
-    this.apply(new Map(), lifts, now);
+    // A failed commit leaves the bans active (rebuilt); the timer retries after a pause.
+    if (this.commit()) this.apply(new Map(), lifts, now);
     this.rearm();
   }
 
@@ -369,7 +418,7 @@ export class Daemon implements ControlHandlers {
       const t = j.jail.nextExpiry();
       if (t !== null && (next === null || t < next)) next = t;
     }
-    this.timer.arm(next);
+    this.timer.arm(this.guard.holdUntil(next));
   }
 
   // ---- control handlers -----------------------------------------------------------------------
@@ -397,6 +446,7 @@ export class Daemon implements ControlHandlers {
       uptimeMs: now - this.startedAt,
       linesRead: this.linesRead,
       linesPerSecond: this.linesPerSecond(now),
+      store: this.guard.health(),
       jails: [...this.jails.values()].map((j) => {
         const s = j.jail.status();
         return {
@@ -413,7 +463,23 @@ export class Daemon implements ControlHandlers {
           }),
         };
       }),
+      health: this.health(),
     };
+  }
+
+  /** Everything that keeps pban from protecting as configured, one line each. */
+  private health(): DaemonStatus['health'] {
+    const problems: string[] = [];
+    const store = this.guard.health();
+    if (!store.ok) problems.push(`store ${store.path}: ${store.lastError ?? 'failing'}`);
+    for (const s of this.sources) if (s.failure) problems.push(`source ${s.pattern}: ${s.failure.message}`);
+    for (const j of this.jails.values()) {
+      for (const a of j.actions) {
+        const h = a.health();
+        if (h.state !== 'healthy') problems.push(`jail ${j.cfg.name}: action ${h.action}: ${h.lastError?.message ?? h.state}`);
+      }
+    }
+    return { ok: problems.length === 0, problems };
   }
 
   private sourcesOf(j: JailRuntime): string[] {
@@ -441,52 +507,81 @@ export class Daemon implements ControlHandlers {
     return list.flatMap((j) => j.jail.activeBans());
   }
 
-  ban(jail: string, target: Target, timeMs: number | null | undefined): Ban {
-    const j = this.jailOrThrow(jail);
-    const now = this.clock.now();
-    const b = j.jail.ban(target, now, timeMs);
-    this.commit();
-    this.apply(new Map([[j, [b]]]), new Map(), now);
-    this.rearm();
-    return b;
+  ban(jail: string, target: Target, timeMs: number | null | undefined): Promise<Ban> {
+    return this.exclusive(() => {
+      const j = this.jailOrThrow(jail);
+      const now = this.clock.now();
+      const b = j.jail.ban(target, now, timeMs);
+      if (!this.commit()) throw new ControlError('store.unavailable', `the ban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
+      this.apply(new Map([[j, [b]]]), new Map(), now);
+      this.rearm();
+      return b;
+    });
   }
 
-  unban(which: UnbanSelector, jail?: string): Ban[] {
-    const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
-    const now = this.clock.now();
-    const lifts = new Map<JailRuntime, Lift[]>();
-    for (const j of jails) {
-      const mine: Lift[] = [];
-      if ('all' in which) mine.push(...j.jail.liftAll('manual', now));
-      else {
-        for (const t of which.targets) {
-          if (j.jail.isTargetBanned(t)) mine.push(j.jail.unban(t, now));
+  unban(which: UnbanSelector, jail?: string): Promise<Ban[]> {
+    return this.exclusive(() => {
+      const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
+      const now = this.clock.now();
+      const lifts = new Map<JailRuntime, Lift[]>();
+      for (const j of jails) {
+        const mine: Lift[] = [];
+        if ('all' in which) mine.push(...j.jail.liftAll('manual', now));
+        else {
+          for (const t of which.targets) {
+            if (j.jail.isTargetBanned(t)) mine.push(j.jail.unban(t, now));
+          }
         }
+        if (mine.length > 0) lifts.set(j, mine);
       }
-      if (mine.length > 0) lifts.set(j, mine);
-    }
-    if (lifts.size > 0) {
-      this.commit();
-      this.apply(new Map(), lifts, now);
-      this.rearm();
-    }
-    return [...lifts.values()].flat().map((l) => l.ban);
+      if (lifts.size > 0) {
+        if (!this.commit()) throw new ControlError('store.unavailable', `the unban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
+        this.apply(new Map(), lifts, now);
+        this.rearm();
+      }
+      return [...lifts.values()].flat().map((l) => l.ban);
+    });
   }
 
   /**
-   * Reads the config again. An invalid one is refused and the old one keeps running. Windows and
-   * bans are kept: state is committed, then each kept jail is restored from the store under its
-   * new policy. A removed jail has its bans lifted.
+   * Reads the config again. The new runtime is built completely first (the same builder as
+   * `pban check` and `pban start`): a config it refuses leaves the daemon exactly as it was,
+   * sources reading. Then the sources pause, state is committed, each kept jail is restored
+   * from the store under its new policy, and only then is anything of the old runtime stopped.
+   * Windows and bans are kept; a removed jail has its bans lifted. One reload at a time.
    */
-  async reload(): Promise<ReloadReply> {
-    const next = loadConfig(this.opts.configFile, checkers(undefined));
-    // Validate every new filter before touching anything, so a bad reload changes nothing.
-    for (const cfg of next.jails) if (cfg.enabled) loadFilter(cfg.filter, { timezone: next.pban.timezone });
-    await this.stopSources();
-    this.commit();
-    const now = this.clock.now();
+  reload(): Promise<ReloadReply> {
+    return this.exclusive(() => this.reloadNow());
+  }
+
+  private async reloadNow(): Promise<ReloadReply> {
+    const next = buildRuntime(this.opts.configFile, this.prepared.deps);
+    this.assertRunning();
     const old = this.jails;
-    const wanted = new Map(next.jails.filter((j) => j.enabled).map((j) => [j.name, j] as const));
+    const wanted = next.jails;
+    await this.stopSources();
+    // From here until the sources run again no line is read: every step that can still fail
+    // (the store) comes before the first step that changes the firewall.
+    let jails: Map<string, JailRuntime>;
+    try {
+      this.assertRunning();
+      if (!this.commit()) throw new ControlError('store.unavailable', `reload refused: the store cannot take the current state: ${this.guard.health().lastError ?? 'store failing'}`);
+      jails = new Map();
+      for (const [name, parts] of wanted) {
+        const prev = old.get(name);
+        // Unchanged actions keep running: the kernel keeps every ban through the reload, with
+        // no moment where the firewall is open. Changed ones are stopped and started anew.
+        const keep = prev !== undefined && sameFirewall(prev.cfg, parts.cfg);
+        jails.set(name, this.restoreJail(parts, keep ? prev.actions : undefined));
+      }
+    } catch (err) {
+      if (!this.stopping) {
+        this.startSources();
+        await Promise.all(this.sources.map((s) => s.source.ready));
+      }
+      throw err;
+    }
+    const now = this.clock.now();
     const removed = [...old.keys()].filter((n) => !wanted.has(n));
     const added = [...wanted.keys()].filter((n) => !old.has(n));
     let lifted = 0;
@@ -494,31 +589,33 @@ export class Daemon implements ControlHandlers {
       const j = old.get(name)!;
       const lifts = j.jail.liftAll('jail-removed', now);
       lifted += lifts.length;
-      this.store.commit({ jails: [j.jail.takeChanges()] });
+      // If this fails the bans stay active in the store (logged); the jail's firewall objects go anyway.
+      this.guard.commit([j]);
       for (const a of j.actions) await a.stop();
       this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
     }
-    this.config = next;
-    const jails = new Map<string, JailRuntime>();
     const fresh: JailRuntime[] = [];
-    for (const [name, cfg] of wanted) {
+    for (const [name, j] of jails) {
       const prev = old.get(name);
-      // Unchanged actions keep running: the kernel keeps every ban through the reload, with no
-      // moment where the firewall is open. Changed ones are stopped and started anew.
-      const keep = prev !== undefined && sameFirewall(prev.cfg, cfg);
-      if (prev && !keep) for (const a of prev.actions) await a.stop();
-      const j = this.buildJail(cfg, keep ? prev.actions : undefined);
-      if (!keep) fresh.push(j);
-      jails.set(name, j);
+      if (prev !== undefined && prev.actions === j.actions) continue;
+      if (prev) for (const a of prev.actions) await a.stop();
+      fresh.push(j);
     }
+    this.config = next.config;
     this.jails = jails;
     this.expireDue(now);
     await Promise.all(fresh.map((j) => this.startActions(j)));
-    this.startSources();
-    await Promise.all(this.sources.map((s) => s.source.ready));
+    if (!this.stopping) {
+      this.startSources();
+      await Promise.all(this.sources.map((s) => s.source.ready));
+    }
     this.rearm();
     this.log.info({ jails: [...jails.keys()], added, removed }, 'daemon.reloaded');
     return { jails: [...jails.keys()], added, removed, lifted };
+  }
+
+  private assertRunning(): void {
+    if (this.stopping) throw new ControlError('daemon.stopping', 'pban is stopping');
   }
 
   stop(): Promise<void> {
@@ -535,14 +632,20 @@ export class Daemon implements ControlHandlers {
       this.timer.disarm();
       clearInterval(this.pruneTimer);
       await this.stopSources();
-      try {
-        this.commit();
-      } catch (err) {
-        this.log.error({ err }, 'store.commitFailed');
-      }
+      this.commit(); // a failure is logged by the guard
       await this.control?.close();
-      if (removeFirewall) for (const j of this.jails.values()) for (const a of j.actions) await a.stop();
+      if (removeFirewall) {
+        // A stop must end whatever the firewall does (systemd waits, an admin waits): the
+        // actions get a budget; rules left behind are replaced at the next start anyway.
+        const all = Promise.all([...this.jails.values()].flatMap((j) => j.actions.map((a) => a.stop())));
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_ACTIONS_BUDGET_MS)));
+        if ((await Promise.race([all, late])) === 'late') this.log.warn({ budgetMs: STOP_ACTIONS_BUDGET_MS }, 'daemon.stopActionsTimedOut');
+        clearTimeout(timer);
+      }
+      this.guard.stop();
       this.store.close();
+      this.lock.release();
       this.log.info({}, 'daemon.stopped');
       this.resolveStopped();
     })();

@@ -2,6 +2,7 @@
 // programs the lines for their stdin. Pure: the runner executes what comes out.
 import type { Family, Target } from '../events.js';
 import { maxPrefix } from '../cidr.js';
+import type { PortRange } from '../ports.js';
 import type { ActionDefinition, Step } from './definition.js';
 import type { Change } from './plan.js';
 import { kernelTimeout } from './plan.js';
@@ -16,10 +17,7 @@ export interface Invocation {
   readonly expect: RegExp | undefined;
 }
 
-export interface PortRange {
-  readonly from: number;
-  readonly to: number;
-}
+export type { PortRange } from '../ports.js';
 
 export interface InstanceSettings {
   readonly jail: string;
@@ -35,19 +33,6 @@ const FAMILIES: readonly Family[] = [4, 6];
 /** A single address (/32, /128) or a network: the two may live in different sets. */
 export function kindOf(t: Target): TargetKind {
   return t.prefix === maxPrefix(t.family) ? 'address' : 'network';
-}
-
-/** `25`, `"465"`, `"1000-2000"` or `"1000:2000"` → port ranges; an error string for anything else. */
-export function parsePorts(ports: readonly (number | string)[]): PortRange[] | { error: string } {
-  const out: PortRange[] = [];
-  for (const p of ports) {
-    const m = /^(\d{1,5})(?:[-:](\d{1,5}))?$/.exec(String(p).trim());
-    const from = Number(m?.[1]);
-    const to = m?.[2] === undefined ? from : Number(m[2]);
-    if (!m || from < 1 || to > 65535 || to < from) return { error: `invalid port "${p}" (expected 1-65535 or FROM-TO)` };
-    out.push({ from, to });
-  }
-  return out;
 }
 
 export class Renderer {

@@ -12,7 +12,8 @@ import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, itemOnlyParams, paramsUsedWithoutT
 import { SpawnExecutor, type Executor } from './executor.js';
 import { maxPrefix, parseTarget, targetKey } from '../cidr.js';
 import { KernelView, planBans, planSync, planUnbans, type Change } from './plan.js';
-import { kindOf, parsePorts, Renderer, type Invocation } from './render.js';
+import { kindOf, Renderer, type Invocation } from './render.js';
+import { parsePorts } from '../ports.js';
 import { paramStrings, placeholders, type ParamValue } from './template.js';
 
 /** The subset of a pino logger we use. */

@@ -22,8 +22,9 @@ Examples:
 Exit code 0 when the config is valid, 1 with one line naming the file and line otherwise.`,
     )
     .action(async (flags: CheckFlags) => {
-      const { loadDaemonConfig } = await import('../daemon.js');
-      const config = loadDaemonConfig(flags.config);
+      // The same build as `pban start`: filters compiled, actions constructed, nothing started.
+      const { prepareDaemon } = await import('../daemon.js');
+      const { config } = prepareDaemon(flags.config).runtime;
       const jails = config.jails.map((j) => ({
         name: j.name,
         enabled: j.enabled,

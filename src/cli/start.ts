@@ -7,6 +7,7 @@ interface StartFlags {
   config: string;
   fromBeginning?: boolean;
   netns?: string;
+  freshState?: boolean;
 }
 
 export function startCommand(): Command {
@@ -14,6 +15,7 @@ export function startCommand(): Command {
     .description('run the daemon in the foreground: follow the logs, ban, and lift bans at expiry')
     .addOption(new Option('-c, --config <file>', 'config file').default(DEFAULT_CONFIG))
     .option('--from-beginning', 'read files that have no stored position from their beginning (default: only new lines)')
+    .option('--fresh-state', 'start with no bans and no windows when the database pban had is missing, empty, unreadable or another one (it is moved aside, never deleted); a good database is kept')
     .option('--netns <name>', 'run firewall commands inside this network namespace (for testing)')
     .addHelpText(
       'after',
@@ -25,16 +27,18 @@ Examples:
 Logs go to stderr: JSON by default, one readable line per record on a terminal.`,
     )
     .action(async (flags: StartFlags) => {
-      const [{ Daemon, loadDaemonConfig }, { createLogger }] = await Promise.all([import('../daemon.js'), import('../log.js')]);
-      // Read once, for the log level and for the daemon itself.
-      const config = loadDaemonConfig(flags.config);
-      const logger = createLogger({ level: config.pban.loglevel });
+      const [{ Daemon, prepareDaemon }, { createLogger }] = await Promise.all([import('../daemon.js'), import('../log.js')]);
+      const commandPrefix = flags.netns ? ['ip', 'netns', 'exec', flags.netns] : undefined;
+      // Built once, exactly as `pban check` builds it; its config gives the log level.
+      const prepared = prepareDaemon(flags.config, { commandPrefix });
+      const logger = createLogger({ level: prepared.runtime.config.pban.loglevel });
       const daemon = await Daemon.start({
         configFile: flags.config,
-        config,
+        prepared,
         logger,
         startAt: flags.fromBeginning ? 'beginning' : 'end',
-        commandPrefix: flags.netns ? ['ip', 'netns', 'exec', flags.netns] : undefined,
+        freshState: flags.freshState ?? false,
+        commandPrefix,
       });
       const stop = (sig: string): void => {
         logger.info({ signal: sig }, 'daemon.stopping');
@@ -46,5 +50,7 @@ Logs go to stderr: JSON by default, one readable line per record on a terminal.`
         daemon.reload().catch((err: Error) => logger.error({ err: err.message }, 'daemon.reloadRefused'));
       });
       await daemon.stopped;
+      // A firewall command still hanging after the stop budget must not keep the process alive.
+      process.exit(process.exitCode ?? 0);
     });
 }

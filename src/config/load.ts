@@ -4,7 +4,7 @@ import { parseActionSpec } from '../actions/spec.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
-import type { IncrementPolicy, JailPolicy, SubnetPolicy } from '../engine/policy.js';
+import { policyProblems, type IncrementPolicy, type JailPolicy, type PolicyProblem, type SubnetPolicy } from '../engine/policy.js';
 import { ConfigError } from '../errors.js';
 import type { Target } from '../events.js';
 import { parseFilterSpec } from '../filters/spec.js';
@@ -13,6 +13,7 @@ import { formatDuration, type Duration } from './duration.js';
 import { KeyLines } from './key-lines.js';
 import { configError, Section, type ConfigSource, type KeyPath } from './section.js';
 import { parseTarget } from '../cidr.js';
+import { formatPortRange, parsePort } from '../ports.js';
 import { checkJournalMatch } from '../sources/journald/config.js';
 import {
   LOG_LEVELS, PROTOCOLS,
@@ -130,7 +131,7 @@ export function parseConfigText(text: string, fileName: string, opts: LoadOption
   }
   const jails = jailsSection.keyNames().map((name) => {
     const section = Section.at(src, ['jails', name], jailsSection.raw(name));
-    return readJail(section, name, merge(BUILTIN_SETTINGS, defaults), baseDir, opts);
+    return readJail(section, name, merge(BUILTIN_SETTINGS, defaults), baseDir, opts, pban);
   });
   return { file: fileName, pban, jails };
 }
@@ -194,8 +195,8 @@ function readSettings(s: Section): Settings {
   if (net) {
     net.allowOnly(SUBNET_KEYS);
     put('netEnabled', 'enabled', net.bool('enabled'), net);
-    put('netIpv4Prefix', 'ipv4_prefix', net.int('ipv4_prefix', 1, 32), net);
-    put('netIpv6Prefix', 'ipv6_prefix', net.int('ipv6_prefix', 1, 128), net);
+    put('netIpv4Prefix', 'ipv4_prefix', net.int('ipv4_prefix', 0), net);
+    put('netIpv6Prefix', 'ipv6_prefix', net.int('ipv6_prefix', 0), net);
     put('netMaxretry', 'maxretry', net.int('maxretry', 1), net);
     put('netMinAddresses', 'min_addresses', net.int('min_addresses', 1), net);
     put('netBantime', 'bantime', net.duration('bantime', true), net);
@@ -227,8 +228,6 @@ function readActions(s: Section): ActionRef[] | undefined {
   });
 }
 
-const PORT_NAME_RE = /^[a-z][a-z0-9-]*$/;
-
 function readPorts(s: Section): Ports | undefined {
   const v = s.raw('ports');
   if (v === undefined) return undefined;
@@ -240,27 +239,11 @@ function readPorts(s: Section): Ports | undefined {
     : [{ value: v, at: [...s.path, 'ports'] }];
   if (items.length === 0) s.fail('ports', 'must not be empty (use "all" to block every port)');
   return items.map(({ value, at }) => {
-    const port = normalisePort(value);
-    if (port === undefined) {
-      throw configError(s.src, at, `invalid port ${JSON.stringify(value)} (expected a number 1-65535, a range like "8000-8080", a service name like "submission", or "all")`);
-    }
-    return port;
+    // src/ports.ts owns the rule: the actions parse the same text the same way.
+    const port = parsePort(value);
+    if ('error' in port) throw configError(s.src, at, port.error);
+    return formatPortRange(port);
   });
-}
-
-function normalisePort(value: unknown): string | undefined {
-  const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
-  if (typeof value === 'number') return isPort(value) ? String(value) : undefined;
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim().toLowerCase();
-  if (/^\d+$/.test(text)) return isPort(Number(text)) ? String(Number(text)) : undefined;
-  const range = /^(\d+)\s*[-:]\s*(\d+)$/.exec(text);
-  if (range) {
-    const lo = Number(range[1]);
-    const hi = Number(range[2]);
-    return isPort(lo) && isPort(hi) && lo < hi ? `${lo}-${hi}` : undefined;
-  }
-  return PORT_NAME_RE.test(text) ? text : undefined;
 }
 
 function merge(...layers: Settings[]): Settings {
@@ -271,7 +254,7 @@ function merge(...layers: Settings[]): Settings {
   return out;
 }
 
-function readJail(s: Section, name: string, inherited: Settings, baseDir: string, opts: LoadOptions): JailConfig {
+function readJail(s: Section, name: string, inherited: Settings, baseDir: string, opts: LoadOptions, pban: DaemonConfig): JailConfig {
   if (!JAIL_NAME_RE.test(name)) {
     s.fail(undefined, `invalid jail name "${name}" (letters, digits, "_" and "-", at most 20 characters: it names firewall tables and chains)`);
   }
@@ -298,17 +281,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   const actions = settings.actions!;
   if (actions.value.length === 0) throw configError(s.src, actions.at, 'must name at least one action (use "dry-run" to only log)');
 
-  if (enabled) {
-    // Disabled jails may name filters or actions that are not installed here.
-    const filterProblem = (opts.checkFilter ?? defaultCheckFilter)(filter);
-    if (filterProblem !== undefined) s.fail(s.has('filter') ? 'filter' : undefined, filterProblem, 'config.badFilter');
-    for (const action of actions.value) {
-      const problem = opts.checkAction?.(action.name);
-      // A built-in default action has no line of its own: blame the jail.
-      if (problem !== undefined) throw configError(s.src, action.at.length > 0 ? action.at : s.path, problem, 'config.badAction');
-    }
-  }
-  return {
+  const jail: JailConfig = {
     name,
     enabled,
     filter,
@@ -319,6 +292,29 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
     protocol: settings.protocol!.value,
     policy,
   };
+  if (!enabled) return jail; // Disabled jails may name filters or actions that are not installed here.
+  const filterAt: KeyPath = s.has('filter') ? [...s.path, 'filter'] : s.path;
+  if (opts.buildJail) {
+    const problem = opts.buildJail(jail, pban);
+    if (problem !== undefined) {
+      // A built-in default has no line of its own: blame the jail.
+      const at: KeyPath =
+        problem.key === 'filter' ? filterAt
+        : problem.key === 'action' ? (actions.value[problem.index ?? 0]?.at ?? HERE)
+        : problem.key === 'ports' ? settings.ports!.at
+        : s.has('logpath') ? [...s.path, 'logpath', ...(problem.index === undefined ? [] : [problem.index])] : HERE;
+      const code = problem.key === 'filter' ? 'config.badFilter' : problem.key === 'action' ? 'config.badAction' : 'config.invalidValue';
+      throw configError(s.src, at.length > 0 ? at : s.path, problem.message, code);
+    }
+    return jail;
+  }
+  const filterProblem = (opts.checkFilter ?? defaultCheckFilter)(filter);
+  if (filterProblem !== undefined) s.fail(s.has('filter') ? 'filter' : undefined, filterProblem, 'config.badFilter');
+  for (const action of actions.value) {
+    const problem = opts.checkAction?.(action.name);
+    if (problem !== undefined) throw configError(s.src, action.at.length > 0 ? action.at : s.path, problem, 'config.badAction');
+  }
+  return jail;
 }
 
 /**
@@ -372,7 +368,7 @@ function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy 
     const at = later(src, netMin, netMax);
     throw configError(src, at.at, `subnet.min_addresses (${subnet.minAddresses}) is greater than subnet.maxretry (${subnet.maxretry}), so no network could ever be banned`);
   }
-  return {
+  const policy: JailPolicy = {
     name,
     findtime: need(st.findtime).value,
     maxretry: need(st.maxretry).value,
@@ -381,6 +377,18 @@ function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy 
     subnet,
     ignore: need(st.ignore).value,
   };
+  // The engine owns what a valid policy is; here its verdict gets the line of the key.
+  const problem = policyProblems(policy)[0];
+  if (problem) {
+    const where: Record<PolicyProblem['key'], Located<unknown> | undefined> = {
+      findtime: st.findtime, maxretry: st.maxretry, bantime: st.bantime, 'bantime_increment.factor': st.incFactor,
+      'subnet.ipv4_prefix': st.netIpv4Prefix, 'subnet.ipv6_prefix': st.netIpv6Prefix, 'subnet.maxretry': st.netMaxretry,
+      'subnet.min_addresses': st.netMinAddresses, 'subnet.bantime': st.netBantime,
+    };
+    const at = where[problem.key]?.at ?? HERE;
+    throw configError(src, at.length > 0 ? at : ['jails', name], at.length > 0 ? problem.message : `${problem.key} ${problem.message}`);
+  }
+  return policy;
 }
 
 /** Of two settings, the one written further down the file (the more specific, usually). */

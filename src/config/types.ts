@@ -61,4 +61,17 @@ export interface LoadOptions {
   checkFilter?(spec: string): string | undefined;
   /** Returns an error message when the action name is unknown, else undefined. */
   checkAction?(name: string): string | undefined;
+  /**
+   * Builds an enabled jail with each stage's own rules (src/runtime.ts); a problem is reported
+   * at the line of the key it names. When given, checkFilter and checkAction are not called.
+   */
+  buildJail?(jail: JailConfig, pban: DaemonConfig): JailProblem | undefined;
+}
+
+/** What a stage refused in a jail, and which key of the jail caused it. */
+export interface JailProblem {
+  readonly key: 'filter' | 'action' | 'ports' | 'logpath';
+  /** Which element of a list key (action, logpath). */
+  readonly index?: number;
+  readonly message: string;
 }

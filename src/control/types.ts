@@ -14,6 +14,18 @@ export interface ActionHealth {
   readonly lastErrorAt: number | null;
 }
 
+/** Health of the database (the store), which every ban is committed to before it is applied. */
+export interface StoreHealth {
+  /** The database file. */
+  readonly path: string;
+  /** False while commits fail, or when the file at `path` is no longer the database pban has open. */
+  readonly ok: boolean;
+  /** One-line error, null when ok. */
+  readonly lastError: string | null;
+  /** When the current problem was first seen (null when ok). */
+  readonly lastErrorAt: number | null;
+}
+
 export interface JailSummary {
   readonly name: string;
   readonly filter: string;
@@ -37,7 +49,18 @@ export interface DaemonStatus {
   readonly linesRead: number;
   /** Lines read per second, averaged over the last minute. */
   readonly linesPerSecond: number;
+  /** The daemon always sends it; optional only for replies of daemons that predate it. */
+  readonly store?: StoreHealth;
   readonly jails: readonly JailSummary[];
+  /** Whether pban protects as configured right now; `pban status` exits 3 when not. */
+  readonly health: DaemonHealth;
+}
+
+export interface DaemonHealth {
+  /** True when every source, action and the store work. */
+  readonly ok: boolean;
+  /** One line per thing that does not, e.g. `jail postfix: action nftables: <error>`. */
+  readonly problems: readonly string[];
 }
 
 /** `pban status JAIL`: fail2ban's tree, with counts and the banned list. */

@@ -7,7 +7,7 @@
 // WindowQueue. Nothing is allocated per failure.
 import type { Address, Ban, BanKind, Decision, Failure, Family, LiftReason, Target } from '../events.js';
 import { PbanError } from '../errors.js';
-import type { JailPolicy } from './policy.js';
+import { policyProblems, type JailPolicy } from './policy.js';
 import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan } from './changes.js';
 import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
@@ -631,18 +631,7 @@ function growF64(a: Float64Array<ArrayBuffer>, cap: number): Float64Array<ArrayB
 }
 
 function checkPolicy(p: JailPolicy): void {
-  const bad = (what: string): never => {
-    throw new PbanError('engine.badPolicy', `${p.name}: ${what}`);
-  };
-  if (!(p.findtime > 0)) bad('findtime must be positive');
-  if (!(Number.isInteger(p.maxretry) && p.maxretry >= 1)) bad('maxretry must be an integer ≥ 1');
-  if (p.bantime !== null && !(p.bantime > 0)) bad('bantime must be positive or permanent');
-  if (p.increment.enabled && !(p.increment.factor >= 1)) bad('bantime_increment.factor must be ≥ 1');
-  const s = p.subnet;
-  if (s.enabled) {
-    if (!(Number.isInteger(s.ipv4Prefix) && s.ipv4Prefix >= 0 && s.ipv4Prefix < 32)) bad('subnet.ipv4_prefix must be 0..31');
-    if (!(Number.isInteger(s.ipv6Prefix) && s.ipv6Prefix >= 0 && s.ipv6Prefix < 128)) bad('subnet.ipv6_prefix must be 0..127');
-    if (!(Number.isInteger(s.maxretry) && s.maxretry >= 1)) bad('subnet.maxretry must be an integer ≥ 1');
-    if (!(Number.isInteger(s.minAddresses) && s.minAddresses >= 1)) bad('subnet.min_addresses must be an integer ≥ 1');
-  }
+  // The config loader reports the same problems with their lines; this guards other callers.
+  const problem = policyProblems(p)[0];
+  if (problem) throw new PbanError('engine.badPolicy', `${p.name}: ${problem.key}: ${problem.message}`);
 }

@@ -11,7 +11,7 @@
 // Window clearing is stored, not applied by deletes: each ban row carries clear_seq, and a
 // failure row with seq ≤ clear_seq of its address (or network) no longer counts for it.
 // Failures leave the table by a seq-range delete (pruneBelowSeq) in the same transaction.
-export { openStore, Store, type OpenStoreOptions } from './store.js';
+export { openStore, peekStoreId, Store, DATABASE_SUFFIXES, type OpenStoreOptions } from './store.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js';
 export type {
   CommitBatch,
@@ -23,3 +23,7 @@ export type {
   StoreLift,
   StoreRecordedBan,
 } from './records.js';
+export {
+  openStateStore, prepareStateDir, readMarker, writeMarker, markerPath, rescuePath,
+  type OpenStateOptions, type OpenedState, type StateNote, type StoreMarker,
+} from './state.js';

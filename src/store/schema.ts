@@ -1,5 +1,6 @@
 // Schema versions. PRAGMA user_version holds the version; each migration moves the database
 // one version up inside its own transaction. A database newer than this pban is refused.
+import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 
@@ -60,6 +61,16 @@ export const MIGRATIONS: readonly Migration[] = [
           first_line_hash  TEXT    NOT NULL
         );
       `),
+  },
+  {
+    // The database's identity: a random id written once, when the database is created (or first
+    // upgraded). The daemon keeps a copy in a marker file next to it (see state.ts), so a start
+    // can tell "this is the database I had" from "an empty or different one took its place".
+    version: 2,
+    up: (db) => {
+      db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
+      db.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)").run(randomUUID());
+    },
   },
 ];
 

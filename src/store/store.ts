@@ -2,6 +2,7 @@
 // All writes go through commit(), one transaction per call, so the failures, the window
 // clearing (carried by each ban's clear_seq), pruning, bans, lifts and source positions of a
 // batch land together or not at all.
+import { chmodSync, closeSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Address, BanKind, Family, LiftReason, SourcePosition, Target } from '../events.js';
@@ -60,9 +61,49 @@ function toBan(r: BanRow): StoredBan {
   };
 }
 
+/** The files SQLite keeps for a database in WAL mode. */
+export const DATABASE_SUFFIXES = ['', '-wal', '-shm'] as const;
+
+/**
+ * The database holds who attacked the server and what is banned: only root reads it. A new file
+ * is created 0600 before SQLite opens it (SQLite gives -wal and -shm the mode of the database
+ * file), and an existing one that others can read is tightened, with its -wal and -shm.
+ */
+function makePrivate(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return; // SQLite's open reports it
+  }
+  for (const suffix of DATABASE_SUFFIXES) {
+    try {
+      if ((statSync(file + suffix).mode & 0o077) !== 0) chmodSync(file + suffix, 0o600);
+    } catch {
+      // absent: nothing to tighten
+    }
+  }
+}
+
+/** Which file is open: a database deleted or replaced under a running pban is told by this. */
+interface FileId {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+function fileIdOf(file: string): FileId | null {
+  if (file === '' || file === ':memory:') return null;
+  try {
+    const st = statSync(file);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
 /** Opens (creating and migrating if needed) the database at `file`. ":memory:" works too. */
 export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
   let db: Database;
+  if (!opts.readonly && file !== '' && file !== ':memory:') makePrivate(file);
   try {
     db = new BetterSqlite3(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (e) {
@@ -85,6 +126,22 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
   }
 }
 
+/**
+ * The schema version and identity of the database at `file`, read without writing anything (so
+ * a database that is not ours is never migrated into one). Throws if it cannot be read.
+ */
+export function peekStoreId(file: string): { version: number; id: string | null } {
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    const row = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined) : undefined;
+    return { version, id: row?.value ?? null };
+  } finally {
+    db.close();
+  }
+}
+
 /** A read-only open cannot migrate: the version must be exactly ours. */
 function checkVersion(db: Database, file: string): void {
   const v = db.pragma('user_version', { simple: true }) as number;
@@ -95,7 +152,10 @@ function checkVersion(db: Database, file: string): void {
 }
 
 export class Store {
+  /** Row ids of jails, cached: valid only for rows that are committed (cleared on a rollback). */
   private readonly jailIds = new Map<string, number>();
+  /** The file opened (taken right after the open), compared with what is at the path later. */
+  private readonly fileId: FileId | null;
   private readonly insertChunk: Statement;
   private readonly insertOne: Statement;
   private readonly pruneStmt: Statement;
@@ -109,6 +169,7 @@ export class Store {
     private readonly db: Database,
     readonly file: string,
   ) {
+    this.fileId = fileIdOf(file);
     const rows = Array.from({ length: CHUNK }, () => '(?, ?, ?, ?, ?)').join(', ');
     const ro = db.readonly;
     // Statements that write cannot be prepared on a read-only connection; use a harmless one.
@@ -140,6 +201,9 @@ export class Store {
     try {
       this.commitTx(batch);
     } catch (e) {
+      // A jail row inserted by this transaction was rolled back with it: a cached id for it
+      // would point at nothing, and every later ban of that jail would fail its foreign key.
+      this.jailIds.clear();
       if (e instanceof StoreError) throw e;
       throw new StoreError('store.commit', `${this.file}: commit failed: ${(e as Error).message}`, { cause: e });
     }
@@ -264,6 +328,56 @@ export class Store {
   /** The schema version of the open database. */
   get schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** The database's identity (see schema.ts, version 2); null for a read-only old database. */
+  get storeId(): string | null {
+    try {
+      const r = this.db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined;
+      return r?.value ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Whether the file at our path is still the database we have open. SQLite keeps writing to an
+   * open file that was deleted or renamed away, without a word, and all of it is gone when the
+   * process ends; so the daemon asks this periodically and at commits. Null: all is well.
+   */
+  fileProblem(): string | null {
+    if (this.fileId === null) return null;
+    let st;
+    try {
+      st = statSync(this.file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return `${this.file}: the database file was deleted while pban was running`;
+      return `${this.file}: cannot check the database file: ${code ?? (e as Error).message}`;
+    }
+    if (st.dev !== this.fileId.dev || st.ino !== this.fileId.ino) {
+      return `${this.file}: the database file was replaced while pban was running (a different file is at its path)`;
+    }
+    return null;
+  }
+
+  /**
+   * Writes a consistent copy of the open database to `dest` (private, replacing an older copy
+   * atomically): how the state of a database deleted under a running pban is saved.
+   */
+  copyTo(dest: string): void {
+    const tmp = `${dest}.tmp-${process.pid}`;
+    rmSync(tmp, { force: true });
+    try {
+      // VACUUM INTO creates the file with the default mode; the state directory (0700) covers
+      // the moment before the chmod.
+      this.db.prepare('VACUUM INTO ?').run(tmp);
+      chmodSync(tmp, 0o600);
+      renameSync(tmp, dest);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw new StoreError('store.copy', `${dest}: cannot save a copy of the database: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   close(): void {

@@ -147,12 +147,12 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'ipv4 prefix out of range',
     text: lines('[defaults.subnet]', 'ipv4_prefix = 33', ...MINIMAL_JAIL),
-    message: `${FILE}:2: defaults.subnet.ipv4_prefix: must be between 1 and 32, got 33`,
+    message: `${FILE}:2: defaults.subnet.ipv4_prefix: must be between 8 and 31, got 33 (a longer prefix is a single address, which the address rule already bans)`,
   },
   {
     name: 'ipv6 prefix out of range',
     text: lines('[defaults.subnet]', 'ipv6_prefix = 0', ...MINIMAL_JAIL),
-    message: `${FILE}:2: defaults.subnet.ipv6_prefix: must be between 1 and 128, got 0`,
+    message: `${FILE}:2: defaults.subnet.ipv6_prefix: must be between 16 and 127, got 0 (a longer prefix is a single address, which the address rule already bans)`,
   },
   {
     name: 'min_addresses above maxretry, blamed on the later key',
@@ -373,8 +373,8 @@ test('ignoreip is normalised: masked, compressed, IPv4-mapped to IPv4, fail2ban 
 
 test('ports accept lists, numbers, ranges, service names, fail2ban strings and "all"', () => {
   const ports = (v: string): unknown => load(lines(...MINIMAL_JAIL, `ports = ${v}`)).jails[0]?.ports;
-  assert.deepEqual(ports('["25", 465, "submission", "8000:8080"]'), ['25', '465', 'submission', '8000-8080']);
-  assert.deepEqual(ports('"smtp,465,submission"'), ['smtp', '465', 'submission']);
+  assert.deepEqual(ports('["25", 465, "submission", "8000:8080"]'), ['25', '465', '587', '8000-8080']);
+  assert.deepEqual(ports('"smtp,465,submission"'), ['25', '465', '587']);
   assert.equal(ports('"all"'), 'all');
   assert.deepEqual(ports('25'), ['25']);
 });

@@ -87,6 +87,7 @@ export class MemoryHandlers implements ControlHandlers {
       uptimeMs,
       linesRead: this.linesRead,
       linesPerSecond: uptimeMs > 0 ? this.linesRead / (uptimeMs / 1000) : 0,
+      health: { ok: true, problems: [] },
       jails: [...this.jails.values()].map((j) => {
         let networks = 0;
         for (const b of j.bans.values()) if (b.target.prefix !== (b.target.family === 4 ? 32 : 128)) networks++;

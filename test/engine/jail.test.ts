@@ -215,7 +215,7 @@ test('status counters', () => {
 });
 
 test('a bad policy is refused', () => {
-  assert.throws(() => new Jail(policy({ maxretry: 0 })), { code: 'engine.badPolicy', message: 'test: maxretry must be an integer ≥ 1' });
+  assert.throws(() => new Jail(policy({ maxretry: 0 })), { code: 'engine.badPolicy', message: 'test: maxretry: must be an integer ≥ 1' });
   assert.throws(() => new Jail(policy({ subnet: { enabled: true, ipv4Prefix: 32 } })), { code: 'engine.badPolicy' });
 });
 

@@ -61,8 +61,13 @@ async function rotateWhileWriting(style: 'create' | 'copytruncate'): Promise<{ s
       ? `create\n  postrotate\n    kill -HUP ${writer.pid}\n  endscript`
       : 'copytruncate';
   writeFileSync(conf, `${file} {\n  rotate 20\n  nocompress\n  missingok\n  ${body}\n}\n`);
+  // Rotate four times while the writer runs. Paced by the writer, not by a fixed number of
+  // ticks: on a loaded machine the writer can take a second to start, and a rotation of an
+  // empty file tests nothing.
   let rotations = 0;
-  for (let i = 0; i < 4; i++) {
+  let writing = true;
+  void writer.done.then(() => (writing = false), () => (writing = false));
+  while (writing && rotations < 4) {
     await sleep(250);
     if (statSync(file).size === 0) continue;
     execFileSync('logrotate', ['-f', '-s', path.join(dir, 'state'), conf]);

@@ -10,6 +10,9 @@ export function renderDaemonStatus(s: DaemonStatus, c: Palette): string {
   const out: string[] = [];
   out.push(`${c.bold('pban')} ${s.version}, pid ${s.pid}, up ${formatDuration(s.uptimeMs)}`);
   out.push(`Lines read: ${s.linesRead} (${s.linesPerSecond.toFixed(1)}/s)`);
+  out.push(s.health.ok ? `Health: ${c.green('ok')}` : `Health: ${c.red('PROBLEMS')}`);
+  for (const p of s.health.problems) out.push(`  - ${p}`);
+  if (s.store) out.push(`Store: ${s.store.path} ${s.store.ok ? c.green('ok') : `${c.red('FAILING')}: ${s.store.lastError ?? ''}`}`);
   out.push('');
   if (s.jails.length === 0) {
     out.push('No jails.');

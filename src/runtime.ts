@@ -1,0 +1,82 @@
+// The one runtime builder. `pban check`, `pban start` and `pban reload` all come through here,
+// so a config that checks fine is a config that starts, and a reload that would fail is refused
+// before anything running is touched.
+//
+// Building has no side effects: filters are compiled, action runners are constructed (their
+// parameters, ports and programs validated) but not started, nothing is opened or listened on.
+// Each stage validates with its own rules (the filter loader, the action loader, the engine's
+// policy check through the config loader); this module only gives each error the config line
+// that caused it.
+import type { Ban } from './events.js';
+import type { Clock } from './clock.js';
+import { loadConfig, type DaemonConfig, type JailConfig, type PbanConfig } from './config/index.js';
+import type { JailProblem } from './config/types.js';
+import { loadFilter, type CompiledFilter } from './filters/index.js';
+import { createAction, type ActionLogger, type ActionRunner } from './actions/index.js';
+import { parseActionSpec } from './actions/spec.js';
+
+/** One enabled jail, built: everything but its windows and bans, which come from the store. */
+export interface JailParts {
+  readonly cfg: JailConfig;
+  readonly filter: CompiledFilter;
+  /** Constructed, never started: the caller starts them, or keeps the running ones instead. */
+  readonly actions: readonly ActionRunner[];
+}
+
+export interface Runtime {
+  readonly config: PbanConfig;
+  /** Enabled jails, in file order. */
+  readonly jails: ReadonlyMap<string, JailParts>;
+}
+
+export interface BuildDeps {
+  readonly logger?: ActionLogger;
+  readonly clock?: Clock;
+  /** Put in front of every firewall command (tests: ["ip", "netns", "exec", NS]). */
+  readonly commandPrefix?: readonly string[];
+  /** The active bans of a jail at the time an action asks (start, check, repair). */
+  readonly activeBans?: (jail: string) => readonly Ban[];
+}
+
+/** Builds the runtime of a config file, or throws one ConfigError naming the file and line. */
+export function buildRuntime(file: string, deps: BuildDeps = {}): Runtime {
+  const jails = new Map<string, JailParts>();
+  const config = loadConfig(file, {
+    buildJail(cfg: JailConfig, pban: DaemonConfig): JailProblem | undefined {
+      const built = buildJail(cfg, pban, deps);
+      if ('problem' in built) return built.problem;
+      jails.set(cfg.name, built);
+      return undefined;
+    },
+  });
+  return { config, jails };
+}
+
+function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailParts | { problem: JailProblem } {
+  let filter: CompiledFilter;
+  try {
+    filter = loadFilter(cfg.filter, { timezone: pban.timezone });
+  } catch (err) {
+    return { problem: { key: 'filter', message: (err as Error).message } };
+  }
+  const actions: ActionRunner[] = [];
+  for (const [index, text] of cfg.actions.entries()) {
+    const spec = parseActionSpec(text);
+    if ('error' in spec) return { problem: { key: 'action', index, message: spec.error } };
+    try {
+      actions.push(createAction(spec.ref, {
+        params: spec.params,
+        jail: cfg.name,
+        ports: cfg.ports === 'all' ? [] : cfg.ports,
+        protocol: cfg.protocol,
+        commandPrefix: deps.commandPrefix,
+        clock: deps.clock,
+        logger: deps.logger,
+        activeBans: () => deps.activeBans?.(cfg.name) ?? [],
+      }));
+    } catch (err) {
+      return { problem: { key: 'action', index, message: (err as Error).message } };
+    }
+  }
+  return { cfg, filter, actions };
+}
