@@ -236,7 +236,13 @@ export function compileFilter(text: string, file: string, requestedMode: string 
           const ig = ignores[j] as RegExp;
           ig.lastIndex = msg;
           const ih = ignoreHolds[j];
-          if (ih == null ? ig.test(line) : ((im) => im !== null && ih(im, msg, line))(ig.exec(line))) return { type: 'ignored', regex: idx };
+          let ignored: boolean;
+          if (ih == null) ignored = ig.test(line);
+          else {
+            const im = ig.exec(line);
+            ignored = im !== null && ih(im, msg, line);
+          }
+          if (ignored) return { type: 'ignored', regex: idx };
         }
         const groups = m.groups ?? {};
         const addr = parseAddress(groups[ADDR_GROUP] ?? '');
