@@ -126,3 +126,52 @@ test("fail2ban's dovecot reject-reason group, ambiguous under repetition, answer
   const r = f.match(real, Date.now());
   assert.equal(r.type === 'failure' ? r.failure.ip : r.type, '198.51.100.4');
 });
+
+// The fallback is only sound if V8's linear-time engine gives the same answer as the backtracking
+// engine. Checked here on every shipped regex over a generated Postfix log: same match, same
+// captures, same end, when each is forced onto each engine.
+test('the linear-time engine answers exactly like the backtracking engine on the shipped regexes', async () => {
+  const { generateLog } = await import('../../bench/generate-log.js');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { expandTags } = await import('../../src/filters/tags.js');
+  const { parse } = await import('smol-toml');
+  const { dateHeaderEnd } = await import('../../src/filters/dates.js');
+  const { FILTERS_DIR } = await import('../../src/paths.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'pban-linear-'));
+  try {
+    await generateLog({ lines: 3000, seed: 7, out: path.join(dir, 'mail.log') });
+    const lines = readFileSync(path.join(dir, 'mail.log'), 'utf8').split('\n').filter((l) => l !== '');
+    const doc = parse(readFileSync(path.join(FILTERS_DIR, 'postfix.toml'), 'utf8')) as { prefix: string; failregex: { regex: string }[] };
+    const pair = (src: string, role: 'prefix' | 'failregex'): [RegExp, RegExp] => {
+      const { source } = compileLinear(expandTags(src, role).source);
+      return [new RegExp(source, 'y'), new RegExp(source, 'ly')];
+    };
+    const prefix = pair(doc.prefix, 'prefix');
+    const regexes = doc.failregex.map((r) => pair(r.regex, 'failregex'));
+    const run = (re: RegExp, line: string, at: number): string => {
+      re.lastIndex = at;
+      const m = re.exec(line);
+      return m === null ? 'null' : JSON.stringify([...m, re.lastIndex]);
+    };
+    let compared = 0;
+    let matched = 0;
+    for (const line of lines) {
+      const start = dateHeaderEnd(line, 0, line.length);
+      assert.equal(run(prefix[1], line, start), run(prefix[0], line, start), line);
+      prefix[0].lastIndex = start;
+      if (!prefix[0].test(line)) continue;
+      const msg = prefix[0].lastIndex;
+      for (const [y, l] of regexes) {
+        const a = run(y, line, msg);
+        assert.equal(run(l, line, msg), a, line);
+        compared++;
+        if (a !== 'null') matched++;
+      }
+    }
+    assert.ok(compared > 10_000 && matched > 100, `${compared} compared, ${matched} matched`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
