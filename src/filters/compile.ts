@@ -4,9 +4,13 @@ import { ConfigError } from '../errors.js';
 import type { Failure } from '../events.js';
 import { parseAddress } from './address.js';
 import { dateHeaderEnd, parseDate, type DateFormat, type Zone } from './dates.js';
+import { compileLinear, LinearError, type LinearRegex } from './linear.js';
 import { ADDR_GROUP, expandTags, firstChars, literalHints, TagError } from './tags.js';
 
-/** Lines longer than this are never matched: no real mail log line comes close, and it caps regex time. */
+/**
+ * Lines longer than this are never matched: no real mail log line comes close, and it caps the
+ * time of the linear-time fallback (linear.ts), which grows with the line.
+ */
 export const MAX_LINE_LENGTH = 16_384;
 
 export interface FilterRegexInfo {
@@ -145,9 +149,11 @@ export function compileFilter(text: string, file: string, requestedMode: string 
   const compile = (src: string, role: 'failregex' | 'ignoreregex' | 'prefix', label: string) => {
     try {
       const ex = expandTags(src, role);
-      return { re: new RegExp(ex.source, 'y'), fields: ex.fields.filter((f) => f !== ADDR_GROUP), source: ex.source };
+      // Refuses what cannot be matched in bounded time; see linear.ts for the bound.
+      const lin: LinearRegex = compileLinear(ex.source);
+      return { re: lin.re, holds: lin.holds, fields: ex.fields.filter((f) => f !== ADDR_GROUP), source: ex.source };
     } catch (err) {
-      if (err instanceof TagError || err instanceof SyntaxError) {
+      if (err instanceof TagError || err instanceof SyntaxError || err instanceof LinearError) {
         const why = err instanceof SyntaxError ? err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, 'invalid regex: ') : err.message;
         return fail(`${label}: ${why}: ${shown(src)}`, src.split('\n')[0] ?? '');
       }
@@ -156,16 +162,21 @@ export function compileFilter(text: string, file: string, requestedMode: string 
   };
 
   const prefixSrc = str('prefix', false);
-  const prefix = prefixSrc === undefined ? null : compile(prefixSrc, 'prefix', 'prefix').re;
+  const prefixC = prefixSrc === undefined ? null : compile(prefixSrc, 'prefix', 'prefix');
+  const prefix = prefixC === null ? null : prefixC.re;
+  const prefixHolds = prefixC === null ? null : prefixC.holds;
 
   const ignoreRaw = doc.ignoreregex ?? [];
   if (!Array.isArray(ignoreRaw) || ignoreRaw.some((x) => typeof x !== 'string')) fail('"ignoreregex" must be a list of strings', 'ignoreregex');
-  const ignores = (ignoreRaw as string[]).map((src, i) => compile(src, 'ignoreregex', `ignoreregex #${i + 1}`).re);
+  const ignoreC = (ignoreRaw as string[]).map((src, i) => compile(src, 'ignoreregex', `ignoreregex #${i + 1}`));
+  const ignores = ignoreC.map((c) => c.re);
+  const ignoreHolds = ignoreC.map((c) => c.holds);
 
   // Compile every regex of the file, so a broken one is reported whatever mode is chosen.
   const compiled = new Map(all.map((r) => [r.id, compile(r.regex, 'failregex', `failregex "${r.id}"`)]));
   const active = ids.map((id) => all.find((r) => r.id === id) as RawRegex);
   const res = active.map((r) => (compiled.get(r.id) as { re: RegExp }).re);
+  const holds = active.map((r) => (compiled.get(r.id) as { holds: LinearRegex['holds'] }).holds);
   const fields = active.map((r) => (compiled.get(r.id) as { fields: string[] }).fields);
   const kinds = active.map((r) => r.kind);
   const hints = active.map((r) => literalHints((compiled.get(r.id) as { source: string }).source));
@@ -198,7 +209,12 @@ export function compileFilter(text: string, file: string, requestedMode: string 
       let msg = dateHeaderEnd(line, 0, len);
       if (prefix !== null) {
         prefix.lastIndex = msg;
-        if (!prefix.test(line)) return MISSED;
+        if (prefixHolds === null) {
+          if (!prefix.test(line)) return MISSED;
+        } else {
+          const pm = prefix.exec(line);
+          if (pm === null || !prefixHolds(pm, msg, line)) return MISSED;
+        }
         msg = prefix.lastIndex;
       }
       const c = line.charCodeAt(msg);
@@ -214,10 +230,19 @@ export function compileFilter(text: string, file: string, requestedMode: string 
         re.lastIndex = msg;
         const m = re.exec(line);
         if (m === null) continue;
+        const h = holds[idx];
+        if (h != null && !h(m, msg, line)) continue;
         for (let j = 0; j < ignores.length; j++) {
           const ig = ignores[j] as RegExp;
           ig.lastIndex = msg;
-          if (ig.test(line)) return { type: 'ignored', regex: idx };
+          const ih = ignoreHolds[j];
+          let ignored: boolean;
+          if (ih == null) ignored = ig.test(line);
+          else {
+            const im = ig.exec(line);
+            ignored = im !== null && ih(im, msg, line);
+          }
+          if (ignored) return { type: 'ignored', regex: idx };
         }
         const groups = m.groups ?? {};
         const addr = parseAddress(groups[ADDR_GROUP] ?? '');

@@ -5,7 +5,9 @@
 /** Name of the capture group that holds the address; reserved. */
 export const ADDR_GROUP = 'pban_addr';
 
-const ADDR = String.raw`(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{1,44})`;
+// The IPv6 branch has no length bound: counted repeats above 16 cannot run on the linear-time
+// engine (linear.ts), and parseAddress refuses anything longer than an address can be.
+const ADDR = String.raw`(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]+)`;
 /**
  * Postfix's `name[addr]`, optionally `:port`, and postscreen's `[addr]:port`. A host name
  * verified by Postfix never holds a bracket or a space, so the first `[` after the name is
