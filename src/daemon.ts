@@ -26,6 +26,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
 import type { DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
+import { DaemonMetrics } from './metrics/index.js';
 
 export interface DaemonOptions {
   readonly configFile: string;
@@ -109,6 +110,7 @@ export class Daemon implements ControlHandlers {
   private control: ControlServer | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly metrics: DaemonMetrics;
   private readonly startedAt: number;
   private linesRead = 0;
   private rateSamples: { at: number; lines: number }[] = [];
@@ -129,6 +131,10 @@ export class Daemon implements ControlHandlers {
     this.log = opts.logger;
     this.startedAt = this.clock.now();
     this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
+    // The metrics read the jails only when scraped.
+    this.metrics = new DaemonMetrics({ clock: this.clock, logger: this.log, view: { jails: () => [...this.jails.values()].map((j) => ({
+      name: j.cfg.name, ...j.jail.status(), actions: j.actions.map((a) => ({ name: a.name, healthy: a.health().state === 'healthy' })),
+    })) } });
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -139,6 +145,8 @@ export class Daemon implements ControlHandlers {
     const store = openStore(config.pban.database);
     const d = new Daemon(opts, config, store);
     try {
+      // Bound first: a busy port stops the start before any firewall change.
+      await d.metrics.serve(config.pban.metrics);
       for (const cfg of config.jails) if (cfg.enabled) d.jails.set(cfg.name, d.buildJail(cfg));
       // Bans that ended while pban was down are lifted before anything is re-applied.
       d.expireDue(d.clock.now());
@@ -179,6 +187,7 @@ export class Daemon implements ControlHandlers {
         commandPrefix: this.opts.commandPrefix,
         clock: this.clock,
         logger: this.log,
+        onFailure: (op, action) => this.metrics.actionFailed(cfg.name, action, op),
         // Looked up at call time: a reload replaces the jail but may keep this runner.
         activeBans: () => this.jails.get(cfg.name)?.jail.activeBans() ?? [],
       });
@@ -278,6 +287,7 @@ export class Daemon implements ControlHandlers {
     for (const s of this.sources) s.abort.abort();
     await Promise.all(this.sources.map((s) => s.done));
     this.sources = [];
+    this.metrics.sourcesStopped();
   }
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
@@ -286,11 +296,15 @@ export class Daemon implements ControlHandlers {
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;
     this.linesRead += lines.length;
+    let matched = 0;
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
+      let hit = false;
       for (const j of rt.jails) {
         const r = j.filter.match(text, now);
         if (r.type !== 'failure') continue;
+        hit = true;
+        this.metrics.failure(j.cfg.name, r.failure.kind);
         const d = j.jail.observe(r.failure);
         if (d.type === 'ban') {
           const list = bans.get(j) ?? [];
@@ -298,7 +312,9 @@ export class Daemon implements ControlHandlers {
           bans.set(j, list);
         }
       }
+      if (hit) matched++;
     }
+    this.metrics.batch(rt.pattern, lines.length, matched, batch.position);
     const lifts = this.collectLifts(now);
     this.commit([batch.position]);
     this.apply(bans, lifts, now);
@@ -317,7 +333,7 @@ export class Daemon implements ControlHandlers {
   }
 
   private commit(positions: readonly SourcePosition[] = []): void {
-    this.store.commit({ jails: [...this.jails.values()].map((j) => j.jail.takeChanges()), positions: [...positions] });
+    this.metrics.commit(() => this.store.commit({ jails: [...this.jails.values()].map((j) => j.jail.takeChanges()), positions: [...positions] }));
   }
 
   /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
@@ -326,17 +342,19 @@ export class Daemon implements ControlHandlers {
       // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
       const live = list.filter((b) => b.until === null || b.until > now);
       for (const b of list) {
+        this.metrics.banned(b);
         this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
       }
       if (live.length === 0) continue;
-      for (const a of j.actions) void a.ban(live);
+      for (const a of j.actions) this.metrics.action(j.cfg.name, a.name, 'ban', now, a.ban(live));
     }
     for (const [j, list] of lifts) {
       for (const l of list) {
+        this.metrics.lifted(l.ban, l.reason);
         this.log.info({ jail: j.cfg.name, target: targetToString(l.ban.target), reason: l.reason }, l.reason === 'expired' ? 'ban.expired' : 'ban.lifted');
       }
       const targets = list.map((l) => l.ban.target);
-      for (const a of j.actions) void a.unban(targets);
+      for (const a of j.actions) this.metrics.action(j.cfg.name, a.name, 'unban', now, a.unban(targets));
     }
   }
 
@@ -482,6 +500,7 @@ export class Daemon implements ControlHandlers {
     const next = loadConfig(this.opts.configFile, checkers(undefined));
     // Validate every new filter before touching anything, so a bad reload changes nothing.
     for (const cfg of next.jails) if (cfg.enabled) loadFilter(cfg.filter, { timezone: next.pban.timezone });
+    await this.metrics.serve(next.pban.metrics);
     await this.stopSources();
     this.commit();
     const now = this.clock.now();
@@ -541,6 +560,7 @@ export class Daemon implements ControlHandlers {
         this.log.error({ err }, 'store.commitFailed');
       }
       await this.control?.close();
+      await this.metrics.close();
       if (removeFirewall) for (const j of this.jails.values()) for (const a of j.actions) await a.stop();
       this.store.close();
       this.log.info({}, 'daemon.stopped');

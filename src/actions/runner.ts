@@ -44,6 +44,8 @@ export interface ActionOptions {
   readonly activeBans: ActiveBansProvider;
   /** Periodic check; default 60 s; 0 turns it off. */
   readonly checkIntervalMs?: number;
+  /** Told of every failed operation (ban, unban, start, check, repair, flush, stop), e.g. for metrics. */
+  readonly onFailure?: (op: string, action: string) => void;
   /** Repair backoff: first delay and cap (ms); default 500 ms and 60 s. */
   readonly retryFirstMs?: number;
   readonly retryMaxMs?: number;
@@ -336,6 +338,7 @@ export class ActionRunner {
   private fail(e: unknown, op: string): void {
     this.state = 'unhealthy';
     this.failures++;
+    this.opts.onFailure?.(op, this.name);
     const ae = e instanceof ActionError ? e : undefined;
     this.lastError = { message: (e as Error).message, argv: ae?.argv ?? [], stderr: ae?.stderr ?? '', at: this.clock.now() };
     this.log.error(
