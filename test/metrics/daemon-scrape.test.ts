@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,6 +105,13 @@ test('/metrics of the real daemon counts lines, failures, bans, active bans, act
   assert.ok(value(m, 'pban_store_commit_seconds_count') >= 2, 'one commit per batch at least');
   assert.ok(value(m, 'process_resident_memory_bytes') > 0);
   assert.ok(m.has('nodejs_eventloop_lag_seconds'));
+
+  // Prometheus's own linter passes every pban metric (prom-client's nodejs_active_*_total gauges
+  // are its known complaint, outside pban's names).
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), encoding: 'utf8' });
+  assert.equal(lint.error, undefined, 'promtool must be installed (scripts/setup-test-env.sh installs the prometheus package)');
+  const problems = (lint.stdout + lint.stderr).split('\n').filter((l) => l.trim() !== '');
+  assert.deepEqual(problems.filter((l) => !/^nodejs_active_\w+_total non-counter metrics should not have "_total" suffix$/.test(l)), []);
 
   // A manual network ban and its unban show up with their own labels.
   assert.equal(cli(s.socket, ['ban', 'postfix', '203.0.113.0/24']).status, 0);
