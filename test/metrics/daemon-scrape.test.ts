@@ -2,7 +2,7 @@
 // scraped during a ban and its counters must say what happened.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -122,6 +122,13 @@ test('/metrics of the real daemon counts lines, failures, bans, active bans, act
   assert.equal(value(m2, 'pban_active_bans', { ...jail, kind: 'address' }), 0);
   assert.equal(value(m2, 'pban_active_bans', { ...jail, kind: 'network' }), 1);
   assert.equal(value(m2, 'pban_action_runs_total', run), 2);
+
+  // A reload with another address moves the endpoint; the counters go on.
+  const port2 = await freePort();
+  writeFileSync(s.config, readFileSync(s.config, 'utf8').replace(`127.0.0.1:${port}`, `127.0.0.1:${port2}`));
+  assert.equal(cli(s.socket, ['reload']).status, 0);
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`));
+  assert.equal(value(await scrape(port2), 'pban_failures_total', { ...jail, kind: 'sasl' }), 5);
   assert.equal(await stopDaemon(d), 0);
 });
 
