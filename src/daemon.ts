@@ -227,6 +227,7 @@ export class Daemon implements ControlHandlers {
         start: this.opts.startAt ?? 'end',
         logger: this.log,
       });
+      this.metrics.sourceStarted(pattern, stored.filter((p) => p.sourceId === sourceId));
       const abort = new AbortController();
       const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve() };
       rt.done = this.runSource(rt);
@@ -513,6 +514,7 @@ export class Daemon implements ControlHandlers {
       const j = old.get(name)!;
       const lifts = j.jail.liftAll('jail-removed', now);
       lifted += lifts.length;
+      for (const l of lifts) this.metrics.lifted(l.ban, l.reason);
       this.store.commit({ jails: [j.jail.takeChanges()] });
       for (const a of j.actions) await a.stop();
       this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');

@@ -166,7 +166,17 @@ export class DaemonMetrics {
     files.set(position.path, position);
   }
 
-  /** Sources are rebuilt (reload, stop): lag is reported again once they report a position. */
+  /**
+   * A file source starts from these stored positions: its lag is reported from now on (a file
+   * with no position yet counts as nothing unread until the follower reports where it starts).
+   */
+  sourceStarted(source: string, stored: readonly SourcePosition[]): void {
+    const files = new Map<string, SourcePosition>();
+    for (const p of stored) if (p.path !== JOURNAL_POSITION_PATH) files.set(p.path, p);
+    this.positions.set(source, files);
+  }
+
+  /** Sources are rebuilt (reload, stop): sources that are gone report no lag. */
   sourcesStopped(): void {
     this.positions.clear();
   }

@@ -95,6 +95,11 @@ test('lag is file size minus the committed position, per source, from the real f
     assert.equal(value(parseProm(await m.text()), 'pban_source_lag_bytes', { source: file }), 100);
     m.sourcesStopped();
     assert.ok(![...parseProm(await m.text()).keys()].some((k) => k.startsWith('pban_source_lag_bytes')));
+    // A restart: the stored position says what is still unread before the follower reports.
+    m.sourceStarted(file, [{ sourceId: `file:${file}`, path: file, inode: st.ino, offset: st.size, firstLineHash: 'h' }]);
+    assert.equal(value(parseProm(await m.text()), 'pban_source_lag_bytes', { source: file }), 100);
+    m.sourceStarted('/var/log/none.log', []);
+    assert.equal(value(parseProm(await m.text()), 'pban_source_lag_bytes', { source: '/var/log/none.log' }), 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
