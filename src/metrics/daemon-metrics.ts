@@ -186,8 +186,9 @@ export class DaemonMetrics {
 
   /** One batch of a source: lines read, lines some jail matched, and where the source now stands. */
   batch(source: string, read: number, matched: number, position: SourcePosition): void {
-    if (read > 0) this.read.set(source, (this.read.get(source) ?? 0) + read);
-    if (matched > 0) this.matched.set(source, (this.matched.get(source) ?? 0) + matched);
+    // Both series exist from a source's first batch, so a rate of matched lines starts at 0.
+    this.read.set(source, (this.read.get(source) ?? 0) + read);
+    this.matched.set(source, (this.matched.get(source) ?? 0) + matched);
     if (position.path === JOURNAL_POSITION_PATH) return;
     let files = this.positions.get(source);
     if (files === undefined) this.positions.set(source, (files = new Map()));
