@@ -28,6 +28,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
 import type { DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
+import { DaemonMetrics } from './metrics/index.js';
 
 export interface DaemonOptions {
   readonly configFile: string;
@@ -75,6 +76,7 @@ export function prepareDaemon(configFile: string, opts: { clock?: Clock; command
     clock: opts.clock,
     commandPrefix: opts.commandPrefix,
     activeBans: (jail) => binding.daemon?.activeBansOf(jail) ?? [],
+    onActionFailure: (jail, action, op) => binding.daemon?.actionFailed(jail, action, op),
   };
   return { runtime: buildRuntime(configFile, deps), binding, deps };
 }
@@ -128,6 +130,7 @@ export class Daemon implements ControlHandlers {
   private control: ControlServer | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly metrics: DaemonMetrics;
   private readonly startedAt: number;
   private linesRead = 0;
   private rateSamples: { at: number; lines: number }[] = [];
@@ -151,9 +154,18 @@ export class Daemon implements ControlHandlers {
     this.startedAt = this.clock.now();
     this.guard = new StoreGuard(store, { logger: this.log, clock: this.clock });
     this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
+    // The metrics read the jails only when scraped.
+    this.metrics = new DaemonMetrics({ clock: this.clock, logger: this.log, view: { jails: () => [...this.jails.values()].map((j) => ({
+      name: j.cfg.name, ...j.jail.status(), actions: j.actions.map((a) => ({ name: a.name, healthy: a.health().state === 'healthy' })),
+    })) } });
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     prepared.binding.logger = this.log;
     prepared.binding.daemon = this;
+  }
+
+  /** A firewall command failed (for the metrics). */
+  actionFailed(jail: string, action: string, op: string): void {
+    this.metrics.actionFailed(jail, action, op);
   }
 
   /** The active bans of a jail, for its action runners (start, check, repair). */
@@ -189,6 +201,8 @@ export class Daemon implements ControlHandlers {
     const d = new Daemon(opts, prepared, store, lock);
     try {
       d.guard.start();
+      // Bound first: a busy port stops the start before any firewall change.
+      await d.metrics.serve(config.pban.metrics);
       for (const parts of prepared.runtime.jails.values()) d.jails.set(parts.cfg.name, d.restoreJail(parts));
       // Bans that ended while pban was down are lifted before anything is re-applied.
       d.expireDue(d.clock.now());
@@ -254,6 +268,7 @@ export class Daemon implements ControlHandlers {
         start: this.opts.startAt ?? 'end',
         logger: this.log,
       });
+      this.metrics.sourceStarted(pattern, stored.filter((p) => p.sourceId === sourceId));
       const abort = new AbortController();
       const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve(), failure: null };
       rt.done = this.runSource(rt);
@@ -320,6 +335,7 @@ export class Daemon implements ControlHandlers {
     for (const s of this.sources) s.abort.abort();
     await Promise.all(this.sources.map((s) => s.done));
     this.sources = [];
+    this.metrics.sourcesStopped();
   }
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
@@ -329,11 +345,15 @@ export class Daemon implements ControlHandlers {
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;
     if (!this.guard.ready(this.jails.values())) throw new StoreUnavailableError(`${this.store.file}: the store cannot be read; lines wait`);
+    let matched = 0;
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
+      let hit = false;
       for (const j of rt.jails) {
         const r = j.filter.match(text, now);
         if (r.type !== 'failure') continue;
+        hit = true;
+        this.metrics.failure(j.cfg.name, r.failure.kind);
         const d = j.jail.observe(r.failure);
         if (d.type === 'ban') {
           const list = bans.get(j) ?? [];
@@ -341,7 +361,9 @@ export class Daemon implements ControlHandlers {
           bans.set(j, list);
         }
       }
+      if (hit) matched++;
     }
+    this.metrics.batch(rt.pattern, lines.length, matched, batch.position);
     const lifts = this.collectLifts(now);
     if (!this.commit([batch.position])) {
       // Nothing stored, memory rebuilt: these lines are read again. A batch without lines only
@@ -368,7 +390,7 @@ export class Daemon implements ControlHandlers {
 
   /** False: nothing was stored and every jail was rebuilt from the store; act on nothing. */
   private commit(positions: readonly SourcePosition[] = []): boolean {
-    return this.guard.commit(this.jails.values(), positions);
+    return this.metrics.commit(() => this.guard.commit(this.jails.values(), positions));
   }
 
   /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
@@ -377,17 +399,19 @@ export class Daemon implements ControlHandlers {
       // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
       const live = list.filter((b) => b.until === null || b.until > now);
       for (const b of list) {
+        this.metrics.banned(b);
         this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
       }
       if (live.length === 0) continue;
-      for (const a of j.actions) void a.ban(live);
+      for (const a of j.actions) this.metrics.action(j.cfg.name, a.name, 'ban', now, a.ban(live));
     }
     for (const [j, list] of lifts) {
       for (const l of list) {
+        this.metrics.lifted(l.ban, l.reason);
         this.log.info({ jail: j.cfg.name, target: targetToString(l.ban.target), reason: l.reason }, l.reason === 'expired' ? 'ban.expired' : 'ban.lifted');
       }
       const targets = list.map((l) => l.ban.target);
-      for (const a of j.actions) void a.unban(targets);
+      for (const a of j.actions) this.metrics.action(j.cfg.name, a.name, 'unban', now, a.unban(targets));
     }
   }
 
@@ -559,6 +583,8 @@ export class Daemon implements ControlHandlers {
   private async reloadNow(): Promise<ReloadReply> {
     const next = buildRuntime(this.opts.configFile, this.prepared.deps);
     this.assertRunning();
+    // Bound before anything stops: a busy port refuses the reload with nothing changed.
+    await this.metrics.serve(next.config.pban.metrics);
     const old = this.jails;
     const wanted = next.jails;
     await this.stopSources();
@@ -591,6 +617,7 @@ export class Daemon implements ControlHandlers {
       const j = old.get(name)!;
       const lifts = j.jail.liftAll('jail-removed', now);
       lifted += lifts.length;
+      for (const l of lifts) this.metrics.lifted(l.ban, l.reason);
       // If this fails the bans stay active in the store (logged); the jail's firewall objects go anyway.
       this.guard.commit([j]);
       for (const a of j.actions) await a.stop();
@@ -636,6 +663,7 @@ export class Daemon implements ControlHandlers {
       await this.stopSources();
       this.commit(); // a failure is logged by the guard
       await this.control?.close();
+      await this.metrics.close();
       const actions = [...this.jails.values()].flatMap((j) => j.actions);
       if (removeFirewall) {
         // Each action's stop is bounded (a hung firewall program is killed) and they run in

@@ -53,6 +53,8 @@ export interface ReplayOptions {
   now?: number;
   /** Filters already compiled for the config's time zone, by spec (default: compile each here). */
   filters?: ReadonlyMap<string, CompiledFilter>;
+  /** Called after each chunk read (some thousand lines) with the lines and bytes read so far. */
+  onProgress?: (lines: number, bytes: number) => void;
 }
 
 interface ReplayJail {
@@ -146,6 +148,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
               }
             }
           }
+          opts.onProgress?.(lines, bytes + stats.bytes);
         }
       } finally {
         if (fd !== 0) closeSync(fd);

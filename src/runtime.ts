@@ -36,6 +36,8 @@ export interface BuildDeps {
   readonly commandPrefix?: readonly string[];
   /** The active bans of a jail at the time an action asks (start, check, repair). */
   readonly activeBans?: (jail: string) => readonly Ban[];
+  /** Told of every failed firewall command (the metrics count them). */
+  readonly onActionFailure?: (jail: string, action: string, op: string) => void;
 }
 
 /** Builds the runtime of a config file, or throws one ConfigError naming the file and line. */
@@ -75,6 +77,7 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
         clock: deps.clock,
         logger: deps.logger,
         activeBans: () => deps.activeBans?.(cfg.name) ?? [],
+        onFailure: (op, action) => deps.onActionFailure?.(cfg.name, action, op),
       });
     } catch (err) {
       return { problem: { key: 'action', index, message: (err as Error).message } };

@@ -48,6 +48,8 @@ export interface ActionOptions {
   readonly activeBans: ActiveBansProvider;
   /** Periodic check of the kernel's content; default 30 s; 0 turns it off. */
   readonly checkIntervalMs?: number;
+  /** Told of every failed operation (ban, unban, start, check, repair, flush, stop), e.g. for metrics. */
+  readonly onFailure?: (op: string, action: string) => void;
   /** Repair backoff: first delay and cap (ms); default 500 ms and 60 s. */
   readonly retryFirstMs?: number;
   readonly retryMaxMs?: number;
@@ -567,6 +569,7 @@ export class ActionRunner {
   private fail(e: unknown, op: string): void {
     this.state = 'unhealthy';
     this.failures++;
+    this.opts.onFailure?.(op, this.name);
     const ae = e instanceof ActionError ? e : undefined;
     this.lastError = { message: (e as Error).message, argv: ae?.argv ?? [], stderr: ae?.stderr ?? '', at: this.clock.now() };
     this.log.error(

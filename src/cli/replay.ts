@@ -1,10 +1,12 @@
 // `pban replay -c CONFIG LOG…`: what would the config have done with these logs?
 import { Command, Option } from 'commander';
+import { statSync } from 'node:fs';
 import type { ReplayEvent, ReplayResult } from '../replay.js';
 import { DEFAULT_CONFIG } from './socket-path.js';
 import { renderTable } from './format/table.js';
 import { paletteFor } from './format/color.js';
 import { formatDuration } from './format/time.js';
+import { ProgressLine, expectedBytes, progressWanted } from './format/progress.js';
 
 interface ReplayFlags {
   config: string;
@@ -42,6 +44,26 @@ function renderEvents(r: ReplayResult, bold: (s: string) => string): string {
   return lines.join('');
 }
 
+/** What the logs add up to, when every one is a regular file (stdin from a pipe: unknown). */
+function totalBytes(logs: readonly string[]): number | null {
+  let total = 0;
+  for (const log of logs) {
+    let size: number | null = null;
+    if (log === '-') size = expectedBytes(0);
+    else {
+      try {
+        const st = statSync(log);
+        size = st.isFile() ? st.size : null;
+      } catch {
+        // replay reports a missing file itself
+      }
+    }
+    if (size === null) return null;
+    total += size;
+  }
+  return total;
+}
+
 export function replayCommand(): Command {
   return new Command('replay')
     .description('run log files through the jails of a config offline: the lines\' own timestamps are the clock, no action runs, and every ban and unban is printed')
@@ -64,7 +86,15 @@ JSON events: {"event":"ban"|"unban","jail","target":"<addr>/<prefix>","time":"<I
       const { config, systemZoneFilters } = await loadFullConfigWithFilters(flags.config);
       // The check compiled every filter in the system zone; with that zone they are reused.
       const filters = config.pban.timezone === undefined ? systemZoneFilters : undefined;
-      const result = replay(config, logs, { jail: flags.jail, database: flags.database, filters });
+      const progress = progressWanted({ stderrIsTTY: process.stderr.isTTY === true, json: flags.json === true, stdoutLive: false, term: process.env['TERM'] })
+        ? new ProgressLine(process.stderr, totalBytes(logs))
+        : undefined;
+      let result: ReplayResult;
+      try {
+        result = replay(config, logs, { jail: flags.jail, database: flags.database, filters, onProgress: progress && ((lines, bytes) => progress.update(lines, bytes)) });
+      } finally {
+        progress?.done();
+      }
       if (flags.json) {
         const out: string[] = result.events.map(eventJson);
         process.stdout.write(out.length > 0 ? out.join('\n') + '\n' : '');

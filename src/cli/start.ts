@@ -24,15 +24,31 @@ Examples:
   pban start -c /etc/pban/pban.toml
   systemd: ExecStart=/usr/bin/pban start -c /etc/pban/pban.toml, ExecReload=/bin/kill -HUP $MAINPID
 
-Logs go to stderr: JSON by default, one readable line per record on a terminal.`,
+Logs go to stderr: [pban] logformat = "json" or "text" (default: text on a terminal, JSON
+otherwise). Under systemd each line carries its syslog priority, so journalctl -p works.`,
     )
     .action(async (flags: StartFlags) => {
       const [{ Daemon, prepareDaemon }, { createLogger }] = await Promise.all([import('../daemon.js'), import('../log.js')]);
       const commandPrefix = flags.netns ? ['ip', 'netns', 'exec', flags.netns] : undefined;
-      // Built once, exactly as `pban check` builds it; its config gives the log level.
+      // Built once, exactly as `pban check` builds it; its config gives the log level and format.
       const prepared = prepareDaemon(flags.config, { commandPrefix });
-      const logger = createLogger({ level: prepared.runtime.config.pban.loglevel });
-      const daemon = await Daemon.start({
+      const { config } = prepared.runtime;
+      const logger = createLogger({ level: config.pban.loglevel, format: config.pban.logformat });
+      // The handlers are in place before the start can log `daemon.started`: a SIGTERM sent as soon
+      // as the daemon says it is up (systemd, a test) must stop it cleanly, not kill it.
+      let daemon: Awaited<ReturnType<typeof Daemon.start>> | undefined;
+      let stopSignal: string | undefined;
+      const stop = (sig: string): void => {
+        logger.info({ signal: sig }, 'daemon.stopping');
+        stopSignal = sig;
+        void daemon?.stop();
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => {
+        daemon?.reload().catch((err: Error) => logger.error({ err: err.message }, 'daemon.reloadRefused'));
+      });
+      daemon = await Daemon.start({
         configFile: flags.config,
         prepared,
         logger,
@@ -40,15 +56,7 @@ Logs go to stderr: JSON by default, one readable line per record on a terminal.`
         freshState: flags.freshState ?? false,
         commandPrefix,
       });
-      const stop = (sig: string): void => {
-        logger.info({ signal: sig }, 'daemon.stopping');
-        void daemon.stop();
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGHUP', () => {
-        daemon.reload().catch((err: Error) => logger.error({ err: err.message }, 'daemon.reloadRefused'));
-      });
+      if (stopSignal !== undefined) void daemon.stop();
       await daemon.stopped;
       // A firewall command still hanging after the stop budget must not keep the process alive.
       process.exit(process.exitCode ?? 0);

@@ -5,6 +5,10 @@ import { Command } from 'commander';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { systemClock } from '../clock.js';
+import { groupDigits } from './format/number.js';
+import { ProgressLine, expectedBytes, progressWanted } from './format/progress.js';
+
+export { groupDigits };
 
 export interface TestFilterOptions {
   printMatched?: boolean;
@@ -64,6 +68,14 @@ export async function runTestFilter(spec: string, log: string, opts: TestFilterO
   const stats = { bytes: 0, tooLong: 0 };
 
   const chunks: Iterable<string> = 'literal' in source ? [`${source.literal}\n`] : readLineChunks(source.fd, {}, stats);
+  const progress = 'fd' in source && progressWanted({
+    stderrIsTTY: process.stderr.isTTY === true,
+    json,
+    stdoutLive: (printMatched || printMissed) && process.stdout.isTTY === true,
+    term: process.env['TERM'],
+  })
+    ? new ProgressLine(process.stderr, expectedBytes(source.fd))
+    : undefined;
   try {
     for (const chunk of chunks) {
       let p = 0;
@@ -100,8 +112,10 @@ export async function runTestFilter(spec: string, log: string, opts: TestFilterO
           }
         }
       }
+      progress?.update(c.lines, stats.bytes);
     }
   } finally {
+    progress?.done();
     if ('fd' in source && source.close) closeSync(source.fd);
   }
   out.flush();
@@ -176,17 +190,6 @@ function formatSummary(s: Summary): string {
   return lines.join('\n');
 }
 
-/**
- * 1234567 → "1,234,567", as toLocaleString('en-US') writes it, without loading ICU's number
- * formatting at the end of every run.
- */
-export function groupDigits(x: number): string {
-  if (!Number.isSafeInteger(x) || x < 0) return x.toLocaleString('en-US');
-  const s = String(x);
-  let out = s.slice(0, ((s.length - 1) % 3) + 1);
-  for (let i = out.length; i < s.length; i += 3) out += `,${s.slice(i, i + 3)}`;
-  return out;
-}
 
 /** Gathers output into large writes: one write per line would dominate the run time. */
 class OutputBuffer {

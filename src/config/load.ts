@@ -15,13 +15,14 @@ import { configError, Section, type ConfigSource, type KeyPath } from './section
 import { parseTarget } from '../cidr.js';
 import { formatPortRange, parsePort } from '../ports.js';
 import { checkJournalMatch } from '../sources/journald/config.js';
+import { parseListenAddress } from '../metrics/listen-address.js';
 import {
-  LOG_LEVELS, PROTOCOLS,
-  type DaemonConfig, type JailConfig, type JailJournal, type LoadOptions, type LogLevel, type PbanConfig, type Ports, type Protocol,
+  LOG_FORMATS, LOG_LEVELS, PROTOCOLS,
+  type DaemonConfig, type JailConfig, type JailJournal, type LoadOptions, type LogFormat, type LogLevel, type PbanConfig, type Ports, type Protocol,
 } from './types.js';
 
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
-const PBAN_KEYS = ['database', 'socket', 'loglevel', 'timezone', 'check_interval'] as const;
+const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
 const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
@@ -36,8 +37,10 @@ export const BUILTIN_DAEMON: DaemonConfig = {
   database: '/var/lib/pban/pban.sqlite',
   socket: '/run/pban/pban.sock',
   loglevel: 'info',
+  logformat: undefined,
   timezone: undefined,
   checkInterval: 30_000,
+  metrics: null,
 };
 
 /** A value together with the key it came from, so cross-key checks can name a line. */
@@ -147,6 +150,13 @@ function readDaemon(s: Section, baseDir: string): DaemonConfig {
   if (timezone !== undefined && timezone !== 'system' && !isTimeZone(timezone)) {
     s.fail('timezone', `unknown time zone "${timezone}" (expected an IANA name like "Europe/Paris" or "UTC", or "system")`);
   }
+  const logformat = s.string('logformat');
+  if (logformat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logformat)) {
+    s.fail('logformat', `unknown format "${logformat}" (expected one of: ${LOG_FORMATS.join(', ')})`);
+  }
+  const metricsText = s.string('metrics');
+  const listen = metricsText === undefined ? undefined : parseListenAddress(metricsText);
+  if (listen !== undefined && 'error' in listen) s.fail('metrics', listen.error);
   const database = s.string('database');
   const socket = s.string('socket');
   const checkInterval = s.duration('check_interval', false);
@@ -156,8 +166,10 @@ function readDaemon(s: Section, baseDir: string): DaemonConfig {
     database: database === undefined ? BUILTIN_DAEMON.database : path.resolve(baseDir, database),
     socket: socket === undefined ? BUILTIN_DAEMON.socket : path.resolve(baseDir, socket),
     loglevel: (loglevel as LogLevel | undefined) ?? BUILTIN_DAEMON.loglevel,
+    logformat: logformat as LogFormat | undefined,
     timezone: timezone === 'system' ? undefined : timezone,
     checkInterval: checkInterval ?? BUILTIN_DAEMON.checkInterval,
+    metrics: listen === undefined ? null : { listen, file: s.src.file, line: s.src.lines.lineOf([...s.path, 'metrics']) },
   };
 }
 

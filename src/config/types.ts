@@ -1,9 +1,14 @@
 // The normalised configuration: every default applied, every duration in milliseconds,
 // every address masked. Nothing downstream re-reads the TOML.
 import type { JailPolicy } from '../engine/policy.js';
+import type { MetricsConfig } from '../metrics/server.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How the daemon writes its log: one JSON object per line, or one readable line per record. */
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const PROTOCOLS = ['tcp', 'udp'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -14,6 +19,10 @@ export interface DaemonConfig {
   /** Control socket path (absolute, like database). */
   readonly socket: string;
   readonly loglevel: LogLevel;
+  /** undefined: text on a terminal, JSON otherwise. */
+  readonly logformat: LogFormat | undefined;
+  /** Where /metrics is served, or null (the default: not served). */
+  readonly metrics: MetricsConfig | null;
   /** IANA zone for log lines without one; undefined means the system's zone. */
   readonly timezone: string | undefined;
   /** How often each action compares the kernel's bans with pban's and repairs a difference (ms). */

@@ -45,7 +45,32 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'unknown key without a near match lists the allowed ones',
     text: lines('[pban]', 'colour = "blue"', ...MINIMAL_JAIL),
-    message: `${FILE}:2: pban: unknown key "colour" (expected one of: database, socket, loglevel, timezone, check_interval)`,
+    message: `${FILE}:2: pban: unknown key "colour" (expected one of: database, socket, loglevel, logformat, timezone, metrics, check_interval)`,
+  },
+  {
+    name: 'unknown log format',
+    text: lines('[pban]', 'logformat = "pretty"', ...MINIMAL_JAIL),
+    message: `${FILE}:2: pban.logformat: unknown format "pretty" (expected one of: json, text)`,
+  },
+  {
+    name: 'metrics on a host name',
+    text: lines('[pban]', 'socket = "/run/x.sock"', 'metrics = "localhost:9464"', ...MINIMAL_JAIL),
+    message: `${FILE}:3: pban.metrics: invalid listen address "localhost:9464": host names are not accepted, write an address or CIDR network`,
+  },
+  {
+    name: 'metrics without a port',
+    text: lines('[pban]', 'metrics = "127.0.0.1"', ...MINIMAL_JAIL),
+    message: `${FILE}:2: pban.metrics: invalid listen address "127.0.0.1": expected ADDRESS:PORT like "127.0.0.1:9464" or "[::1]:9464"`,
+  },
+  {
+    name: 'metrics on a port out of range',
+    text: lines('[pban]', 'metrics = "127.0.0.1:99999"', ...MINIMAL_JAIL),
+    message: `${FILE}:2: pban.metrics: invalid listen address "127.0.0.1:99999": port must be a number 1-65535, got "99999"`,
+  },
+  {
+    name: 'metrics as a number',
+    text: lines('[pban]', 'metrics = 9464', ...MINIMAL_JAIL),
+    message: `${FILE}:2: pban.metrics: expected a string, got the integer 9464`,
   },
   {
     name: 'unknown top-level table',
@@ -234,11 +259,18 @@ test('errors carry a stable code', () => {
   assert.equal(syntax.line, 1);
 });
 
+test('[pban] metrics and logformat are read with the line of the metrics key', () => {
+  const cfg = load(lines('[pban]', 'logformat = "text"', 'metrics = "[::1]:9464"', ...MINIMAL_JAIL));
+  assert.equal(cfg.pban.logformat, 'text');
+  assert.deepEqual(cfg.pban.metrics, { listen: { host: '::1', port: 9464, text: '[::1]:9464' }, file: FILE, line: 3 });
+  assert.equal(load(lines('[pban]', 'logformat = "json"', ...MINIMAL_JAIL)).pban.logformat, 'json');
+});
+
 // --- Defaults, inheritance, merge ------------------------------------------------------------
 
 test('a minimal jail gets the built-in defaults', () => {
   const cfg = load(lines(...MINIMAL_JAIL));
-  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', timezone: undefined, checkInterval: 30_000 });
+  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', logformat: undefined, timezone: undefined, metrics: null, checkInterval: 30_000 });
   assert.equal(cfg.jails.length, 1);
   const jail = cfg.jails[0]!;
   assert.deepEqual(
@@ -384,7 +416,7 @@ test('relative paths resolve against the config file directory', () => {
     '[pban]', 'database = "state/pban.sqlite"', 'socket = "/run/x.sock"', 'timezone = "Europe/Paris"', 'loglevel = "debug"',
     '[jails.demo]', 'filter = "my-filters/mine.toml[mode=strict]"', 'logpath = "logs/mail.log"',
   ), '/srv/pban/pban.toml', accept);
-  assert.deepEqual(cfg.pban, { database: '/srv/pban/state/pban.sqlite', socket: '/run/x.sock', loglevel: 'debug', timezone: 'Europe/Paris', checkInterval: 30_000 });
+  assert.deepEqual(cfg.pban, { database: '/srv/pban/state/pban.sqlite', socket: '/run/x.sock', loglevel: 'debug', logformat: undefined, timezone: 'Europe/Paris', metrics: null, checkInterval: 30_000 });
   assert.equal(cfg.jails[0]?.filter, '/srv/pban/my-filters/mine.toml[mode=strict]');
   assert.deepEqual(cfg.jails[0]?.logpath, ['/srv/pban/logs/mail.log']);
 });
@@ -440,7 +472,7 @@ const EXAMPLE = path.join(PACKAGE_ROOT, 'jail.example.toml');
 
 test('jail.example.toml loads and says what its comments say', () => {
   const cfg = loadConfig(EXAMPLE, accept);
-  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', timezone: undefined, checkInterval: 30_000 });
+  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', logformat: undefined, timezone: undefined, metrics: null, checkInterval: 30_000 });
   const postfix = cfg.jails.find((j) => j.name === 'postfix');
   assert.ok(postfix);
   assert.equal(postfix.enabled, true);
@@ -466,7 +498,7 @@ test('jail.example.toml loads with the default checks (the shipped filter must e
 
 test('jail.example.toml documents every key the loader accepts', () => {
   const text = readFileSync(EXAMPLE, 'utf8');
-  for (const key of ['database', 'socket', 'loglevel', 'timezone', 'findtime', 'maxretry', 'bantime', 'ignoreip', 'action',
+  for (const key of ['database', 'socket', 'loglevel', 'logformat', 'metrics', 'timezone', 'findtime', 'maxretry', 'bantime', 'ignoreip', 'action',
     'ports', 'protocol', 'enabled', 'factor', 'maxtime', 'remember', 'ipv4_prefix', 'ipv6_prefix', 'min_addresses',
     'filter', 'logpath', 'dry-run']) {
     assert.match(text, new RegExp(`^#?\\s*${key}\\b|"${key}"`, 'm'), `${key} appears in the example`);
