@@ -16,7 +16,7 @@ import { ControlError, PbanError } from './errors.js';
 import { VERSION } from './version.js';
 import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
-import { Jail, type Lift } from './engine/index.js';
+import { ClockNoticeThrottle, Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
 import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import { createAction, type ActionRunner } from './actions/index.js';
@@ -44,6 +44,8 @@ interface JailRuntime {
   readonly filter: CompiledFilter;
   readonly jail: Jail;
   readonly actions: readonly ActionRunner[];
+  /** Future-dated lines and clock steps are logged at most once a minute per jail. */
+  readonly clockNotice: ClockNoticeThrottle;
 }
 
 /** What onBatch needs of a batch, from a file or from the journal. */
@@ -167,7 +169,7 @@ export class Daemon implements ControlHandlers {
   private buildJail(cfg: JailConfig, keepActions?: readonly ActionRunner[]): JailRuntime {
     const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
     const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    if (keepActions) return { cfg, filter, jail, actions: keepActions };
+    if (keepActions) return { cfg, filter, jail, actions: keepActions, clockNotice: new ClockNoticeThrottle() };
     const actions = cfg.actions.map((text) => {
       const spec = parseActionSpec(text);
       if ('error' in spec) throw new PbanError('action.spec', spec.error);
@@ -183,7 +185,7 @@ export class Daemon implements ControlHandlers {
         activeBans: () => this.jails.get(cfg.name)?.jail.activeBans() ?? [],
       });
     });
-    return { cfg, filter, jail, actions };
+    return { cfg, filter, jail, actions, clockNotice: new ClockNoticeThrottle() };
   }
 
   private async startActions(j: JailRuntime): Promise<void> {
@@ -291,13 +293,18 @@ export class Daemon implements ControlHandlers {
       for (const j of rt.jails) {
         const r = j.filter.match(text, now);
         if (r.type !== 'failure') continue;
-        const d = j.jail.observe(r.failure);
+        // The wall clock bounds the jail's clock: a forged date cannot lift bans (engine/wall-clock.ts).
+        const d = j.jail.observe(r.failure, now);
         if (d.type === 'ban') {
           const list = bans.get(j) ?? [];
           list.push(...d.bans);
           bans.set(j, list);
         }
       }
+    }
+    for (const j of rt.jails) {
+      const note = j.clockNotice.take(now, j.jail.status());
+      if (note !== null) this.log.warn({ jail: j.cfg.name, ...note, wallClock: new Date(now).toISOString() }, note.futureDated > 0 ? 'time.futureDated' : 'time.clockSetBack');
     }
     const lifts = this.collectLifts(now);
     this.commit([batch.position]);
@@ -407,6 +414,7 @@ export class Daemon implements ControlHandlers {
           totalFailed: s.totalFailed,
           currentlyBanned: { addresses: s.bannedAddresses, networks: s.bannedNetworks },
           totalBanned: s.totalBanned,
+          futureDated: s.futureDated,
           actions: j.actions.map((a) => {
             const h = a.health();
             return { name: h.action, ok: h.state === 'healthy', lastError: h.lastError?.message ?? null, lastErrorAt: h.lastError?.at ?? null };
