@@ -20,6 +20,7 @@ declare -A NEED=(
   [make]=make
   [python3]=python3
   [dpkg-deb]=dpkg
+  [faketime]=faketime
 )
 
 have() {
