@@ -2,7 +2,8 @@
 // when the live file was renamed away (logrotate create, `postfix logrotate`) or truncated after a
 // copy (copytruncate). It is a sibling whose name starts with the live file's name, is not
 // compressed, is at least as long as what we had consumed, and starts with the same first line.
-import { closeSync, fstatSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, readdirSync, type Stats } from 'node:fs';
+import { openRegularFile } from '../../files.js';
 import path from 'node:path';
 import { COMPRESSED_SUFFIXES } from './config.js';
 import { hashIdentity, readIdentity } from './identity.js';
@@ -42,15 +43,16 @@ export function openRotatedCopy(livePath: string, q: RotatedCopyQuery): RotatedC
     if (COMPRESSED_SUFFIXES.some((s) => name.endsWith(s))) continue;
     const full = path.join(dir, name);
     let fd: number;
+    let st: Stats;
     try {
-      fd = openSync(full, 'r');
+      // Never blocks on a FIFO that happens to share the name; only regular files are candidates.
+      ({ fd, st } = openRegularFile(full));
     } catch {
       continue;
     }
     let keep = false;
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile() || st.ino === q.excludeInode || st.size < q.offset) continue;
+      if (st.ino === q.excludeInode || st.size < q.offset) continue;
       const identity = readIdentity(fd, st.size);
       if (identity === null || hashIdentity(identity) !== q.hash) continue;
       const preferred = st.ino === q.preferInode;

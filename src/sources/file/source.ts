@@ -6,9 +6,10 @@
 // I/O is synchronous on purpose: these are local regular files, each call is bounded
 // (one read of at most maxBatchBytes), and a synchronous fstat+pread after an inotify event is
 // the shortest path from a written line to the consumer.
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { LogLine, SourcePosition } from '../../events.js';
+import { FileProblem, openRegularFile } from '../../files.js';
 import { expandGlob, globBase } from '../glob.js';
 import { LineSplitter } from '../line-splitter.js';
 import { FILE_SOURCE_DEFAULTS, type FileSourceOptions, type StartAt } from './config.js';
@@ -167,11 +168,14 @@ export class FileSource {
         for (const t of this.tracked.values()) {
           if (signal.aborted) return;
           try {
+            const errorsBefore = this.stats.errors;
             for (const b of this.drain(t)) {
               yield b;
               t.acked = b.position; // the consumer asked for more: it is done with b
             }
-            t.warned = null; // a later error is news again
+            // A pass without any error: a later error is news again. (A pass that read the old
+            // file but could not open its successor, a FIFO say, is not.)
+            if (this.stats.errors === errorsBefore) t.warned = null;
           } catch (err) {
             this.fail(t, err);
           }
@@ -263,23 +267,27 @@ export class FileSource {
       // A new file at the path. Any earlier successor was empty (else we had switched): drop it.
       this.close(t.next);
       t.next = null;
-      let fd: number;
+      let opened: { fd: number; st: Stats };
       try {
-        fd = openSync(t.path, 'r');
+        // Never blocks: a FIFO put at the path is refused, not waited on (files.ts).
+        opened = openRegularFile(t.path);
       } catch (err) {
         // Not fatal, and the old file stays open: it may still hold lines we have not read.
         if (errCode(err) !== 'ENOENT') this.warnOnce(t, err); // ENOENT: renamed again meanwhile
         return;
       }
-      t.next = this.openFile(fd, fstatSync(fd), 0);
+      t.next = this.openFile(opened.fd, opened.st, 0);
     }
   }
 
   /** First open of a tracked path: applies the stored position or the start policy. */
   private *open(t: Tracked): Generator<LineBatch> {
     let fd: number;
+    let st: Stats;
     try {
-      fd = openSync(t.path, 'r');
+      // Never blocks: a FIFO, a device or a directory at the path is an error for this path
+      // (logged once, retried every poll), and the other files keep flowing.
+      ({ fd, st } = openRegularFile(t.path));
     } catch (err) {
       if (errCode(err) !== 'ENOENT') throw err;
       const p = t.resumeFrom;
@@ -291,7 +299,6 @@ export class FileSource {
       t.startAt = 'beginning'; // when it appears, all of it is new
       return;
     }
-    const st = fstatSync(fd);
     const p = t.resumeFrom;
     t.resumeFrom = null;
     let start = 0;
@@ -471,7 +478,8 @@ export class FileSource {
     const code = errCode(err);
     if (t.warned !== code) {
       t.warned = code;
-      this.opts.logger?.warn({ path: t.path, err: code }, 'source.readFailed');
+      if (err instanceof FileProblem) this.opts.logger?.error({ path: t.path, err: code, why: err.message }, 'source.notRegularFile');
+      else this.opts.logger?.warn({ path: t.path, err: code }, 'source.readFailed');
     }
   }
 
