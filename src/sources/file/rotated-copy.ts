@@ -27,6 +27,18 @@ export interface RotatedCopy {
   readonly identity: Buffer;
 }
 
+/**
+ * Whether `name` is how a rotation names a copy of the live file `base`: base, then ".", "-" or
+ * "_", then something with a digit (mail.log.1, mail.log.2.gz, mail.log-20261201,
+ * maillog.20261201-101010). A glob never follows such a name as a file of its own when it also
+ * matches (or follows) `base`. Not `mail.log.old`, nor a sibling log such as `foo.log` of `foo`.
+ */
+export function isRotatedName(base: string, name: string): boolean {
+  if (name.length <= base.length + 1 || !name.startsWith(base)) return false;
+  const rest = name.slice(base.length);
+  return (rest[0] === '.' || rest[0] === '-' || rest[0] === '_') && /\d/.test(rest);
+}
+
 /** Opens the best matching copy, or returns null. The caller closes the returned fd. */
 export function openRotatedCopy(livePath: string, q: RotatedCopyQuery): RotatedCopy | null {
   const dir = path.dirname(livePath);
