@@ -16,7 +16,12 @@ before(() => {
   root = mkdtempSync(path.join(os.tmpdir(), 'pban-fault-time-'));
 });
 after(async () => {
-  for (const d of running) await stopDaemon(d);
+  // A daemon stuck in a blocking call (the very fault under test) cannot run its SIGTERM handler.
+  for (const d of running) {
+    const kill = setTimeout(() => d.child.kill('SIGKILL'), 5000);
+    await stopDaemon(d);
+    clearTimeout(kill);
+  }
   rmSync(root, { recursive: true, force: true });
 });
 
