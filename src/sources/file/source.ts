@@ -242,6 +242,13 @@ export class FileSource {
     watchers.sync(dirs);
   }
 
+  /** Records a finished file. The oldest records go first past a bound: one is made per rotation. */
+  private release(key: string, r: { readonly hash: string; readonly offset: number }): void {
+    this.released.delete(key);
+    this.released.set(key, r);
+    if (this.released.size > 1000) this.released.delete(this.released.keys().next().value!);
+  }
+
   /** Whether `p` is named as a rotated copy of another followed or matched file in its directory. */
   private isRotatedCopyName(p: string, matches: readonly string[]): boolean {
     const dir = path.dirname(p);
@@ -285,7 +292,7 @@ export class FileSource {
         yield* this.readAvailable(t, cur);
         if (cur.splitter.hasPartial) this.stats.partialLinesDropped++;
         // Finished: another followed path that finds it under its rotated name starts at its end.
-        if (cur.identity !== null) this.released.set(fileKey(cur.dev, cur.ino), { hash: cur.hash, offset: cur.splitter.offset });
+        if (cur.identity !== null) this.release(fileKey(cur.dev, cur.ino), { hash: cur.hash, offset: cur.splitter.offset });
         this.close(cur);
         t.cur = t.next;
         t.next = null;
@@ -541,7 +548,7 @@ export class FileSource {
     try {
       yield* this.readAvailable(t, f, false);
       if (f.splitter.hasPartial) this.stats.partialLinesDropped++;
-      this.released.set(key, { hash: q.hash, offset: f.splitter.offset });
+      this.release(key, { hash: q.hash, offset: f.splitter.offset });
     } finally {
       this.close(f);
     }
