@@ -15,6 +15,7 @@ import { KeyLines } from './key-lines.js';
 import { configError, Section, type ConfigSource, type KeyPath } from './section.js';
 import { parseTarget } from '../cidr.js';
 import { checkJournalMatch } from '../sources/journald/config.js';
+import { hasGlob } from '../sources/glob.js';
 import {
   LOG_LEVELS, PROTOCOLS,
   type DaemonConfig, type JailConfig, type JailJournal, type LoadOptions, type LogLevel, type PbanConfig, type Ports, type Protocol,
@@ -400,7 +401,7 @@ function later<A, B>(src: ConfigSource, a: Located<A>, b: Located<B>): Located<A
  * has no lines: each is refused here, so `pban check` and `pban start` say so at once.
  */
 function logpathProblem(file: string): string | undefined {
-  if (/[*?[]/.test(file)) return undefined;
+  if (hasGlob(file)) return undefined;
   let st;
   try {
     st = statSync(file);
