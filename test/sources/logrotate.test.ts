@@ -62,8 +62,14 @@ async function rotateWhileWriting(style: 'create' | 'copytruncate'): Promise<{ s
       : 'copytruncate';
   writeFileSync(conf, `${file} {\n  rotate 20\n  nocompress\n  missingok\n  ${body}\n}\n`);
   let rotations = 0;
+  let finished = false;
+  void writer.done.then(() => (finished = true));
   for (let i = 0; i < 4; i++) {
-    await sleep(250);
+    // On a loaded machine the writer process can take seconds to start or to write again after
+    // a rotation: wait for its lines rather than skip a rotation (bounded; not once it is done).
+    const deadline = Date.now() + 15_000;
+    while (statSync(file).size === 0 && !finished && Date.now() < deadline) await sleep(25);
+    await sleep(250); // lines arrive meanwhile, and the follower (this process) reads some
     if (statSync(file).size === 0) continue;
     execFileSync('logrotate', ['-f', '-s', path.join(dir, 'state'), conf]);
     rotations++;
