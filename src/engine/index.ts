@@ -37,7 +37,7 @@
 //   (engine.ignoredTarget, engine.alreadyBanned, engine.notBanned).
 //
 // Wiring (daemon / replay), per failure f and jail j:
-//   for (const l of j.expire(f.time)) emit unban l        // replay: unbans in time order
+//   for (const l of j.expire(min(f.time, wallNow))) emit unban l   // replay: unbans in time order
 //   const d = j.observe(f, wallNow);  if (d.type === 'ban') emit each of d.bans
 // then periodically: store.commit({ jails: [j.takeChanges(), …], positions }) and only then
 // run the actions; arm the scheduler with min over jails of j.nextExpiry().
