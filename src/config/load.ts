@@ -294,7 +294,8 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
     s.fail(undefined, 'missing key "logpath" or "journalmatch" (e.g. logpath = ["/var/log/mail.log"], or journalmatch = ["_SYSTEMD_UNIT=postfix@-.service"])', 'config.missingKey');
   }
   if (logpath !== undefined && logpath.length === 0) s.fail('logpath', 'must list at least one file');
-  for (const l of logpaths ?? []) {
+  // Like filters and actions, only an enabled jail's files must be usable here.
+  for (const l of enabled ? (logpaths ?? []) : []) {
     const problem = logpathProblem(l.file);
     if (problem !== undefined) throw configError(s.src, l.at, problem, 'config.badLogpath');
   }
