@@ -21,6 +21,7 @@ declare -A NEED=(
   [python3]=python3
   [dpkg-deb]=dpkg
   [promtool]=prometheus
+  [faketime]=faketime
 )
 
 have() {

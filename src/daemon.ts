@@ -16,7 +16,7 @@ import { ControlError } from './errors.js';
 import { VERSION } from './version.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import type { CompiledFilter } from './filters/index.js';
-import { Jail, type Lift } from './engine/index.js';
+import { ClockNoticeThrottle, Jail, type Lift } from './engine/index.js';
 import { openStateStore, type Store } from './store/index.js';
 import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
@@ -87,6 +87,8 @@ interface JailRuntime {
   /** Replaced by a rebuild from the store when a commit fails (see store-guard.ts). */
   jail: Jail;
   readonly actions: readonly ActionRunner[];
+  /** Future-dated lines and clock steps are logged at most once a minute per jail. */
+  readonly clockNotice: ClockNoticeThrottle;
 }
 
 /** What onBatch needs of a batch, from a file or from the journal. */
@@ -233,7 +235,7 @@ export class Daemon implements ControlHandlers {
   private restoreJail(parts: JailParts, keepActions?: readonly ActionRunner[]): JailRuntime {
     const { cfg, filter } = parts;
     const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    return { cfg, filter, jail, actions: keepActions ?? parts.actions };
+    return { cfg, filter, jail, actions: keepActions ?? parts.actions, clockNotice: new ClockNoticeThrottle() };
   }
 
   private async startActions(j: JailRuntime): Promise<void> {
@@ -354,7 +356,8 @@ export class Daemon implements ControlHandlers {
         if (r.type !== 'failure') continue;
         hit = true;
         this.metrics.failure(j.cfg.name, r.failure.kind);
-        const d = j.jail.observe(r.failure);
+        // The wall clock bounds the jail's clock: a forged date cannot lift bans (engine/wall-clock.ts).
+        const d = j.jail.observe(r.failure, now);
         if (d.type === 'ban') {
           const list = bans.get(j) ?? [];
           list.push(...d.bans);
@@ -364,6 +367,10 @@ export class Daemon implements ControlHandlers {
       if (hit) matched++;
     }
     this.metrics.batch(rt.pattern, lines.length, matched, batch.position);
+    for (const j of rt.jails) {
+      const note = j.clockNotice.take(now, j.jail.status());
+      if (note !== null) this.log.warn({ jail: j.cfg.name, ...note, wallClock: new Date(now).toISOString() }, note.futureDated > 0 ? 'time.futureDated' : 'time.clockSetBack');
+    }
     const lifts = this.collectLifts(now);
     if (!this.commit([batch.position])) {
       // Nothing stored, memory rebuilt: these lines are read again. A batch without lines only
@@ -483,6 +490,7 @@ export class Daemon implements ControlHandlers {
           totalFailed: s.totalFailed,
           currentlyBanned: { addresses: s.bannedAddresses, networks: s.bannedNetworks },
           totalBanned: s.totalBanned,
+          futureDated: s.futureDated,
           actions: j.actions.map((a) => {
             const h = a.health();
             return { name: h.action, ok: h.state === 'healthy', lastError: h.lastError?.message ?? null, lastErrorAt: h.lastError?.at ?? null };

@@ -127,15 +127,17 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
               if (r.type !== 'failure') continue;
               const f = r.failure;
               j.matched++;
-              if (end === null || f.time > end) end = f.time;
+              // A line dated after `now` counts at `now`, as in the daemon (engine/wall-clock.ts).
+              const at = Math.min(f.time, now);
+              if (end === null || at > end) end = at;
               // Expiries due by this line's time come first, so events stay in time order.
-              if (j.jail.hasExpiries(f.time)) {
-                for (const l of j.jail.expire(f.time)) {
+              if (j.jail.hasExpiries(at)) {
+                for (const l of j.jail.expire(at)) {
                   j.unbans++;
                   events.push(unbanEvent(l));
                 }
               }
-              const d = j.jail.observe(f);
+              const d = j.jail.observe(f, now);
               if (d.type === 'ban') {
                 for (const b of d.bans) {
                   j.bans++;

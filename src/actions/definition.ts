@@ -1,6 +1,6 @@
 // Reads and validates an action file (actions/*.toml). Every problem is reported as a
 // ConfigError naming the file and, where it can be found, the line.
-import { readFileSync } from 'node:fs';
+import { describeFileError, readSmallTextFile } from '../files.js';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.js';
@@ -383,9 +383,9 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
 export function loadActionFile(file: string): ActionDefinition {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readSmallTextFile(file);
   } catch (e) {
-    throw new ConfigError('action.unreadable', file, undefined, `cannot read action file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ConfigError('action.unreadable', file, undefined, `cannot read action file: ${describeFileError(e)}`);
   }
   return parseActionDefinition(file, text);
 }

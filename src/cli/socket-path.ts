@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
+import { describeFileError, readSmallTextFile } from '../files.js';
 import { COMMANDS, DEFAULT_SOCKET, type CommandName } from '../control/protocol.js';
 import type { ClientOptions } from '../control/client.js';
 
@@ -27,10 +28,10 @@ function lineOf(text: string, offset: number): number {
 export async function readSocketFromConfig(file: string, mustExist: boolean): Promise<string | undefined> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallTextFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !mustExist) return undefined;
-    throw new ConfigError('config.unreadable', file, undefined, (e as Error).message);
+    throw new ConfigError('config.unreadable', file, undefined, `cannot read config: ${describeFileError(e)}`);
   }
   const { parse } = await import('smol-toml');
   let doc: Record<string, unknown>;

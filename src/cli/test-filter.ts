@@ -9,6 +9,7 @@ import { groupDigits } from './format/number.js';
 import { ProgressLine, expectedBytes, progressWanted } from './format/progress.js';
 
 export { groupDigits };
+import { isFutureDated } from '../engine/wall-clock.js';
 
 export interface TestFilterOptions {
   printMatched?: boolean;
@@ -36,6 +37,8 @@ interface Counters {
   matched: number;
   ignored: number;
   undated: number;
+  /** Matched lines dated more than the tolerance after now: the daemon counts them at the wall clock. */
+  futureDated: number;
   perRegex: number[];
   perKind: Map<string, number>;
   dateFormats: Map<string, number>;
@@ -60,7 +63,7 @@ export async function runTestFilter(spec: string, log: string, opts: TestFilterO
   const filter = loadFilter(spec, { timezone: opts.timezone });
   const source = openLog(log);
   const now = systemClock.now();
-  const c: Counters = { lines: 0, matched: 0, ignored: 0, undated: 0, perRegex: filter.regexes.map(() => 0), perKind: new Map(), dateFormats: new Map() };
+  const c: Counters = { lines: 0, matched: 0, ignored: 0, undated: 0, futureDated: 0, perRegex: filter.regexes.map(() => 0), perKind: new Map(), dateFormats: new Map() };
   const out = new OutputBuffer();
   const json = opts.json === true;
   const printMatched = opts.printMatched === true && !json;
@@ -101,6 +104,7 @@ export async function runTestFilter(spec: string, log: string, opts: TestFilterO
             c.matched++;
             c.perRegex[r.regex] = (c.perRegex[r.regex] ?? 0) + 1;
             const f = r.failure;
+            if (isFutureDated(f.time, now)) c.futureDated++;
             c.perKind.set(f.kind, (c.perKind.get(f.kind) ?? 0) + 1);
             c.dateFormats.set(r.dateFormat, (c.dateFormats.get(r.dateFormat) ?? 0) + 1);
             if (json) {
@@ -132,6 +136,7 @@ export async function runTestFilter(spec: string, log: string, opts: TestFilterO
     missed: c.lines - c.matched - c.ignored - c.undated,
     ignored: c.ignored,
     undated: c.undated,
+    futureDated: c.futureDated,
     tooLong: stats.tooLong,
     regexes: filter.regexes.map((r, i) => ({ id: r.id, kind: r.kind, hits: c.perRegex[i] ?? 0 })),
     kinds: Object.fromEntries([...c.perKind].sort((a, b) => b[1] - a[1])),
@@ -156,6 +161,7 @@ type Summary = {
   missed: number;
   ignored: number;
   undated: number;
+  futureDated: number;
   tooLong: number;
   regexes: { id: string; kind: string; hits: number }[];
   kinds: Record<string, number>;
@@ -174,6 +180,9 @@ function formatSummary(s: Summary): string {
     `Timezone: ${s.timezone}`,
     '',
     `Lines: ${n(s.lines)}  matched: ${n(s.matched)}  missed: ${n(s.missed)}  ignored: ${n(s.ignored)}  undated: ${n(s.undated)}${s.tooLong ? `  too long: ${n(s.tooLong)}` : ''}`,
+    ...(s.futureDated
+      ? [`Future-dated: ${n(s.futureDated)} matched ${s.futureDated === 1 ? 'line is' : 'lines are'} dated more than a minute after now; the daemon counts them at the wall clock (check the sender's clock and --timezone)`]
+      : []),
     '',
     'Hits per regex:',
     ...s.regexes.map((r, i) => `  ${String(i + 1).padStart(2)}) ${r.id.padEnd(idWidth)}  ${r.kind.padEnd(16)} ${n(r.hits).padStart(10)}`),

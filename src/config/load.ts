@@ -1,11 +1,12 @@
 // Reads a pban TOML file into a normalised PbanConfig: built-in defaults, then [defaults],
 // then each [jails.NAME], merged key by key (nested tables merge, arrays replace).
 import { parseActionSpec } from '../actions/spec.js';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { policyProblems, type IncrementPolicy, type JailPolicy, type PolicyProblem, type SubnetPolicy } from '../engine/policy.js';
 import { ConfigError } from '../errors.js';
+import { describeFileError, notRegular, readSmallTextFile } from '../files.js';
 import type { Target } from '../events.js';
 import { parseFilterSpec } from '../filters/spec.js';
 import { FILTERS_DIR } from '../paths.js';
@@ -16,6 +17,7 @@ import { parseTarget } from '../cidr.js';
 import { formatPortRange, parsePort } from '../ports.js';
 import { checkJournalMatch } from '../sources/journald/config.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
+import { hasGlob } from '../sources/glob.js';
 import {
   LOG_FORMATS, LOG_LEVELS, PROTOCOLS,
   type DaemonConfig, type JailConfig, type JailJournal, type LoadOptions, type LogFormat, type LogLevel, type PbanConfig, type Ports, type Protocol,
@@ -97,11 +99,10 @@ const BUILTIN_SETTINGS: Required<Omit<Settings, 'incRemember'>> & Pick<Settings,
 export function loadConfig(file: string, opts: LoadOptions = {}): PbanConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A FIFO or a device (/dev/zero) is refused at once instead of blocking or being read forever.
+    text = readSmallTextFile(file);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message;
-    throw new ConfigError('config.unreadable', file, undefined, `cannot read config: ${why}`, { cause: err });
+    throw new ConfigError('config.unreadable', file, undefined, `cannot read config: ${describeFileError(err)}`, { cause: err });
   }
   return parseConfigText(text, file, opts);
 }
@@ -286,12 +287,18 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
     // A relative filter path means relative to the config file, like every other path in it.
     filter = path.resolve(baseDir, spec.ref) + (spec.mode === undefined ? '' : `[mode=${spec.mode}]`);
   }
-  const logpath = s.stringList('logpath')?.map(({ value }) => path.resolve(baseDir, value));
+  const logpaths = s.stringList('logpath')?.map(({ value, path: at }) => ({ file: path.resolve(baseDir, value), at }));
+  const logpath = logpaths?.map((l) => l.file);
   const journal = readJournal(s, baseDir);
   if (logpath === undefined && journal === null) {
     s.fail(undefined, 'missing key "logpath" or "journalmatch" (e.g. logpath = ["/var/log/mail.log"], or journalmatch = ["_SYSTEMD_UNIT=postfix@-.service"])', 'config.missingKey');
   }
   if (logpath !== undefined && logpath.length === 0) s.fail('logpath', 'must list at least one file');
+  // Like filters and actions, only an enabled jail's files must be usable here.
+  for (const l of enabled ? (logpaths ?? []) : []) {
+    const problem = logpathProblem(l.file);
+    if (problem !== undefined) throw configError(s.src, l.at, problem, 'config.badLogpath');
+  }
 
   const settings = merge(inherited, readSettings(s));
   const policy = buildPolicy(s.src, name, settings);
@@ -411,6 +418,24 @@ function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy 
 /** Of two settings, the one written further down the file (the more specific, usually). */
 function later<A, B>(src: ConfigSource, a: Located<A>, b: Located<B>): Located<A> | Located<B> {
   return (src.lines.lineOf(a.at) ?? 0) >= (src.lines.lineOf(b.at) ?? 0) ? a : b;
+}
+
+/**
+ * Why a logpath cannot be followed, or undefined. A missing file is fine (it may come with the
+ * first mail; the daemon warns), and a glob's matches are checked as they appear (the follower
+ * takes regular files only). A FIFO would block the reader, a device never ends, a directory
+ * has no lines: each is refused here, so `pban check` and `pban start` say so at once.
+ */
+function logpathProblem(file: string): string | undefined {
+  if (hasGlob(file)) return undefined;
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    return undefined;
+  }
+  const why = notRegular(st);
+  return why === undefined ? undefined : `${file} ${why}: a logpath must name log files`;
 }
 
 /** Without a caller's check: the spec parses and names a shipped filter or an existing file. */

@@ -38,6 +38,12 @@ export interface JailSummary {
   readonly currentlyBanned: { readonly addresses: number; readonly networks: number };
   /** Bans made since the daemon started. */
   readonly totalBanned: number;
+  /**
+   * Failures dated more than a minute after the wall clock (counted at the wall clock instead),
+   * since the jail was started or reloaded: a sender's clock, a wrong `timezone`, or forged dates.
+   * Absent from older daemons.
+   */
+  readonly futureDated?: number;
   readonly actions: readonly ActionHealth[];
 }
 

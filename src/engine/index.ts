@@ -20,7 +20,12 @@
 // - ignoreip: an ignored address never counts. A network that overlaps an ignoreip entry is
 //   never banned (it keeps counting); a manual ban overlapping one is refused
 //   (PbanError engine.ignoredTarget).
-// - Disorder: the clock never goes back. A late failure (time < clock) is placed in time
+// - Wall clock (wall-clock.ts): observe(f, wall) counts a failure dated after `wall` at `wall`
+//   (and counts it as futureDated when it is more than CLOCK_TOLERANCE_MS ahead). When the
+//   jail's clock is more than CLOCK_TOLERANCE_MS ahead of `wall`, it is set back to `wall` and
+//   every window is emptied (clockSetBack); bans stay. So the clock never leads the wall clock
+//   by more than the tolerance, and a forged date cannot lift bans or blind the jail.
+// - Disorder: otherwise the clock never goes back. A late failure (time < clock) is placed in time
 //   order and every window is evaluated at the clock; a ban it triggers starts at the clock.
 //   A failure with time ≤ clock − findtime is dropped (Decision reason "ignored"): it would
 //   already have left every window. A ban clears the failures counted before it, whatever
@@ -32,8 +37,8 @@
 //   (engine.ignoredTarget, engine.alreadyBanned, engine.notBanned).
 //
 // Wiring (daemon / replay), per failure f and jail j:
-//   for (const l of j.expire(f.time)) emit unban l        // replay: unbans in time order
-//   const d = j.observe(f);  if (d.type === 'ban') emit each of d.bans
+//   for (const l of j.expire(min(f.time, wallNow))) emit unban l   // replay: unbans in time order
+//   const d = j.observe(f, wallNow);  if (d.type === 'ban') emit each of d.bans
 // then periodically: store.commit({ jails: [j.takeChanges(), …], positions }) and only then
 // run the actions; arm the scheduler with min over jails of j.nextExpiry().
 // At start: Jail.restore(policy, store.loadJail(name, { findtime, remember })), then
@@ -42,4 +47,5 @@ export { Jail, type JailStatus } from './jail.js';
 export type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan, SnapshotBan } from './changes.js';
 export type { JailPolicy, IncrementPolicy, SubnetPolicy } from './policy.js';
 export { banDuration, banEnd } from './ban-duration.js';
+export { CLOCK_TOLERANCE_MS, ClockNoticeThrottle, isFutureDated, type ClockCounters, type ClockNotice } from './wall-clock.js';
 export { contains, formatIPv4, formatIPv6, maskIPv4, maskIPv6, networkOf, normaliseTarget, overlaps, parseIPv4, parseIPv6, targetKey } from '../cidr.js';

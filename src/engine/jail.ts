@@ -1,6 +1,7 @@
 // One jail's decisions: exact sliding windows per address and per network, the ban policy,
 // active bans and ban history. Pure: no I/O and no clock reads. The jail's clock is the newest
-// failure time it has seen; manual operations and expiry take `now` as an argument.
+// failure time it has seen, bounded by the wall clock the caller passes (wall-clock.ts); manual
+// operations and expiry take `now` as an argument.
 //
 // Memory: an address or network in a window costs a slot in parallel typed arrays, found by its
 // numeric value through a SlotIndex (no string, no Map entry); a failure costs 24 bytes in the
@@ -13,6 +14,7 @@ import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
 import { BanHeap, type ActiveBan } from './ban-heap.js';
 import { SlotIndex } from './slot-index.js';
+import { CLOCK_TOLERANCE_MS } from './wall-clock.js';
 import { addressWords, maskedEqual, maskWords, wordsToHextets } from './address-words.js';
 import {
   addressTarget,
@@ -36,6 +38,10 @@ export interface JailStatus {
   readonly bannedNetworks: number;
   /** Bans made since the jail's store was created (automatic and manual). */
   readonly totalBanned: number;
+  /** Failures dated more than CLOCK_TOLERANCE_MS after the wall clock, since the jail was built. */
+  readonly futureDated: number;
+  /** Times the wall clock was found behind the jail's clock and the windows were emptied. */
+  readonly clockSetBack: number;
 }
 
 const COUNTED: Decision = { type: 'none', reason: 'counted' };
@@ -50,12 +56,15 @@ function newColumns(): FailureColumns {
 export class Jail {
   readonly policy: JailPolicy;
 
-  // The clock: newest failure time seen. Windows are evaluated at this time.
+  // The clock: newest failure time seen (never more than CLOCK_TOLERANCE_MS past the wall clock
+  // given to observe). Windows are evaluated at this time.
   private clock = -Infinity;
   private seq = 0;
   private totalFailed = 0;
   private totalBanned = 0;
   private failing = 0;
+  private futureDated = 0;
+  private clockSetBack = 0;
   /** Network slot of the failure count() just added (-1: subnets off). */
   private lastNet = -1;
 
@@ -166,9 +175,19 @@ export class Jail {
    * Counts one failure and decides. Bans whose `until` is at or before the clock are lifted
    * first (collect them with expire()). One failure can give two bans: the address ban comes
    * first, then its network's ban.
+   *
+   * `wall`: the wall clock when the line was read. It bounds the jail's clock (see
+   * wall-clock.ts): a failure dated after it counts at `wall`, and a jail clock more than
+   * CLOCK_TOLERANCE_MS ahead of it is set back. The daemon and replay always pass it; leaving it
+   * out trusts the line's date entirely (tests that drive time themselves).
    */
-  observe(f: Failure): Decision {
-    const t = f.time;
+  observe(f: Failure, wall = Infinity): Decision {
+    let t = f.time;
+    if (t > wall) {
+      if (t > wall + CLOCK_TOLERANCE_MS) this.futureDated++;
+      t = wall;
+    }
+    if (this.clock > wall + CLOCK_TOLERANCE_MS) this.setBack(wall);
     if (t > this.clock) this.advance(t);
     const addr = f.ip;
     addressWords(addr, f.family, this.w);
@@ -302,6 +321,8 @@ export class Jail {
       bannedAddresses: this.bannedAddrCount,
       bannedNetworks: this.active.size - this.bannedAddrCount,
       totalBanned: this.totalBanned,
+      futureDated: this.futureDated,
+      clockSetBack: this.clockSetBack,
     };
   }
 
@@ -335,7 +356,25 @@ export class Jail {
   /** Moves the clock forward: failures at or before clock − findtime leave their windows. */
   private advance(t: number): void {
     this.clock = t;
-    const cutoff = t - this.policy.findtime;
+    this.dropUntil(t - this.policy.findtime);
+    const top = this.heap.peek();
+    if (top !== null && top.ban.until !== null && top.ban.until <= t) this.liftDue(t, this.pendingLifts);
+  }
+
+  /**
+   * The wall clock is behind the jail's clock: the system clock was stepped back, or the stored
+   * clock is ahead. The clock follows the wall clock back, and every failure leaves its window
+   * (their times cannot be compared with the lines to come). Bans and history stay; the store
+   * prunes the dropped failures with the next commit (the queue is empty, see takeChanges).
+   */
+  private setBack(wall: number): void {
+    this.clockSetBack++;
+    this.dropUntil(Infinity);
+    this.clock = wall;
+  }
+
+  /** Failures at or before `cutoff` leave their windows for good. */
+  private dropUntil(cutoff: number): void {
     const q = this.queue;
     while (q.length > 0 && q.frontTime() <= cutoff) {
       const s = q.frontSeq();
@@ -353,8 +392,6 @@ export class Jail {
       }
       if (--this.aRefs[a]! === 0) this.freeAddr(a);
     }
-    const top = this.heap.peek();
-    if (top !== null && top.ban.until !== null && top.ban.until <= t) this.liftDue(t, this.pendingLifts);
   }
 
   /**

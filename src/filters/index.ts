@@ -1,5 +1,6 @@
 // The filter stage's public face: load a filter by name or path, then match lines with it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { describeFileError, readSmallTextFile } from '../files.js';
 import path from 'node:path';
 import { ConfigError, PbanError } from '../errors.js';
 import { FILTERS_DIR } from '../paths.js';
@@ -46,9 +47,9 @@ export function loadFilter(spec: string, opts: LoadFilterOptions = {}): Compiled
   }
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readSmallTextFile(file);
   } catch (err) {
-    throw new ConfigError('filter.unreadable', file, undefined, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((err as Error).message), { cause: err });
+    throw new ConfigError('filter.unreadable', file, undefined, `cannot read filter: ${describeFileError(err)}`, { cause: err });
   }
   return compileFilter(text, file, parsed.mode, zone);
 }

@@ -45,8 +45,15 @@
 //   and the engine counts only failures within findtime by their timestamps; 'end' for new lines only).
 // - A missing file, a file that disappears and reappears, a permission error: logged once, retried
 //   on every poll; never fatal.
-// - Globs must not match the rotated names (`mail.log*` would match `mail.log.1`): a rotated file
-//   matched by the glob is followed as a file of its own.
+// - A glob over a log and its rotated copies (`mail.log*`) reads each line once. A match named as a
+//   rotated copy of another match or followed file (`mail.log.1`, `mail.log-20261201`, `.gz`: see
+//   isRotatedName) is not followed on its own: the live file's rotation handling above reads what
+//   was left in it. Beyond names, a file is read by one followed path at a time (device + inode),
+//   and a path that finds a file another path finished (renamed to its name) starts where that
+//   path stopped; after a restart, a file whose inode and first line match another path's stored
+//   position starts at that position. The copy of a copytruncate is found by its first line.
+// - A path that is not a regular file (a FIFO, a device, a directory) is never opened blocking:
+//   an error is logged once for that path, retried every poll; the other files keep flowing.
 // - Positions: `firstLineHash` is '' while a file has no complete first line (offset is then 0).
 //
 // ## Limits (known, documented)

@@ -155,7 +155,7 @@ test('the socket path comes from -c FILE ([pban] socket)', async () => {
   assert.equal(r.status, 0, r.stderr);
   const missing = await runPbanAsync(['status', '-c', path.join(d.dir, 'nope.toml')]);
   assert.equal(missing.status, 1);
-  assert.match(missing.stderr, /^pban: .*nope\.toml: ENOENT/);
+  assert.match(missing.stderr, /^pban: .*nope\.toml: cannot read config: no such file$/m);
 });
 
 test('the daemon down: every command says so, exit 1', async () => {

@@ -30,7 +30,7 @@ test('the socket path: --socket, then [pban] socket, then the default', async ()
 
 test('a config given with -c must exist', async () => {
   await assert.rejects(resolveSocketPath({ config: '/nonexistent/pban.toml', configGiven: true }), (e: ConfigError) => {
-    assert.match(e.message, /^\/nonexistent\/pban\.toml: ENOENT/);
+    assert.match(e.message, /^\/nonexistent\/pban\.toml: cannot read config: no such file$/);
     return true;
   });
 });

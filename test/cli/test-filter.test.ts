@@ -97,3 +97,17 @@ test('counts in the summary are grouped as toLocaleString(en-US) groups them', a
     assert.equal(groupDigits(x), x.toLocaleString('en-US'), String(x));
   }
 });
+
+test('test-filter reports matched lines dated in the future (the daemon counts them at the wall clock)', () => {
+  const at = (ms: number): string =>
+    `${new Date(ms).toISOString()} mail postfix/submission/smtpd[77]: warning: unknown[198.51.100.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
+  const input = [at(Date.now() - 60_000), at(Date.now() + 10_000), at(Date.now() + 2 * 86_400_000), at(Date.now() + 400 * 86_400_000)].join('\n') + '\n';
+  const j = runPban(['test-filter', 'postfix[mode=aggressive]', '-', '--json'], { input });
+  assert.equal(j.status, 0, j.stderr);
+  const summary = JSON.parse(j.stderr.trim().split('\n').pop()!) as { matched: number; futureDated: number };
+  assert.deepEqual([summary.matched, summary.futureDated], [4, 2]);
+  const t = runPban(['test-filter', 'postfix[mode=aggressive]', '-'], { input });
+  assert.match(t.stdout, /^Future-dated: 2 matched lines are dated more than a minute after now/m);
+  const none = runPban(['test-filter', 'postfix[mode=aggressive]', '-'], { input: at(Date.now()) + '\n' });
+  assert.doesNotMatch(none.stdout, /Future-dated/);
+});

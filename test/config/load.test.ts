@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { test } from 'node:test';
 import { loadConfig, parseConfigText, type LoadOptions, type PbanConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { MAX_CONFIG_FILE_BYTES } from '../../src/files.js';
 
 const FILE = '/etc/pban/pban.toml';
 const H = 3_600_000;
@@ -461,6 +463,40 @@ test('loadConfig reads a file, and names it when it cannot', () => {
     assert.throws(() => loadConfig(path.join(dir, 'none.toml')), {
       message: `${path.join(dir, 'none.toml')}: cannot read config: no such file`,
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a config that is a FIFO, a device or too large is refused at once with one line', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pban-config-'));
+  try {
+    const fifo = path.join(dir, 'fifo.toml');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = Date.now();
+    assert.throws(() => loadConfig(fifo), { message: `${fifo}: cannot read config: is a FIFO, not a regular file` });
+    assert.throws(() => loadConfig('/dev/zero'), { message: '/dev/zero: cannot read config: is a character device, not a regular file' });
+    assert.throws(() => loadConfig(dir), { message: `${dir}: cannot read config: is a directory, not a regular file` });
+    assert.ok(Date.now() - t0 < 1000, 'refused without blocking or reading');
+    const big = path.join(dir, 'big.toml');
+    writeFileSync(big, lines(...MINIMAL_JAIL) + '#'.repeat(MAX_CONFIG_FILE_BYTES));
+    assert.throws(() => loadConfig(big), { message: `${big}: cannot read config: is larger than ${MAX_CONFIG_FILE_BYTES} bytes, too large for a configuration file` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a logpath that is a FIFO, a device or a directory is refused naming its line; a missing one or a glob is not', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pban-config-'));
+  try {
+    const fifo = path.join(dir, 'fifo.log');
+    execFileSync('mkfifo', [fifo]);
+    const cfg = (logpath: string): string => lines('[jails.postfix]', 'filter = "postfix"', `logpath = ["/var/log/mail.log",`, `  "${logpath}"]`);
+    expectError(cfg(fifo), `${FILE}:4: jails.postfix.logpath[1]: ${fifo} is a FIFO, not a regular file: a logpath must name log files`);
+    expectError(cfg('/dev/null'), `${FILE}:4: jails.postfix.logpath[1]: /dev/null is a character device, not a regular file: a logpath must name log files`);
+    expectError(cfg(dir), `${FILE}:4: jails.postfix.logpath[1]: ${dir} is a directory, not a regular file: a logpath must name log files`);
+    assert.deepEqual(load(cfg(path.join(dir, 'missing.log'))).jails[0]!.logpath, ['/var/log/mail.log', path.join(dir, 'missing.log')]);
+    assert.equal(load(cfg(path.join(dir, '*.log'))).jails[0]!.logpath.length, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,13 +1,16 @@
 // The engine against the naive reference model over thousands of seeded random sequences:
 // IPv4 and IPv6 together, subnets on and off, disorder, ignore lists, manual ban/unban, and
-// a restart (takeChanges → snapshot → Jail.restore) in the middle of some runs.
+// a restart (takeChanges → snapshot → Jail.restore) in the middle of some runs, and in half of
+// the runs a wall clock: lines dated ahead of it (a little, or far: future-dated), and the wall
+// clock stepped back (a little, or beyond the tolerance).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Jail } from '../../src/engine/jail.js';
 import type { JailPolicy } from '../../src/engine/policy.js';
 import type { Address, Ban, Decision, Failure, Family, Target } from '../../src/events.js';
 import { PbanError } from '../../src/errors.js';
-import { ReferenceJail, maskText } from './reference-model.js';
+import { CLOCK_TOLERANCE_MS } from '../../src/engine/wall-clock.js';
+import { MODEL_CLOCK_TOLERANCE, ReferenceJail, maskText } from './reference-model.js';
 import { MemoryStore } from './memory-store.js';
 import { seededRandom } from '../helpers/prng.js';
 
@@ -74,8 +77,13 @@ function runSequence(seed: number): void {
   const policy = randomPolicy(r, `j${seed}`);
   let jail = new Jail(policy);
   const ref = new ReferenceJail(policy);
-  const store = new MemoryStore(r() < 0.5);
+  const walled = r() < 0.5;
+  // A clock set back empties every window; the store drops those failures by pruning, so a store
+  // that never prunes cannot stand for the real one then (restore would see them again).
+  const store = new MemoryStore(walled || r() < 0.5);
   const restartRate = r() < 0.5 ? 0.05 : 0;
+  // The wall clock runs a little ahead of the lines' time (they are read after they are written).
+  let wall = 1_000_000;
   const steps = 50 + Math.floor(r() * 250);
   let t = 1_000_000;
   const trail: string[] = [];
@@ -85,6 +93,7 @@ function runSequence(seed: number): void {
     if (r() < restartRate) {
       store.commit(jail.takeChanges());
       jail = Jail.restore(policy, store.snapshot());
+      ref.restarted();
       trail.push('-- restart --');
     }
     const roll = r();
@@ -118,24 +127,45 @@ function runSequence(seed: number): void {
     }
     // A failure: mostly forward in time, sometimes backwards (a little, or beyond findtime).
     const d = r();
-    const time = d < 0.1 ? t - Math.floor(r() * 30) : d < 0.13 ? t - 150 : (t += Math.floor(r() * 12));
+    let time = d < 0.1 ? t - Math.floor(r() * 30) : d < 0.13 ? t - 150 : (t += Math.floor(r() * 12));
+    if (walled) {
+      const e = r();
+      if (e < 0.03) {
+        // The wall clock is stepped back, by less than the tolerance or by far more; the lines follow it.
+        t -= e < 0.015 ? Math.floor(r() * CLOCK_TOLERANCE_MS) : CLOCK_TOLERANCE_MS + Math.floor(r() * 1e6);
+        time = t;
+        wall = t;
+        trail.push(`-- wall clock set back to ${wall} --`);
+      } else if (e < 0.06) {
+        // A line dated ahead of the wall clock: within the tolerance, or far beyond it.
+        time = wall + (e < 0.045 ? Math.floor(r() * CLOCK_TOLERANCE_MS) : CLOCK_TOLERANCE_MS + 1 + Math.floor(r() * 1e9));
+      } else {
+        wall = Math.max(wall, t + Math.floor(r() * 3));
+      }
+    }
     const addr = r() < 0.6 ? V4[Math.floor(r() * V4.length)]! : V6[Math.floor(r() * V6.length)]!;
     const family: Family = addr.includes(':') ? 6 : 4;
 
-    const gotLifts = jail.expire(time).map((l) => `${l.ban.target.addr}/${l.ban.target.prefix} ${l.reason} ${l.time}`).sort();
-    const wantLifts = ref.expire(time).map((l) => `${l.target} ${l.reason} ${l.time}`).sort();
-    if (gotLifts.join() !== wantLifts.join()) fail(`lifts before t=${time}: engine [${gotLifts}] model [${wantLifts}]`);
+    // The daemon lifts bans by the wall clock; a failure is counted at most at the wall clock.
+    const due = walled ? Math.min(time, wall) : time;
+    const gotLifts = jail.expire(due).map((l) => `${l.ban.target.addr}/${l.ban.target.prefix} ${l.reason} ${l.time}`).sort();
+    const wantLifts = ref.expire(due).map((l) => `${l.target} ${l.reason} ${l.time}`).sort();
+    if (gotLifts.join() !== wantLifts.join()) fail(`lifts before t=${due}: engine [${gotLifts}] model [${wantLifts}]`);
 
     const f: Failure = { time, ip: addr as Address, family, filter: 'postfix', kind: 'sasl', fields: {} };
-    const got = showDecision(jail.observe(f));
-    const w = ref.observe(addr, family, time);
+    const got = showDecision(walled ? jail.observe(f, wall) : jail.observe(f));
+    const w = walled ? ref.observe(addr, family, time, wall) : ref.observe(addr, family, time);
     const want = w.reason === 'ban' ? `ban[${w.bans.map(show).join('; ')}]` : w.reason;
-    trail.push(`${time} ${addr} → ${got}`);
+    trail.push(`${time}${walled ? ` (wall ${wall})` : ''} ${addr} → ${got}`);
     if (got !== want) fail(`failure ${addr} at ${time}: engine ${got}, model ${want}`);
     if (r() < 0.1) store.commit(jail.takeChanges());
   }
   assert.deepEqual(jail.status(), ref.status(), `seed ${seed}: status`);
 }
+
+test('the model states the same wall-clock tolerance as the engine', () => {
+  assert.equal(MODEL_CLOCK_TOLERANCE, CLOCK_TOLERANCE_MS);
+});
 
 test(`engine matches the reference model on ${SEQUENCES} random sequences`, () => {
   for (let i = 0; i < SEQUENCES; i++) runSequence(BASE_SEED + i);

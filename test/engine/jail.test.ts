@@ -206,12 +206,12 @@ test('status counters', () => {
   jail.observe(failure(A, 0));
   jail.observe(failure(B, 1));
   jail.observe(failure(D, 2));
-  assert.deepEqual(jail.status(), { failing: 3, totalFailed: 3, bannedAddresses: 0, bannedNetworks: 0, totalBanned: 0 });
+  assert.deepEqual(jail.status(), { failing: 3, totalFailed: 3, bannedAddresses: 0, bannedNetworks: 0, totalBanned: 0, futureDated: 0, clockSetBack: 0 });
   jail.observe(failure(A, 3)); // A banned, 192.0.2.0/24 banned
   jail.observe(failure(A, 4)); // banned: not counted
-  assert.deepEqual(jail.status(), { failing: 2, totalFailed: 4, bannedAddresses: 1, bannedNetworks: 1, totalBanned: 2 });
+  assert.deepEqual(jail.status(), { failing: 2, totalFailed: 4, bannedAddresses: 1, bannedNetworks: 1, totalBanned: 2, futureDated: 0, clockSetBack: 0 });
   jail.observe(failure(D, 20)); // the clock moves: old failures leave their windows
-  assert.deepEqual(jail.status(), { failing: 1, totalFailed: 5, bannedAddresses: 1, bannedNetworks: 1, totalBanned: 2 });
+  assert.deepEqual(jail.status(), { failing: 1, totalFailed: 5, bannedAddresses: 1, bannedNetworks: 1, totalBanned: 2, futureDated: 0, clockSetBack: 0 });
 });
 
 test('a bad policy is refused', () => {

@@ -5,19 +5,31 @@ import ipaddr from 'ipaddr.js';
 import type { Ban, Family, LiftReason, Target } from '../../src/events.js';
 import type { JailPolicy } from '../../src/engine/policy.js';
 
+/**
+ * The wall-clock tolerance of the rules (src/engine/wall-clock.ts). Written out here, not
+ * imported: the model states the rule on its own, and a test checks the two agree.
+ */
+export const MODEL_CLOCK_TOLERANCE = 60_000;
+
 interface RefFailure {
   seq: number;
   time: number;
   addr: string;
   family: Family;
   net: string | null;
+  /** Left its window for good: the clock passed time + findtime, or the clock was set back. */
+  dead: boolean;
 }
 
 interface RefBan extends Ban {
   clearSeq: number;
   /** Set when lifted by hand; expiry is computed from `until` and the clock. */
   manualLift: number | null;
+  /** Ended by expiry: the clock (or an expire() call) reached `until`. A clock set back later does not revive it. */
+  ended: boolean;
   reported: boolean;
+  /** No longer counts for the increment: a later ban of the target came more than `remember` after it. */
+  forgotten: boolean;
 }
 
 export interface RefDecision {
@@ -52,6 +64,8 @@ export class ReferenceJail {
   clock = -Infinity;
   seq = 0;
   totalFailed = 0;
+  futureDated = 0;
+  clockSetBack = 0;
   readonly failures: RefFailure[] = [];
   readonly bans: RefBan[] = [];
   readonly clears = new Map<string, number>();
@@ -59,7 +73,24 @@ export class ReferenceJail {
   constructor(readonly policy: JailPolicy) {}
 
   private isActive(b: RefBan): boolean {
-    return b.manualLift === null && (b.until === null || b.until > this.clock);
+    return b.manualLift === null && !b.ended && (b.until === null || b.until > this.clock);
+  }
+
+  /** The clock moved to `c`: failures that leave their window, and bans that end, do so for good. */
+  private setClock(c: number): void {
+    this.clock = c;
+    for (const f of this.failures) if (f.time <= c - this.policy.findtime) f.dead = true;
+    for (const b of this.bans) if (b.until !== null && b.until <= c) b.ended = true;
+  }
+
+  /**
+   * What a restart changes: the history is rebuilt from every stored ban (nothing forgotten),
+   * and the clock counters start again (they count since the jail was built).
+   */
+  restarted(): void {
+    for (const b of this.bans) b.forgotten = false;
+    this.futureDated = 0;
+    this.clockSetBack = 0;
   }
 
   private ignored(addr: string): boolean {
@@ -69,7 +100,7 @@ export class ReferenceJail {
   private window(pred: (f: RefFailure) => boolean, k: string): RefFailure[] {
     const clear = this.clears.get(k) ?? 0;
     const cutoff = this.clock - this.policy.findtime;
-    return this.failures.filter((f) => pred(f) && f.seq > clear && f.time > cutoff);
+    return this.failures.filter((f) => pred(f) && !f.dead && f.seq > clear && f.time > cutoff);
   }
 
   private netOf(addr: string, family: Family): string | null {
@@ -79,8 +110,22 @@ export class ReferenceJail {
     return `${maskText(addr, p)}/${p}`;
   }
 
-  observe(addr: string, family: Family, time: number): RefDecision {
-    this.clock = Math.max(this.clock, time);
+  /**
+   * `wall`: the wall clock. A failure dated after it counts at it (and as future-dated beyond
+   * the tolerance); a clock more than the tolerance ahead of it is set back to it, and every
+   * failure then leaves its window.
+   */
+  observe(addr: string, family: Family, time: number, wall = Infinity): RefDecision {
+    if (time > wall) {
+      if (time - wall > MODEL_CLOCK_TOLERANCE) this.futureDated++;
+      time = wall;
+    }
+    if (this.clock - wall > MODEL_CLOCK_TOLERANCE) {
+      this.clockSetBack++;
+      for (const f of this.failures) f.dead = true;
+      this.setClock(wall);
+    }
+    this.setClock(Math.max(this.clock, time));
     if (this.ignored(addr)) return { reason: 'ignored', bans: [] };
     if (time <= this.clock - this.policy.findtime) return { reason: 'ignored', bans: [] };
     const banned = this.bans.some((b) => this.isActive(b) && inside(addr, b.target));
@@ -88,7 +133,7 @@ export class ReferenceJail {
     const seq = ++this.seq;
     this.totalFailed++;
     const net = this.netOf(addr, family);
-    this.failures.push({ seq, time, addr, family, net });
+    this.failures.push({ seq, time, addr, family, net, dead: false });
     const out: Ban[] = [];
     const addrTarget: Target = { addr: addr as Target['addr'], prefix: family === 4 ? 32 : 128, family };
     const aw = this.window((f) => f.addr === addr, key(addrTarget));
@@ -111,7 +156,9 @@ export class ReferenceJail {
 
   makeBan(target: Target, kind: Ban['kind'], failures: number, created: number, base: number | null, exact: boolean): Ban {
     const inc = this.policy.increment;
-    const n = 1 + this.bans.filter((b) => key(b.target) === key(target) && b.created > created - inc.remember).length;
+    const mine = this.bans.filter((b) => key(b.target) === key(target) && !b.forgotten);
+    for (const b of mine) if (b.created <= created - inc.remember) b.forgotten = true;
+    const n = 1 + mine.filter((b) => !b.forgotten).length;
     let duration: number | null = base;
     if (!exact && base !== null && inc.enabled) {
       duration = Math.min(base * inc.factor ** (n - 1), inc.maxtime ?? Infinity);
@@ -127,11 +174,13 @@ export class ReferenceJail {
       banNumber: n,
       clearSeq: this.seq,
       manualLift: null,
+      ended: false,
       reported: false,
+      forgotten: false,
     };
     this.bans.push(ban);
     this.clears.set(key(target), this.seq);
-    const { clearSeq: _c, manualLift: _m, reported: _r, ...plain } = ban;
+    const { clearSeq: _c, manualLift: _m, ended: _e, reported: _r, forgotten: _f, ...plain } = ban;
     return plain;
   }
 
@@ -154,20 +203,20 @@ export class ReferenceJail {
     return null;
   }
 
-  /** Bans that ended by expiry at or before max(clock, t), not reported yet. */
+  /** Bans that ended by expiry (the clock reached them, or `until` ≤ t), not reported yet. */
   expire(t: number): { target: string; reason: LiftReason; time: number }[] {
-    const limit = Math.max(this.clock, t);
     const out: { target: string; reason: LiftReason; time: number }[] = [];
     for (const b of this.bans) {
-      if (!b.reported && b.manualLift === null && b.until !== null && b.until <= limit) {
+      if (b.manualLift === null && b.until !== null && b.until <= t) b.ended = true;
+      if (!b.reported && b.manualLift === null && b.ended) {
         b.reported = true;
-        out.push({ target: key(b.target), reason: 'expired', time: b.until });
+        out.push({ target: key(b.target), reason: 'expired', time: b.until! });
       }
     }
     return out;
   }
 
-  status(): { failing: number; totalFailed: number; bannedAddresses: number; bannedNetworks: number; totalBanned: number } {
+  status(): { failing: number; totalFailed: number; bannedAddresses: number; bannedNetworks: number; totalBanned: number; futureDated: number; clockSetBack: number } {
     const failing = new Set<string>();
     for (const f of this.failures) {
       const k = `${f.addr}/${f.family === 4 ? 32 : 128}`;
@@ -181,6 +230,8 @@ export class ReferenceJail {
       bannedAddresses: addrs,
       bannedNetworks: active.length - addrs,
       totalBanned: this.bans.length,
+      futureDated: this.futureDated,
+      clockSetBack: this.clockSetBack,
     };
   }
 }

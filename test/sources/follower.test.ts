@@ -1,7 +1,8 @@
 // The file follower's behaviour on single files: partial lines, globs, start policy, hostile input,
 // files that vanish, unreadable paths, and bounded batches.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../../src/log.js';
@@ -125,10 +126,40 @@ test('an unreadable path is logged once, not fatal, and other files keep flowing
   appendFileSync(good, 'ok2\n');
   assert.ok(await f.waitFor(() => texts(f.batches).length === 2, 5000));
   await f.stop();
-  const warnings = records.filter((r) => r.includes('source.readFailed'));
-  assert.equal(warnings.length, 1, records.join(''));
-  assert.match(warnings[0]!, /EISDIR/);
+  const errors = records.filter((r) => r.includes('source.notRegularFile'));
+  assert.equal(errors.length, 1, records.join(''));
+  assert.match(errors[0]!, /is a directory, not a regular file/);
   assert.ok(source.stats.errors >= 2, 'retried on later polls');
+});
+
+test('a FIFO or a device as a logpath never blocks: an error for that path, the others keep flowing', async () => {
+  const dir = tempDir();
+  const fifo = path.join(dir, 'fifo.log');
+  execFileSync('mkfifo', [fifo]);
+  const good = path.join(dir, 'good.log');
+  const later = path.join(dir, 'later.log');
+  writeFileSync(good, 'ok1\n');
+  writeFileSync(later, 'l1\n');
+  const records: string[] = [];
+  const logger = createLogger({ pretty: false, destination: { write: (s: string) => void records.push(s) } });
+  const source = new FileSource({ sourceId: 'file', paths: [fifo, '/dev/zero', good, later], pollIntervalMs: 30, start: 'beginning', logger });
+  const f = startFollowing(source);
+  assert.ok(await f.waitFor(() => texts(f.batches).length === 2, 5000), 'a FIFO with no writer blocked the follower');
+  // At run time: a followed file is replaced by a FIFO (renamed away, FIFO made at its path).
+  renameSync(later, `${later}.1`);
+  execFileSync('mkfifo', [later]);
+  appendFileSync(`${later}.1`, 'l2\n'); // the renamed file is still read to its end
+  appendFileSync(good, 'ok2\n');
+  assert.ok(await f.waitFor(() => texts(f.batches).length === 4, 5000), JSON.stringify(texts(f.batches)));
+  await f.waitFor(() => false, 200);
+  appendFileSync(good, 'ok3\n');
+  assert.ok(await f.waitFor(() => texts(f.batches).includes('ok3'), 5000));
+  await f.stop();
+  assert.deepEqual(texts(f.batches).sort(), ['l1', 'l2', 'ok1', 'ok2', 'ok3']);
+  const errors = records.filter((r) => r.includes('source.notRegularFile'));
+  assert.equal(errors.filter((r) => r.includes('fifo.log')).length, 1, records.join(''));
+  assert.equal(errors.filter((r) => r.includes('/dev/zero') && r.includes('a character device')).length, 1, records.join(''));
+  assert.equal(errors.filter((r) => r.includes('later.log') && r.includes('a FIFO')).length, 1, records.join(''));
 });
 
 test('batches are bounded, contiguous, and pulled one at a time by the consumer', async () => {

@@ -65,10 +65,14 @@ async function rotateWhileWriting(style: 'create' | 'copytruncate'): Promise<{ s
   // ticks: on a loaded machine the writer can take a second to start, and a rotation of an
   // empty file tests nothing.
   let rotations = 0;
-  let writing = true;
-  void writer.done.then(() => (writing = false), () => (writing = false));
-  while (writing && rotations < 4) {
-    await sleep(250);
+  let finished = false;
+  void writer.done.then(() => (finished = true), () => (finished = true));
+  while (!finished && rotations < 4) {
+    // On a loaded machine the writer process can take seconds to start or to write again after
+    // a rotation: wait for its lines rather than skip a rotation (bounded; not once it is done).
+    const deadline = Date.now() + 15_000;
+    while (statSync(file).size === 0 && !finished && Date.now() < deadline) await sleep(25);
+    await sleep(250); // lines arrive meanwhile, and the follower (this process) reads some
     if (statSync(file).size === 0) continue;
     execFileSync('logrotate', ['-f', '-s', path.join(dir, 'state'), conf]);
     rotations++;

@@ -54,6 +54,11 @@ export function renderDaemonStatus(s: DaemonStatus, c: Palette): string {
   if (actionRows.length > 0) {
     out.push(renderTable([{ header: 'JAIL' }, { header: 'ACTION' }, { header: 'HEALTH' }, { header: 'LAST ERROR' }], actionRows, c.bold).trimEnd());
   }
+  // Rare and worth a look, so a line of its own rather than a column of zeros.
+  for (const j of s.jails) {
+    const n = j.futureDated ?? 0;
+    if (n > 0) out.push(c.red(`${j.name}: ${n} ${n === 1 ? 'failure was' : 'failures were'} dated in the future (counted at the wall clock): check the senders' clocks and [pban] timezone`));
+  }
   return out.join('\n') + '\n';
 }
 

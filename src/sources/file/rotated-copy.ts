@@ -2,7 +2,8 @@
 // when the live file was renamed away (logrotate create, `postfix logrotate`) or truncated after a
 // copy (copytruncate). It is a sibling whose name starts with the live file's name, is not
 // compressed, is at least as long as what we had consumed, and starts with the same first line.
-import { closeSync, fstatSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, readdirSync, type Stats } from 'node:fs';
+import { openRegularFile } from '../../files.js';
 import path from 'node:path';
 import { COMPRESSED_SUFFIXES } from './config.js';
 import { hashIdentity, readIdentity } from './identity.js';
@@ -26,6 +27,18 @@ export interface RotatedCopy {
   readonly identity: Buffer;
 }
 
+/**
+ * Whether `name` is how a rotation names a copy of the live file `base`: base, then ".", "-" or
+ * "_", then something with a digit (mail.log.1, mail.log.2.gz, mail.log-20261201,
+ * maillog.20261201-101010). A glob never follows such a name as a file of its own when it also
+ * matches (or follows) `base`. Not `mail.log.old`, nor a sibling log such as `foo.log` of `foo`.
+ */
+export function isRotatedName(base: string, name: string): boolean {
+  if (name.length <= base.length + 1 || !name.startsWith(base)) return false;
+  const rest = name.slice(base.length);
+  return (rest[0] === '.' || rest[0] === '-' || rest[0] === '_') && /\d/.test(rest);
+}
+
 /** Opens the best matching copy, or returns null. The caller closes the returned fd. */
 export function openRotatedCopy(livePath: string, q: RotatedCopyQuery): RotatedCopy | null {
   const dir = path.dirname(livePath);
@@ -42,15 +55,16 @@ export function openRotatedCopy(livePath: string, q: RotatedCopyQuery): RotatedC
     if (COMPRESSED_SUFFIXES.some((s) => name.endsWith(s))) continue;
     const full = path.join(dir, name);
     let fd: number;
+    let st: Stats;
     try {
-      fd = openSync(full, 'r');
+      // Never blocks on a FIFO that happens to share the name; only regular files are candidates.
+      ({ fd, st } = openRegularFile(full));
     } catch {
       continue;
     }
     let keep = false;
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile() || st.ino === q.excludeInode || st.size < q.offset) continue;
+      if (st.ino === q.excludeInode || st.size < q.offset) continue;
       const identity = readIdentity(fd, st.size);
       if (identity === null || hashIdentity(identity) !== q.hash) continue;
       const preferred = st.ino === q.preferInode;

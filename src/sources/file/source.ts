@@ -6,14 +6,15 @@
 // I/O is synchronous on purpose: these are local regular files, each call is bounded
 // (one read of at most maxBatchBytes), and a synchronous fstat+pread after an inotify event is
 // the shortest path from a written line to the consumer.
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { LogLine, SourcePosition } from '../../events.js';
-import { expandGlob, globBase } from '../glob.js';
+import { FileProblem, openRegularFile } from '../../files.js';
+import { expandGlob, globBase, hasGlob } from '../glob.js';
 import { LineSplitter } from '../line-splitter.js';
 import { FILE_SOURCE_DEFAULTS, type FileSourceOptions, type StartAt } from './config.js';
 import { IDENTITY_MAX, hashIdentity, readIdentity, startsWith } from './identity.js';
-import { openRotatedCopy, type RotatedCopyQuery } from './rotated-copy.js';
+import { isRotatedName, openRotatedCopy, type RotatedCopyQuery } from './rotated-copy.js';
 import { DirWatchers, Wakeup } from './wakeup.js';
 
 /** What the follower hands over: lines of one file and the position to commit with them. */
@@ -46,6 +47,8 @@ export interface FileSourceStats {
 }
 
 interface OpenFile {
+  /** The followed path that holds this file open (null: a rotated copy read in passing). */
+  readonly owner: Tracked | null;
   readonly fd: number;
   readonly ino: number;
   readonly dev: number;
@@ -77,6 +80,11 @@ function sameFile(st: Stats, f: OpenFile): boolean {
   return st.ino === f.ino && st.dev === f.dev;
 }
 
+/** A file's identity on this machine while it exists: device and inode. */
+function fileKey(dev: number, ino: number): string {
+  return `${dev}:${ino}`;
+}
+
 function errCode(err: unknown): string {
   return (err as NodeJS.ErrnoException | null)?.code ?? String(err);
 }
@@ -95,6 +103,14 @@ export class FileSource {
   private readonly opts: Required<Omit<FileSourceOptions, 'logger' | 'positions'>> & Pick<FileSourceOptions, 'logger'>;
   private readonly positions: Map<string, SourcePosition>;
   private readonly tracked = new Map<string, Tracked>();
+  /**
+   * Several followed paths can meet the same file: a glob over a log and a name its rotation
+   * moves it to. A file is read by one path at a time (its holder here, by device + inode) and
+   * never from the start again: a path that finds a file another path finished (released, with
+   * the offset read and the first-line hash) takes it over from that offset.
+   */
+  private readonly holders = new Map<string, Tracked>();
+  private readonly released = new Map<string, { readonly hash: string; readonly offset: number }>();
   private readonly buf: Buffer;
   private signal: AbortSignal | null = null;
   private running = false;
@@ -167,11 +183,14 @@ export class FileSource {
         for (const t of this.tracked.values()) {
           if (signal.aborted) return;
           try {
+            const errorsBefore = this.stats.errors;
             for (const b of this.drain(t)) {
               yield b;
               t.acked = b.position; // the consumer asked for more: it is done with b
             }
-            t.warned = null; // a later error is news again
+            // A pass without any error: a later error is news again. (A pass that read the old
+            // file but could not open its successor, a FIFO say, is not.)
+            if (this.stats.errors === errorsBefore) t.warned = null;
           } catch (err) {
             this.fail(t, err);
           }
@@ -199,8 +218,13 @@ export class FileSource {
     const dirs = new Set<string>();
     for (const pattern of this.opts.paths) {
       dirs.add(globBase(pattern));
-      for (const p of await expandGlob(pattern)) {
+      const matches = await expandGlob(pattern);
+      for (const p of matches) {
         if (this.tracked.has(p)) continue;
+        // `mail.log*` also matches mail.log.1, mail.log.2.gz: those hold lines read from mail.log
+        // before it was rotated (its rotation handling reads whatever was left in them), so a
+        // glob never follows them as files of their own.
+        if (hasGlob(pattern) && this.isRotatedCopyName(p, matches)) continue;
         this.tracked.set(p, {
           path: p,
           cur: null,
@@ -218,6 +242,40 @@ export class FileSource {
     watchers.sync(dirs);
   }
 
+  /** Records a finished file. The oldest records go first past a bound: one is made per rotation. */
+  private release(key: string, r: { readonly hash: string; readonly offset: number }): void {
+    this.released.delete(key);
+    this.released.set(key, r);
+    if (this.released.size > 1000) this.released.delete(this.released.keys().next().value!);
+  }
+
+  /** Whether `p` is named as a rotated copy of another followed or matched file in its directory. */
+  private isRotatedCopyName(p: string, matches: readonly string[]): boolean {
+    const dir = path.dirname(p);
+    const name = path.basename(p);
+    const live = (q: string): boolean => q !== p && path.dirname(q) === dir && isRotatedName(path.basename(q), name);
+    return matches.some(live) || [...this.tracked.keys()].some(live);
+  }
+
+  /**
+   * Whether `t` may read the file open as fd: not while another followed path holds it. Returns
+   * where to start if another path finished it (released), else undefined.
+   */
+  private claim(t: Tracked, fd: number, st: Stats): { ok: false } | { ok: true; from: number | undefined } {
+    const key = fileKey(st.dev, st.ino);
+    const holder = this.holders.get(key);
+    if (holder !== undefined && holder !== t) return { ok: false };
+    const rel = this.released.get(key);
+    if (rel === undefined) return { ok: true, from: undefined };
+    const identity = readIdentity(fd, st.size);
+    // The inode was reused by a new file (another first line, or shorter): start as usual.
+    if (identity === null || hashIdentity(identity) !== rel.hash || st.size < rel.offset) {
+      this.released.delete(key);
+      return { ok: true, from: undefined };
+    }
+    return { ok: true, from: rel.offset };
+  }
+
   /** Reads everything available for one followed path, across rotations. */
   private *drain(t: Tracked): Generator<LineBatch> {
     if (t.cur === null) {
@@ -233,6 +291,8 @@ export class FileSource {
       if (t.next !== null && fstatSync(t.next.fd).size > 0) {
         yield* this.readAvailable(t, cur);
         if (cur.splitter.hasPartial) this.stats.partialLinesDropped++;
+        // Finished: another followed path that finds it under its rotated name starts at its end.
+        if (cur.identity !== null) this.release(fileKey(cur.dev, cur.ino), { hash: cur.hash, offset: cur.splitter.offset });
         this.close(cur);
         t.cur = t.next;
         t.next = null;
@@ -263,23 +323,34 @@ export class FileSource {
       // A new file at the path. Any earlier successor was empty (else we had switched): drop it.
       this.close(t.next);
       t.next = null;
-      let fd: number;
+      let opened: { fd: number; st: Stats };
       try {
-        fd = openSync(t.path, 'r');
+        // Never blocks: a FIFO put at the path is refused, not waited on (files.ts).
+        opened = openRegularFile(t.path);
       } catch (err) {
         // Not fatal, and the old file stays open: it may still hold lines we have not read.
         if (errCode(err) !== 'ENOENT') this.warnOnce(t, err); // ENOENT: renamed again meanwhile
         return;
       }
-      t.next = this.openFile(fd, fstatSync(fd), 0);
+      const c = this.claim(t, opened.fd, opened.st);
+      if (!c.ok) {
+        // Another followed path is reading it (a glob matched the name it was rotated to, say):
+        // it stays with that path, which reads it to its end. Checked again at the next wake-up.
+        closeSync(opened.fd);
+        return;
+      }
+      t.next = this.openFile(t, opened.fd, opened.st, c.from ?? 0);
     }
   }
 
   /** First open of a tracked path: applies the stored position or the start policy. */
   private *open(t: Tracked): Generator<LineBatch> {
     let fd: number;
+    let st: Stats;
     try {
-      fd = openSync(t.path, 'r');
+      // Never blocks: a FIFO, a device or a directory at the path is an error for this path
+      // (logged once, retried every poll), and the other files keep flowing.
+      ({ fd, st } = openRegularFile(t.path));
     } catch (err) {
       if (errCode(err) !== 'ENOENT') throw err;
       const p = t.resumeFrom;
@@ -291,7 +362,11 @@ export class FileSource {
       t.startAt = 'beginning'; // when it appears, all of it is new
       return;
     }
-    const st = fstatSync(fd);
+    const c = this.claim(t, fd, st);
+    if (!c.ok) {
+      closeSync(fd);
+      return; // another followed path reads it; checked again at the next wake-up
+    }
     const p = t.resumeFrom;
     t.resumeFrom = null;
     let start = 0;
@@ -300,28 +375,55 @@ export class FileSource {
       const same =
         st.ino === p.inode && identity !== null && hashIdentity(identity) === p.firstLineHash && st.size >= p.offset;
       if (same) start = p.offset;
-      else if (p.offset > 0) {
+      else {
         // Rotated (renamed, or copied and truncated) while we were down: finish the old file from its
-        // copy if one is still there, then read the new file from its beginning.
-        yield* this.readRotatedCopy(t, {
-          hash: p.firstLineHash,
-          offset: p.offset,
-          preferInode: p.inode,
-          excludeInode: st.ino,
-        });
+        // copy if one is still there, then read the new file from its beginning (or from where
+        // another followed path stored it was).
+        if (p.offset > 0) {
+          yield* this.readRotatedCopy(t, {
+            hash: p.firstLineHash,
+            offset: p.offset,
+            preferInode: p.inode,
+            excludeInode: st.ino,
+          });
+        }
+        start = this.storedElsewhere(fd, st);
       }
     } else if (t.startAt === 'end') {
       start = this.endOfLastLine(fd, st.size);
-    }
-    t.cur = this.openFile(fd, st, start);
+    } else start = this.storedElsewhere(fd, st);
+    // Another followed path finished this file: never read what it read again.
+    if (c.from !== undefined) start = Math.max(start, c.from);
+    t.cur = this.openFile(t, fd, st, start);
     const was = t.lastPosition;
     // Report where we start, so it can be committed, unless it is where we already were (a retry).
     if (was === null || was.inode !== t.cur.ino || was.offset !== start) yield this.batch(t, t.cur, []);
   }
 
-  private openFile(fd: number, st: Stats, start: number): OpenFile {
+  /**
+   * Where to start a file this path has no position for: if another path of this source stored a
+   * position in this very file (same inode and first line: it was renamed to our name while pban
+   * was down), after what that path read; else at 0.
+   */
+  private storedElsewhere(fd: number, st: Stats): number {
+    let best = 0;
+    let identity: string | null | undefined;
+    for (const q of this.positions.values()) {
+      if (q.inode !== st.ino || q.offset <= best || q.offset > st.size || q.firstLineHash === '') continue;
+      if (identity === undefined) {
+        const id = readIdentity(fd, st.size);
+        identity = id === null ? null : hashIdentity(id);
+      }
+      if (identity === q.firstLineHash) best = q.offset;
+    }
+    return best;
+  }
+
+  private openFile(owner: Tracked | null, fd: number, st: Stats, start: number): OpenFile {
     const identity = start > 0 ? readIdentity(fd, st.size) : null;
+    if (owner !== null) this.holders.set(fileKey(st.dev, st.ino), owner);
     return {
+      owner,
       fd,
       ino: st.ino,
       dev: st.dev,
@@ -334,7 +436,8 @@ export class FileSource {
 
   /** Offset just past the last newline, so a line being written when we start is read whole. */
   private endOfLastLine(fd: number, size: number): number {
-    const len = Math.min(size, this.opts.maxLineBytes);
+    // (The read buffer may be smaller than a line when maxBatchBytes < maxLineBytes.)
+    const len = Math.min(size, this.opts.maxLineBytes, this.buf.length);
     const n = readSync(fd, this.buf, 0, len, size - len);
     const nl = this.buf.subarray(0, n).lastIndexOf(0x0a);
     return nl === -1 ? (size > len ? size : 0) : size - n + nl + 1;
@@ -424,18 +527,28 @@ export class FileSource {
     }
     this.stats.copiesRead++;
     this.opts.logger?.info({ path: t.path, copy: copy.path, offset: q.offset }, 'source.copyRead');
+    const key = fileKey(copy.dev, copy.ino);
+    const holder = this.holders.get(key);
+    if (holder !== undefined && holder !== t) {
+      // Another followed path is reading the copy (a glob matches its name): it reads the rest.
+      closeSync(copy.fd);
+      return;
+    }
+    const rel = this.released.get(key);
     const f: OpenFile = {
+      owner: null,
       fd: copy.fd,
       ino: copy.ino,
       dev: copy.dev,
       identity: copy.identity,
       hash: q.hash,
-      splitter: new LineSplitter(q.offset, this.opts.maxLineBytes),
+      splitter: new LineSplitter(rel !== undefined && rel.hash === q.hash ? Math.max(rel.offset, q.offset) : q.offset, this.opts.maxLineBytes),
       checkedSize: 0,
     };
     try {
       yield* this.readAvailable(t, f, false);
       if (f.splitter.hasPartial) this.stats.partialLinesDropped++;
+      this.release(key, { hash: q.hash, offset: f.splitter.offset });
     } finally {
       this.close(f);
     }
@@ -471,12 +584,15 @@ export class FileSource {
     const code = errCode(err);
     if (t.warned !== code) {
       t.warned = code;
-      this.opts.logger?.warn({ path: t.path, err: code }, 'source.readFailed');
+      if (err instanceof FileProblem) this.opts.logger?.error({ path: t.path, err: code, why: err.message }, 'source.notRegularFile');
+      else this.opts.logger?.warn({ path: t.path, err: code }, 'source.readFailed');
     }
   }
 
   private close(f: OpenFile | null): void {
     if (f === null) return;
+    const key = fileKey(f.dev, f.ino);
+    if (f.owner !== null && this.holders.get(key) === f.owner) this.holders.delete(key);
     try {
       closeSync(f.fd);
     } catch {
