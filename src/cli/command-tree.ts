@@ -22,7 +22,7 @@ export interface OptionInfo {
 
 export interface ArgumentInfo {
   readonly name: string;
-  /** As in the usage line: "<jail>", "[targets...]". */
+  /** As --help's list of arguments names it: "jail", "targets...". */
   readonly term: string;
   readonly required: boolean;
   readonly variadic: boolean;
