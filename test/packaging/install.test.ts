@@ -87,7 +87,7 @@ test('man pban is installed with the package', () => {
   assert.equal(ok(['man', '-w', 'pban']).trim(), realpathSync(path.join(prefix, 'share/man/man1/pban.1')));
   assert.equal(realpathSync(path.join(prefix, 'share/man/man1/pban.1')), path.join(realpathSync(prefix), 'lib/node_modules/pban/dist/man/pban.1'));
   const page = ok(['man', '-P', 'cat', 'pban'], { env: { ...env, MANWIDTH: '100', LC_ALL: 'C' } });
-  assert.match(page, /^NAME\n\s+pban - ban engine/m);
+  assert.match(page, /^NAME\n\s+pban\s+-\s+ban engine/m);
   assert.match(page, /^ {3}test-filter \[options\] <filter> <log>$/m);
 });
 
