@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { generateLog } from './generate-log.js';
+import { generateLog } from '../test/helpers/generate-log.js';
 
 const LINES = 1_000_000;
 const SEED = 1;

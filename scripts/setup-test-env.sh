@@ -5,17 +5,27 @@
 # logs. Touches nothing else: no service is started, no firewall rule is written.
 set -euo pipefail
 
-# command → package: the command proves the package is usable.
+# command → package: the command proves the package is usable. Tests check commands through
+# this table (test/helpers/system.ts reads it) and never install anything themselves.
 declare -A NEED=(
   [nft]=nftables
   [iptables]=iptables
+  [iptables-nft]=iptables
+  [iptables-legacy]=iptables
   [ipset]=ipset
   [ip]=iproute2
+  [ss]=iproute2
+  [timeout]=coreutils
   [postfix]=postfix
   [dovecot]=dovecot-core
   [nc]=netcat-openbsd
   [logrotate]=logrotate
   [systemd-journal-remote]=systemd-journal-remote
+  [journalctl]=systemd
+  [systemd-analyze]=systemd
+  [man]=man-db
+  [zsh]=zsh
+  [fish]=fish
   [g++]=g++
   [make]=make
   [python3]=python3

@@ -19,6 +19,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Command>])
   ['replay', async () => (await import('./replay.js')).replayCommand()],
   ['start', async () => (await import('./start.js')).startCommand()],
   ['check', async () => (await import('./check.js')).checkCommand()],
+  ['completion', async () => (await import('./completion.js')).completionCommand()],
 ];
 
 /** `argv` as in process.argv; its command word (argv[2]) decides which commands are loaded. */

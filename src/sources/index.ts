@@ -79,7 +79,7 @@
 // the file under its new (rotated) name instead of following the new file; on a truncation it jumps
 // to the current size, skipping what was written since, and its watchFile mode ignores shrinking.
 // FileSource delivered every line exactly once (also with the real logrotate, see
-// test/sources/logrotate.test.ts); its write-to-delivery latency for a writer in another process was p50 0.05-0.31 ms, p99 0.76-1.39 ms.
+// test/sources/logrotate.system.test.ts); its write-to-delivery latency for a writer in another process was p50 0.05-0.31 ms, p99 0.76-1.39 ms.
 
 export { FileSource, type LineBatch, type FileSourceStats } from './file/source.js';
 export { FILE_SOURCE, FILE_SOURCE_DEFAULTS, type FileSourceOptions, type StartAt } from './file/config.js';

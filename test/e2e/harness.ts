@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, chmodSync, mkdirSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { requireCommands, requireRoot } from '../helpers/system.js';
 
 export const NS_PREFIX_ROOT = 'pbane2e-';
 
@@ -98,47 +99,12 @@ export const inNs = (ns: string, argv: readonly string[]): string[] => ['ip', 'n
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
-// Packages
+// Prerequisites
 
-const REQUIRED: ReadonlyArray<{ command: string; pkg: string }> = [
-  { command: 'postfix', pkg: 'postfix' },
-  { command: 'dovecot', pkg: 'dovecot-core' },
-  { command: 'nft', pkg: 'nftables' },
-  { command: 'ip', pkg: 'iproute2' },
-  { command: 'ss', pkg: 'iproute2' },
-  { command: 'nc', pkg: 'netcat-openbsd' },
-];
-const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-function hasCommand(name: string): boolean {
-  return SEARCH_PATH.some((dir) => existsSync(path.join(dir, name)));
-}
-
-/**
- * Installs what is missing with apt-get, non-interactively, or throws. A policy-rc.d that denies
- * service starts is put in place first (and removed again if we created it), so the packages'
- * postinst scripts cannot start a Postfix or Dovecot in the root namespace.
- */
-export async function ensurePackages(): Promise<string[]> {
-  if (process.getuid?.() !== 0) throw new Error('the end-to-end suite needs root (network namespaces, Postfix)');
-  const missing = [...new Set(REQUIRED.filter((r) => !hasCommand(r.command)).map((r) => r.pkg))];
-  if (missing.length === 0) return [];
-  const policy = '/usr/sbin/policy-rc.d';
-  const createdPolicy = !existsSync(policy);
-  if (createdPolicy) writeFileSync(policy, '#!/bin/sh\n# pban e2e: never start services while installing\nexit 101\n', { mode: 0o755 });
-  try {
-    await runOk(['debconf-set-selections'], {
-      input: 'postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string pban-test.example\n',
-    });
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await runOk(['apt-get', '-o', 'DPkg::Lock::Timeout=120', 'update', '-qq'], { env, timeoutMs: 300_000 });
-    await runOk(['apt-get', '-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { env, timeoutMs: 600_000 });
-  } finally {
-    if (createdPolicy) rmSync(policy, { force: true });
-  }
-  const still = REQUIRED.filter((r) => !hasCommand(r.command)).map((r) => r.command);
-  if (still.length > 0) throw new Error(`installed ${missing.join(' ')} but still missing: ${still.join(' ')}`);
-  return missing;
+/** Throws unless root and every program the lab drives is installed (never installs: see helpers/system.ts). */
+export function checkPrerequisites(): void {
+  requireRoot('network namespaces, Postfix');
+  requireCommands(['postfix', 'dovecot', 'nft', 'ip', 'ss', 'nc']);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +386,7 @@ export class MailLab {
    */
   static async start(opts: LabOptions = {}): Promise<MailLab> {
     const t0 = Date.now();
-    await ensurePackages();
+    checkPrerequisites();
     await removeStaleLabs();
     const prefix = `${NS_PREFIX_ROOT}${process.pid}-${Math.random().toString(36).slice(2, 6)}-`;
     const n = opts.addressesPerAttacker ?? 8;

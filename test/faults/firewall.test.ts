@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import { runPban } from '../helpers/run-cli.js';
-import { must, requireCommands, rootSnapshot, run } from '../helpers/netns.js';
+import { must, rootSnapshot, run } from '../helpers/netns.js';
+import { requireCommands } from '../helpers/system.js';
 import type { DaemonStatus } from '../../src/control/types.js';
 
 const NS = `pbanfw-${process.pid}`;

@@ -131,7 +131,7 @@ test("fail2ban's dovecot reject-reason group, ambiguous under repetition, answer
 // engine. Checked here on every shipped regex over a generated Postfix log: same match, same
 // captures, same end, when each is forced onto each engine.
 test('the linear-time engine answers exactly like the backtracking engine on the shipped regexes', async () => {
-  const { generateLog } = await import('../../bench/generate-log.js');
+  const { generateLog } = await import('../helpers/generate-log.js');
   const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const path = await import('node:path');

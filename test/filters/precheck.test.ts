@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { generateLog } from '../../bench/generate-log.js';
+import { generateLog } from '../helpers/generate-log.js';
 import { compileFilter, MAX_LINE_LENGTH, parseAddress, resolveZone, type MatchResult } from '../../src/filters/index.js';
 import { dateHeaderEnd, parseDate } from '../../src/filters/dates.js';
 import { ADDR_GROUP, expandTags } from '../../src/filters/tags.js';

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PBAN_BIN, runPban, type CliResult } from './run-cli.js';
+import { requireRoot } from './system.js';
 
 export interface DaemonProcess {
   readonly child: ChildProcess;
@@ -14,6 +15,7 @@ export interface DaemonProcess {
 }
 
 export async function startDaemon(config: string, socket: string, extraArgs: readonly string[] = [], wrapper: readonly string[] = []): Promise<DaemonProcess> {
+  requireRoot('the CLI talks only to a root-owned control socket');
   const argv = [...wrapper, process.execPath, PBAN_BIN, 'start', '-c', config, ...extraArgs];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PBAN_LOG_LEVEL: 'debug' } });
   let out = '';

@@ -3,6 +3,7 @@
 // no default routes: no packet can leave. A test that cannot build this fails, it never skips.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { requireCommands, requireRoot } from './system.js';
 
 export interface CommandOutput {
   readonly status: number | null;
@@ -27,26 +28,6 @@ export function must(argv: readonly string[], stdin?: string): string {
   const r = run(argv, stdin);
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr.trim()}`);
   return r.stdout;
-}
-
-const PACKAGES: Record<string, string> = {
-  ip: 'iproute2', nft: 'nftables', 'iptables-nft': 'iptables', 'iptables-legacy': 'iptables', ipset: 'ipset', nc: 'netcat-openbsd', timeout: 'coreutils',
-};
-
-function which(cmd: string): boolean {
-  return ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'].some((d) => existsSync(`${d}/${cmd}`));
-}
-
-/** Installs what is missing (apt-get, non-interactive) or throws: never a silent pass. */
-export function requireCommands(cmds: readonly string[]): void {
-  if (process.getuid?.() !== 0) throw new Error('firewall tests need root (network namespaces)');
-  const missing = cmds.filter((c) => !which(c));
-  if (missing.length === 0) return;
-  const pkgs = [...new Set(missing.map((c) => PACKAGES[c] ?? c))];
-  must(['apt-get', 'update', '-qq']);
-  must(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...pkgs]);
-  const still = cmds.filter((c) => !which(c));
-  if (still.length > 0) throw new Error(`missing commands after apt-get install: ${still.join(', ')}`);
 }
 
 /** The root namespace's firewall state: must be identical before and after a suite. */
@@ -89,6 +70,7 @@ function nsExists(name: string): boolean {
  * PROBE_PORT in the server namespace. `tag` makes names unique: pbanact-srv-<tag>.
  */
 export async function createLab(tag: string = String(process.pid)): Promise<Lab> {
+  requireRoot('network namespaces');
   requireCommands(['ip', 'nft', 'iptables-nft', 'iptables-legacy', 'ipset', 'nc', 'timeout']);
   const srv = `pbanact-srv-${tag}`;
   const atk1 = `pbanact-a1-${tag}`;

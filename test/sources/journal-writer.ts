@@ -1,23 +1,17 @@
 // Writes real journal files with systemd-journal-remote (Journal Export Format on stdin), for
 // tests of the journald source without a running systemd-journald. Appending to the same file
 // from a second run is seen by a `journalctl --file=… --follow` that is already running.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { requireCommands } from '../helpers/system.js';
 
 export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
 const BOOT_ID = '0123456789abcdef0123456789abcdef';
 
-/** Installs systemd-journal-remote if missing; throws (the test fails) when that is impossible. */
+/** Throws (the test fails) unless systemd-journal-remote and journalctl are installed. */
 export function ensureJournalRemote(): void {
-  if (existsSync(JOURNAL_REMOTE)) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): boolean =>
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'systemd-journal-remote'], { env, stdio: 'ignore' }).status === 0;
-  if (!install()) {
-    spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore' });
-    if (!install()) throw new Error('systemd-journal-remote is missing and `apt-get install systemd-journal-remote` failed');
-  }
-  if (!existsSync(JOURNAL_REMOTE)) throw new Error(`${JOURNAL_REMOTE} not found after installing systemd-journal-remote`);
+  requireCommands(['systemd-journal-remote', 'journalctl']);
+  if (!existsSync(JOURNAL_REMOTE)) throw new Error(`systemd-journal-remote is installed but not at ${JOURNAL_REMOTE}`);
 }
 
 export interface TestEntry {

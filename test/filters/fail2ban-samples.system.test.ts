@@ -1,46 +1,19 @@
 // Conformance with fail2ban's own annotated sample logs for its postfix and dovecot filters.
-// The samples come from Debian's fail2ban package, fetched with `apt-get download` and
-// unpacked with `dpkg-deb -x`: never installed, since its daemon would start and rewrite the
-// host firewall. A failed download fails this test; it is never skipped.
+// The samples come from Debian's fail2ban package, which scripts/setup-test-env.sh fetches with
+// `apt-get download` and unpacks with `dpkg-deb -x`: never installed, since its daemon would
+// start and rewrite the host firewall. Missing samples fail this test; it is never skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadFilter } from '../../src/filters/index.js';
 import { resolveZone } from '../../src/filters/dates.js';
+import { fail2banSampleLogs } from '../helpers/system.js';
 
-const CACHE = process.env.PBAN_FAIL2BAN_CACHE ?? path.join(os.tmpdir(), 'pban-fail2ban-samples');
-const LOGS = path.join(CACHE, 'root/usr/lib/python3/dist-packages/fail2ban/tests/files/logs');
 // fail2ban's tests run with TZ=CET-01CEST-02,M3.5.0,M10.5.0 (the EU rules, as Europe/Paris
 // had them in 2004–2005) and the clock fixed at 2005-08-14 10:00:00 UTC.
 const TEST_ZONE = 'Europe/Paris';
 const TEST_NOW = Date.UTC(2005, 7, 14, 10, 0, 0);
-
-function run(cmd: string, args: string[]): void {
-  execFileSync(cmd, args, { cwd: CACHE, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
-}
-
-function fetchSamples(): string {
-  if (existsSync(path.join(LOGS, 'postfix')) && existsSync(path.join(LOGS, 'dovecot'))) return LOGS;
-  mkdirSync(CACHE, { recursive: true });
-  const hasDeb = () => readdirSync(CACHE).some((f) => /^fail2ban_.*\.deb$/.test(f));
-  if (!hasDeb()) {
-    try {
-      run('apt-get', ['download', 'fail2ban']);
-    } catch {
-      // The package lists may be missing or stale on a fresh machine.
-      run('apt-get', ['update', '-qq']);
-      run('apt-get', ['download', 'fail2ban']);
-    }
-  }
-  const deb = readdirSync(CACHE).find((f) => /^fail2ban_.*\.deb$/.test(f));
-  if (!deb) throw new Error(`apt-get download fail2ban left no .deb in ${CACHE}`);
-  run('dpkg-deb', ['-x', deb, 'root']);
-  if (!existsSync(path.join(LOGS, 'postfix'))) throw new Error(`no sample logs in ${LOGS} after unpacking ${deb}`);
-  return LOGS;
-}
 
 interface Sample {
   lineNo: number;
@@ -80,7 +53,7 @@ function expectedTime(text: string): number {
 
 for (const name of ['postfix', 'dovecot']) {
   test(`fail2ban's ${name} samples give the same verdicts and addresses`, () => {
-    const samples = parseSamples(path.join(fetchSamples(), name));
+    const samples = parseSamples(path.join(fail2banSampleLogs(), name));
     assert.ok(samples.length >= 40, `only ${samples.length} annotated lines in fail2ban's ${name} sample`);
     const problems: string[] = [];
     let checks = 0;

@@ -1,4 +1,4 @@
-// A seeded generator of realistic Postfix logs for the benchmarks.
+// A seeded generator of realistic Postfix logs, for the benchmarks and the tests that need volume.
 //
 // About 88% of the lines are ordinary traffic (postscreen screening, smtpd sessions with their
 // summaries, TLS, cleanup/qmgr/delivery lines, anvil and dnsblog statistics); the rest are attack
@@ -13,12 +13,12 @@
 //   distinctFailing   198.19.0.0/16 (at most 16 per /24) then 2001:db8:4000-7fff::/34, one /64 each
 //   normal traffic    198.18.0.0/16 and 2001:db8:ffff::/48
 //
-// Usage: node <build>/bench/generate-log.js --lines 1000000 --seed 1 --out FILE
+// Usage: node <build>/test/helpers/generate-log.js --lines 1000000 --seed 1 --out FILE
 //        [--start 2026-11-25T00:00:00Z] [--distinct-failing N] [--window 5m]
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { seededRandom } from '../test/helpers/prng.js';
+import { seededRandom } from './prng.js';
 
 export interface GenerateOptions {
   lines: number;

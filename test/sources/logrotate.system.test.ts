@@ -1,4 +1,4 @@
-// The real logrotate (installed if missing) rotates the file while a writer process appends:
+// The real logrotate rotates the file while a writer process appends:
 // `create` with a postrotate SIGHUP that makes the writer reopen, and `copytruncate`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -9,24 +9,11 @@ import { before, test } from 'node:test';
 import { FileSource } from '../../src/sources/index.js';
 import { describeDelivery, startFollowing, tempDir } from './follow-harness.js';
 import { seqOf, startWriter, type WriterPlan } from './rotating-writer.js';
+import { requireCommands } from '../helpers/system.js';
 
 const LINES = 6000;
 
-function hasLogrotate(): boolean {
-  try {
-    execFileSync('logrotate', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-before(() => {
-  if (hasLogrotate()) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['install', '-y', '-q', 'logrotate'], { env, stdio: 'ignore' });
-  assert.ok(hasLogrotate(), 'logrotate is required by this test and could not be installed');
-});
+before(() => requireCommands(['logrotate']));
 
 function linesOnDisk(dir: string, base: string): number[] {
   const seqs: number[] = [];

@@ -8,12 +8,14 @@ import type { BannedEntry, DaemonStatus, JailStatus } from '../../src/control/ty
 import { ConfigError } from '../../src/errors.js';
 import { JAILS, makeBan, startTestDaemon, type TestDaemon } from '../control/test-daemon.js';
 import { runPbanAsync } from './run-pban-async.js';
+import { requireRoot } from '../helpers/system.js';
 
 let d: TestDaemon;
 const pban = (...args: string[]) => runPbanAsync([...args, '--socket', d.socketPath]);
 const targets = (): string[] => [...d.handlers.banned()].map((b) => `${b.target.addr}/${b.target.prefix}`);
 
 before(async () => {
+  requireRoot('the CLI talks only to a root-owned control socket');
   d = await startTestDaemon();
   const now = d.clock.now();
   d.handlers.addBan(makeBan('192.0.2.1', 'postfix', 'address', now - 7 * 60_000, now + 53 * 60_000 + 10_000, 5, 1));

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { generateLog } from '../../bench/generate-log.js';
+import { generateLog } from './generate-log.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pban-genlog-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

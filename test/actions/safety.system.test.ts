@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Ban } from '../../src/events.js';
 import { createAction, target, type ActionRunner, type ActionOptions, type ParamValue } from '../../src/actions/index.js';
-import { must, requireCommands, rootSnapshot, run } from '../helpers/netns.js';
+import { must, rootSnapshot, run } from '../helpers/netns.js';
+import { requireCommands } from '../helpers/system.js';
 
 const NS = `pbansafe-${process.pid}`;
 const inNs = ['ip', 'netns', 'exec', NS];

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +14,10 @@ import type { BannedEntry, DaemonStatus, JailStatus } from '../../src/control/ty
 import { ConfigError, ControlError } from '../../src/errors.js';
 import { MemoryHandlers } from './memory-handlers.js';
 import { JAILS, makeBan, sendRaw, startTestDaemon } from './test-daemon.js';
+import { requireRoot } from '../helpers/system.js';
+
+// The client talks only to a root-owned socket, and the tests chown sockets to other users.
+before(() => requireRoot('the control client trusts only a root-owned socket'));
 
 /** A child listens on the path and is killed with SIGKILL, so the socket file stays behind. */
 async function leaveStaleSocket(socketPath: string): Promise<void> {
