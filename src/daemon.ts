@@ -8,6 +8,7 @@
 // do the actions run: a crash re-reads exactly the uncommitted lines and loses no ban.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Ban, LogLine, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
 import { systemClock, type Clock } from './clock.js';
@@ -264,7 +265,13 @@ export class Daemon implements ControlHandlers {
     // A failing source is restarted after a pause: one broken file never stops the others.
     while (!rt.abort.signal.aborted) {
       try {
-        for await (const batch of rt.source.follow(rt.abort.signal)) this.onBatch(rt, batch);
+        for await (const batch of rt.source.follow(rt.abort.signal)) {
+          this.onBatch(rt, batch);
+          // A backlog arrives as many bounded batches (maxBatchLines) that the source hands over
+          // without waiting for I/O. Between two, give the event loop a turn: the control socket
+          // answers, firewall commands complete and the expiry timer fires while a burst is worked off.
+          await yieldToEventLoop();
+        }
         return;
       } catch (err) {
         if (rt.abort.signal.aborted) return;

@@ -63,3 +63,19 @@ test('10,000 addresses, then a network over all of them', () => {
   assert.equal(q.changes.length, 10_001);
   assert.equal(q.next.size, 1);
 });
+
+test('a plan made in place changes the view itself, and rollback() restores it exactly', () => {
+  const v = viewOf(ban('198.51.100.11'), ban('198.51.100.21'), ban('192.0.2.1', NOW + 1_000));
+  const before = [...v.entries()].map((e) => `${e.key} ${e.until}`).sort();
+  const p = planBans(v, [ban('198.51.100.0/24'), ban('192.0.2.1', null), ban('2001:db8::1')], NOW, undefined, 'inPlace');
+  assert.equal(p.next, v);
+  assert.deepEqual(show(p), ['delete 198.51.100.11/32', 'delete 198.51.100.21/32', 'add 198.51.100.0/24', 'delete 192.0.2.1/32', 'add 192.0.2.1/32', 'add 2001:db8::1/128']);
+  assert.equal(v.size, 3);
+  v.rollback();
+  assert.deepEqual([...v.entries()].map((e) => `${e.key} ${e.until}`).sort(), before);
+  const q = planUnbans(v, [target('198.51.100.11')], [], NOW, undefined, 'inPlace');
+  assert.deepEqual(show(q), ['delete 198.51.100.11/32']);
+  assert.equal(v.size, 2);
+  v.rollback();
+  assert.equal(v.size, 3);
+});
