@@ -25,7 +25,7 @@ import { parseActionSpec } from './actions/spec.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
-import type { DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
+import type { DaemonState, DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
 
 export interface DaemonOptions {
@@ -87,6 +87,15 @@ function checkers(timezone: string | undefined): { checkFilter(spec: string): st
   };
 }
 
+/** Runs a generator of work steps to its end, giving the event loop a turn between steps. */
+async function runInSlices<T>(steps: Generator<void, T, undefined>): Promise<T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yieldToEventLoop();
+  }
+}
+
 export function loadDaemonConfig(file: string): PbanConfig {
   // The time zone is only known after parsing; filters are compiled again with it at start.
   return loadConfig(file, checkers(undefined));
@@ -106,6 +115,8 @@ export class Daemon implements ControlHandlers {
   private readonly store: Store;
   private jails = new Map<string, JailRuntime>();
   private sources: SourceRuntime[] = [];
+  /** At start, a jail's stored active bans until the jail itself is restored (for its actions). */
+  private readonly restoring = new Map<string, readonly Ban[]>();
   private readonly timer: ExpiryTimer;
   private control: ControlServer | undefined;
   private readonly clock: Clock;
@@ -118,6 +129,11 @@ export class Daemon implements ControlHandlers {
   private resolveStopped!: () => void;
   /** Resolves once the daemon has stopped (SIGTERM, `pban stop`). */
   readonly stopped: Promise<void>;
+  /** What `pban status` reports; "starting" until every jail is restored and its bans re-applied. */
+  private state: DaemonState = 'starting';
+  private markStarted!: () => void;
+  /** Resolves once start() is done: control requests that need the jails wait for it. */
+  private readonly started: Promise<void>;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -131,6 +147,7 @@ export class Daemon implements ControlHandlers {
     this.startedAt = this.clock.now();
     this.timer = new ExpiryTimer(this.clock, (now) => this.expireDue(now));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
   }
 
   /** Loads the config, restores state, re-applies active bans, then starts following the logs. */
@@ -140,22 +157,32 @@ export class Daemon implements ControlHandlers {
     const store = openStore(config.pban.database);
     const d = new Daemon(opts, config, store);
     try {
-      for (const cfg of config.jails) if (cfg.enabled) d.jails.set(cfg.name, d.buildJail(cfg));
-      // Bans that ended while pban was down are lifted before anything is re-applied.
-      d.expireDue(d.clock.now());
-      d.pruneHistory();
-      d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
-      d.pruneTimer.unref();
-      await Promise.all([...d.jails.values()].map((j) => d.startActions(j)));
+      // The socket first: with 100,000 bans, loading them and re-applying them takes seconds, and
+      // `pban status` answers meanwhile (state "starting"); requests that need the jails wait.
       d.control = await startControlServer({
         socketPath: config.pban.socket,
         handlers: d,
         onError: (err, cmd) => d.log.error({ err, cmd }, 'control.handlerFailed'),
       });
+      const applied: Promise<void>[] = [];
+      for (const cfg of config.jails) {
+        if (!cfg.enabled) continue;
+        const r = await d.restoreJail(cfg);
+        d.jails.set(cfg.name, r.jail);
+        applied.push(r.applied);
+      }
+      // Bans that ended while pban was down are lifted (they were not re-applied either).
+      d.expireDue(d.clock.now());
+      d.pruneHistory();
+      d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
+      d.pruneTimer.unref();
+      await Promise.all(applied);
       d.startSources();
       // Where each file starts is fixed before we say we are up: no line written after is missed.
       await Promise.all(d.sources.map((s) => s.source.ready));
       d.rearm();
+      d.state = 'running';
+      d.markStarted();
       d.log.info({ version: VERSION, config: opts.configFile, jails: [...d.jails.keys()], database: config.pban.database, socket: config.pban.socket }, 'daemon.started');
       return d;
     } catch (err) {
@@ -168,8 +195,28 @@ export class Daemon implements ControlHandlers {
   private buildJail(cfg: JailConfig, keepActions?: readonly ActionRunner[]): JailRuntime {
     const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
     const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    if (keepActions) return { cfg, filter, jail, actions: keepActions };
-    const actions = cfg.actions.map((text) => {
+    return { cfg, filter, jail, actions: keepActions ?? this.makeActions(cfg) };
+  }
+
+  /**
+   * buildJail() for start, in slices with the event loop free in between, and with the firewall
+   * re-applied from the stored active bans while the jail's windows are rebuilt. Returns once
+   * the jail is built; `applied` resolves once its actions have started.
+   */
+  private async restoreJail(cfg: JailConfig): Promise<{ jail: JailRuntime; applied: Promise<void> }> {
+    const filter = loadFilter(cfg.filter, { timezone: this.config.pban.timezone });
+    const snap = await runInSlices(this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
+    const actions = this.makeActions(cfg);
+    // Ended bans are dropped by the actions' own plan, and lifted by expireDue() once the jail exists.
+    this.restoring.set(cfg.name, snap.bans.filter((b) => b.active));
+    const applied = this.startActions({ cfg, actions });
+    const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap));
+    this.restoring.delete(cfg.name);
+    return { jail: { cfg, filter, jail, actions }, applied };
+  }
+
+  private makeActions(cfg: JailConfig): ActionRunner[] {
+    return cfg.actions.map((text) => {
       const spec = parseActionSpec(text);
       if ('error' in spec) throw new PbanError('action.spec', spec.error);
       return createAction(spec.ref, {
@@ -180,14 +227,14 @@ export class Daemon implements ControlHandlers {
         commandPrefix: this.opts.commandPrefix,
         clock: this.clock,
         logger: this.log,
-        // Looked up at call time: a reload replaces the jail but may keep this runner.
-        activeBans: () => this.jails.get(cfg.name)?.jail.activeBans() ?? [],
+        // Looked up at call time: a reload replaces the jail but may keep this runner; at start
+        // the actions begin with the stored bans while the jail is still being restored.
+        activeBans: () => this.jails.get(cfg.name)?.jail.activeBans() ?? this.restoring.get(cfg.name) ?? [],
       });
     });
-    return { cfg, filter, jail, actions };
   }
 
-  private async startActions(j: JailRuntime): Promise<void> {
+  private async startActions(j: Pick<JailRuntime, 'cfg' | 'actions'>): Promise<void> {
     for (const a of j.actions) {
       const ok = await a.start();
       if (!ok) this.log.error({ jail: j.cfg.name, action: a.def.name, health: a.health() }, 'action.startFailed');
@@ -400,6 +447,7 @@ export class Daemon implements ControlHandlers {
     return {
       version: VERSION,
       pid: process.pid,
+      state: this.state,
       startedAt: this.startedAt,
       uptimeMs: now - this.startedAt,
       linesRead: this.linesRead,
@@ -429,7 +477,8 @@ export class Daemon implements ControlHandlers {
     return files.size > 0 ? [...files] : [...j.cfg.logpath];
   }
 
-  jailStatus(name: string): JailStatusData {
+  async jailStatus(name: string): Promise<JailStatusData> {
+    await this.started;
     const j = this.jailOrThrow(name);
     const s = j.jail.status();
     return {
@@ -443,12 +492,14 @@ export class Daemon implements ControlHandlers {
     };
   }
 
-  banned(jail?: string): Iterable<Ban> {
+  async banned(jail?: string): Promise<Iterable<Ban>> {
+    await this.started;
     const list = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
     return list.flatMap((j) => j.jail.activeBans());
   }
 
-  ban(jail: string, target: Target, timeMs: number | null | undefined): Ban {
+  async ban(jail: string, target: Target, timeMs: number | null | undefined): Promise<Ban> {
+    await this.started;
     const j = this.jailOrThrow(jail);
     const now = this.clock.now();
     const b = j.jail.ban(target, now, timeMs);
@@ -458,7 +509,8 @@ export class Daemon implements ControlHandlers {
     return b;
   }
 
-  unban(which: UnbanSelector, jail?: string): Ban[] {
+  async unban(which: UnbanSelector, jail?: string): Promise<Ban[]> {
+    await this.started;
     const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
     const now = this.clock.now();
     const lifts = new Map<JailRuntime, Lift[]>();
@@ -486,6 +538,7 @@ export class Daemon implements ControlHandlers {
    * new policy. A removed jail has its bans lifted.
    */
   async reload(): Promise<ReloadReply> {
+    await this.started;
     const next = loadConfig(this.opts.configFile, checkers(undefined));
     // Validate every new filter before touching anything, so a bad reload changes nothing.
     for (const cfg of next.jails) if (cfg.enabled) loadFilter(cfg.filter, { timezone: next.pban.timezone });
@@ -528,7 +581,8 @@ export class Daemon implements ControlHandlers {
     return { jails: [...jails.keys()], added, removed, lifted };
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
+    await this.started;
     return this.shutdown(true);
   }
 
@@ -539,6 +593,7 @@ export class Daemon implements ControlHandlers {
   /** Stops reading, commits, closes the socket, and removes our firewall state. Idempotent. */
   shutdown(removeFirewall = true): Promise<void> {
     this.stopping ??= (async () => {
+      this.state = 'stopping';
       this.timer.disarm();
       clearInterval(this.pruneTimer);
       await this.stopSources();
