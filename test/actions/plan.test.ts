@@ -79,3 +79,24 @@ test('a plan made in place changes the view itself, and rollback() restores it e
   v.rollback();
   assert.equal(v.size, 3);
 });
+
+test('nft element lines: consecutive ones of one set and command merge, order between commands stays', async () => {
+  const { mergeElementLines } = await import('../../src/actions/render.js');
+  assert.deepEqual(
+    mergeElementLines([
+      'add set inet t h { type ipv4_addr; flags timeout; }',
+      'add element inet t h { 192.0.2.1 timeout 5s }',
+      'add element inet t h { 192.0.2.2 timeout 6s }',
+      'delete element inet t h { 192.0.2.1 }',
+      'add element inet t h { 192.0.2.1 timeout 9s }',
+      'add element inet t n { 198.51.100.0/24 }',
+    ]),
+    [
+      'add set inet t h { type ipv4_addr; flags timeout; }',
+      'add element inet t h { 192.0.2.1 timeout 5s, 192.0.2.2 timeout 6s }',
+      'delete element inet t h { 192.0.2.1 }',
+      'add element inet t h { 192.0.2.1 timeout 9s }',
+      'add element inet t n { 198.51.100.0/24 }',
+    ],
+  );
+});
