@@ -19,7 +19,7 @@ import { loadConfig, type JailConfig, type PbanConfig } from './config/index.js'
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
-import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
+import { FILE_SOURCE_DEFAULTS, FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import { createAction, type ActionRunner } from './actions/index.js';
 import { parseActionSpec } from './actions/spec.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
@@ -107,6 +107,8 @@ function sameFirewall(a: JailConfig, b: JailConfig): boolean {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/** While a backlog is worked off, firewall changes go to the actions at most this often. */
+const BACKLOG_HANDOVER_MS = 250;
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
 
@@ -115,6 +117,10 @@ export class Daemon implements ControlHandlers {
   private readonly store: Store;
   private jails = new Map<string, JailRuntime>();
   private sources: SourceRuntime[] = [];
+  /** Firewall changes decided and committed, not yet handed to the actions (see handOver). */
+  private held: { j: JailRuntime; op: 'ban' | 'unban'; items: (Ban | Target)[] }[] = [];
+  private heldTimer: NodeJS.Timeout | undefined;
+  private lastHandOver = -Infinity;
   /** At start, a jail's stored active bans until the jail itself is restored (for its actions). */
   private readonly restoring = new Map<string, readonly Ban[]>();
   private readonly timer: ExpiryTimer;
@@ -355,7 +361,7 @@ export class Daemon implements ControlHandlers {
     }
     const lifts = this.collectLifts(now);
     this.commit([batch.position]);
-    this.apply(bans, lifts, now);
+    this.apply(bans, lifts, now, lines.length >= FILE_SOURCE_DEFAULTS.maxBatchLines);
     this.rearm();
   }
 
@@ -374,23 +380,58 @@ export class Daemon implements ControlHandlers {
     this.store.commit({ jails: [...this.jails.values()].map((j) => j.jail.takeChanges()), positions: [...positions] });
   }
 
-  /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
-  private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number): void {
+  /**
+   * Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never
+   * stalls the log. `backlog`: the batch was full, more lines are waiting (see handOver).
+   */
+  private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number, backlog = false): void {
     for (const [j, list] of bans) {
       // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
       const live = list.filter((b) => b.until === null || b.until > now);
       for (const b of list) {
         this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
       }
-      if (live.length === 0) continue;
-      for (const a of j.actions) void a.ban(live);
+      if (live.length > 0) this.hold(j, 'ban', live);
     }
     for (const [j, list] of lifts) {
       for (const l of list) {
         this.log.info({ jail: j.cfg.name, target: targetToString(l.ban.target), reason: l.reason }, l.reason === 'expired' ? 'ban.expired' : 'ban.lifted');
       }
-      const targets = list.map((l) => l.ban.target);
-      for (const a of j.actions) void a.unban(targets);
+      this.hold(j, 'unban', list.map((l) => l.ban.target));
+    }
+    this.handOver(backlog);
+  }
+
+  /** Queues firewall changes in decision order; consecutive ones of one kind and jail join. */
+  private hold(j: JailRuntime, op: 'ban' | 'unban', items: readonly (Ban | Target)[]): void {
+    const last = this.held[this.held.length - 1];
+    if (last !== undefined && last.j === j && last.op === op) last.items.push(...items);
+    else this.held.push({ j, op, items: [...items] });
+  }
+
+  /**
+   * Hands the held changes to the actions, in order. While a backlog is worked off, at most
+   * every BACKLOG_HANDOVER_MS: each firewall command forks the daemon, which costs milliseconds
+   * of CPU with a large heap, and a 1M-line burst would otherwise start one per nft call (the
+   * runner joins what arrives while a command runs). Otherwise, and when a backlog ends, at once.
+   */
+  private handOver(backlog: boolean): void {
+    if (this.held.length === 0) return;
+    const now = this.clock.now();
+    if (backlog && now - this.lastHandOver < BACKLOG_HANDOVER_MS) {
+      this.heldTimer ??= setTimeout(() => {
+        this.heldTimer = undefined;
+        this.handOver(false);
+      }, BACKLOG_HANDOVER_MS - (now - this.lastHandOver));
+      return;
+    }
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    this.lastHandOver = now;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) {
+      for (const a of h.j.actions) void (h.op === 'ban' ? a.ban(h.items as Ban[]) : a.unban(h.items as Target[]));
     }
   }
 
@@ -544,6 +585,7 @@ export class Daemon implements ControlHandlers {
     for (const cfg of next.jails) if (cfg.enabled) loadFilter(cfg.filter, { timezone: next.pban.timezone });
     await this.stopSources();
     this.commit();
+    this.handOver(false); // held changes go to the runners they were decided for
     const now = this.clock.now();
     const old = this.jails;
     const wanted = new Map(next.jails.filter((j) => j.enabled).map((j) => [j.name, j] as const));
@@ -595,6 +637,7 @@ export class Daemon implements ControlHandlers {
     this.stopping ??= (async () => {
       this.state = 'stopping';
       this.timer.disarm();
+      clearTimeout(this.heldTimer);
       clearInterval(this.pruneTimer);
       await this.stopSources();
       try {
