@@ -109,6 +109,8 @@ function sameFirewall(a: JailConfig, b: JailConfig): boolean {
 const RATE_WINDOW_MS = 60_000;
 /** While a backlog is worked off, firewall changes go to the actions at most this often. */
 const BACKLOG_HANDOVER_MS = 250;
+/** A batch that arrives this soon after the previous one's turn ended did not wait for new lines. */
+const BACK_TO_BACK_MS = 2;
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
 
@@ -318,12 +320,15 @@ export class Daemon implements ControlHandlers {
     // A failing source is restarted after a pause: one broken file never stops the others.
     while (!rt.abort.signal.aborted) {
       try {
+        let turnEnded = -Infinity;
         for await (const batch of rt.source.follow(rt.abort.signal)) {
-          this.onBatch(rt, batch);
+          // A batch handed over at once, without waiting for the file to grow, is part of a backlog.
+          this.onBatch(rt, batch, performance.now() - turnEnded < BACK_TO_BACK_MS);
           // A backlog arrives as many bounded batches (maxBatchLines) that the source hands over
           // without waiting for I/O. Between two, give the event loop a turn: the control socket
           // answers, firewall commands complete and the expiry timer fires while a burst is worked off.
           await yieldToEventLoop();
+          turnEnded = performance.now();
         }
         return;
       } catch (err) {
@@ -341,7 +346,7 @@ export class Daemon implements ControlHandlers {
   }
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
-  private onBatch(rt: SourceRuntime, batch: SourceBatch): void {
+  private onBatch(rt: SourceRuntime, batch: SourceBatch, backToBack = false): void {
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
     const lines: readonly LogLine[] = batch.lines;
@@ -361,7 +366,7 @@ export class Daemon implements ControlHandlers {
     }
     const lifts = this.collectLifts(now);
     this.commit([batch.position]);
-    this.apply(bans, lifts, now, lines.length >= FILE_SOURCE_DEFAULTS.maxBatchLines);
+    this.apply(bans, lifts, now, backToBack || lines.length >= FILE_SOURCE_DEFAULTS.maxBatchLines);
     this.rearm();
   }
 
@@ -382,7 +387,8 @@ export class Daemon implements ControlHandlers {
 
   /**
    * Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never
-   * stalls the log. `backlog`: the batch was full, more lines are waiting (see handOver).
+   * stalls the log. `backlog`: the batch was full or came back to back, more lines are probably
+   * waiting (see handOver).
    */
   private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number, backlog = false): void {
     for (const [j, list] of bans) {
