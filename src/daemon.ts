@@ -8,6 +8,7 @@
 // do the actions run: a crash re-reads exactly the uncommitted lines and loses no ban.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Ban, LogLine, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
 import { systemClock, type Clock } from './clock.js';
@@ -20,13 +21,13 @@ import { ClockNoticeThrottle, Jail, type Lift } from './engine/index.js';
 import { openStateStore, type Store } from './store/index.js';
 import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
-import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
+import { FILE_SOURCE_DEFAULTS, FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
 import { buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
-import type { DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
+import type { DaemonState, DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
 import { DaemonMetrics } from './metrics/index.js';
 
@@ -108,6 +109,15 @@ interface SourceRuntime {
   done: Promise<void>;
 }
 
+/** Runs a generator of work steps to its end, giving the event loop a turn between steps. */
+async function runInSlices<T>(steps: Generator<void, T, undefined>): Promise<T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yieldToEventLoop();
+  }
+}
+
 /** Whether two configs of a jail drive the firewall the same way (so its runners can stay). */
 function sameFirewall(a: JailConfig, b: JailConfig): boolean {
   return JSON.stringify([a.actions, a.ports, a.protocol]) === JSON.stringify([b.actions, b.ports, b.protocol]);
@@ -116,6 +126,10 @@ function sameFirewall(a: JailConfig, b: JailConfig): boolean {
 const RATE_WINDOW_MS = 60_000;
 /** How long a stop waits for the actions to remove their firewall state (stop must end in 5 s). */
 const STOP_ACTIONS_BUDGET_MS = 3_000;
+/** While a backlog is worked off, firewall changes go to the actions at most this often. */
+const BACKLOG_HANDOVER_MS = 250;
+/** A batch that arrives this soon after the previous one's turn ended did not wait for new lines. */
+const BACK_TO_BACK_MS = 2;
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
 
@@ -125,6 +139,12 @@ export class Daemon implements ControlHandlers {
   private readonly guard: StoreGuard;
   private jails = new Map<string, JailRuntime>();
   private sources: SourceRuntime[] = [];
+  /** Firewall changes decided and committed, not yet handed to the actions (see handOver). */
+  private held: { j: JailRuntime; op: 'ban' | 'unban'; items: (Ban | Target)[] }[] = [];
+  private heldTimer: NodeJS.Timeout | undefined;
+  private lastHandOver = -Infinity;
+  /** At start, a jail's stored active bans until the jail itself is restored (for its actions). */
+  private readonly restoring = new Map<string, readonly Ban[]>();
   private readonly timer: ExpiryTimer;
   private readonly prepared: PreparedDaemon;
   /** Mutating control requests (ban, unban, reload, stop) run one at a time, in arrival order. */
@@ -141,6 +161,11 @@ export class Daemon implements ControlHandlers {
   private resolveStopped!: () => void;
   /** Resolves once the daemon has stopped (SIGTERM, `pban stop`). */
   readonly stopped: Promise<void>;
+  /** What `pban status` reports; "starting" until every jail is restored and its bans re-applied. */
+  private state: DaemonState = 'starting';
+  private markStarted!: () => void;
+  /** Resolves once start() is done: control requests that need the jails wait for it. */
+  private readonly started: Promise<void>;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -161,6 +186,7 @@ export class Daemon implements ControlHandlers {
       name: j.cfg.name, ...j.jail.status(), actions: j.actions.map((a) => ({ name: a.name, healthy: a.health().state === 'healthy' })),
     })) } });
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
     prepared.binding.logger = this.log;
     prepared.binding.daemon = this;
   }
@@ -172,7 +198,8 @@ export class Daemon implements ControlHandlers {
 
   /** The active bans of a jail, for its action runners (start, check, repair). */
   activeBansOf(jail: string): readonly Ban[] {
-    return this.jails.get(jail)?.jail.activeBans() ?? [];
+    // At start, the stored bans while the jail itself is still being restored.
+    return this.jails.get(jail)?.jail.activeBans() ?? this.restoring.get(jail) ?? [];
   }
 
   /** Runs fn after every mutating request before it has finished. */
@@ -205,24 +232,33 @@ export class Daemon implements ControlHandlers {
       d.guard.start();
       // Bound first: a busy port stops the start before any firewall change.
       await d.metrics.serve(config.pban.metrics);
-      for (const parts of prepared.runtime.jails.values()) d.jails.set(parts.cfg.name, d.restoreJail(parts));
-      // Bans that ended while pban was down are lifted before anything is re-applied.
-      d.expireDue(d.clock.now());
-      d.pruneHistory();
-      d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
-      d.pruneTimer.unref();
       // Every firewall object is locked before any is touched: a second pban changes nothing.
-      for (const j of d.jails.values()) for (const a of j.actions) a.lock();
-      await Promise.all([...d.jails.values()].map((j) => d.startActions(j)));
+      for (const parts of prepared.runtime.jails.values()) for (const a of parts.actions) a.lock();
+      // The socket first: with 100,000 bans, loading them and re-applying them takes seconds, and
+      // `pban status` answers meanwhile (state "starting"); requests that need the jails wait.
       d.control = await startControlServer({
         socketPath: config.pban.socket,
         handlers: d,
         onError: (err, cmd) => d.log.error({ err, cmd }, 'control.handlerFailed'),
       });
+      const applied: Promise<void>[] = [];
+      for (const parts of prepared.runtime.jails.values()) {
+        const r = await d.restoreAtStart(parts);
+        d.jails.set(parts.cfg.name, r.jail);
+        applied.push(r.applied);
+      }
+      // Bans that ended while pban was down are lifted (they were not re-applied either).
+      d.expireDue(d.clock.now());
+      d.pruneHistory();
+      d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
+      d.pruneTimer.unref();
+      await Promise.all(applied);
       d.startSources();
       // Where each file starts is fixed before we say we are up: no line written after is missed.
       await Promise.all(d.sources.map((s) => s.source.ready));
       d.rearm();
+      d.state = 'running';
+      d.markStarted();
       d.log.info({ version: VERSION, config: opts.configFile, jails: [...d.jails.keys()], database: config.pban.database, socket: config.pban.socket }, 'daemon.started');
       return d;
     } catch (err) {
@@ -238,7 +274,23 @@ export class Daemon implements ControlHandlers {
     return { cfg, filter, jail, actions: keepActions ?? parts.actions, clockNotice: new ClockNoticeThrottle() };
   }
 
-  private async startActions(j: JailRuntime): Promise<void> {
+  /**
+   * restoreJail() for start, in slices with the event loop free in between, and with the firewall
+   * re-applied from the stored active bans while the jail's windows are rebuilt. Returns once
+   * the jail is built; `applied` resolves once its actions have started.
+   */
+  private async restoreAtStart(parts: JailParts): Promise<{ jail: JailRuntime; applied: Promise<void> }> {
+    const { cfg, filter, actions } = parts;
+    const snap = await runInSlices(this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
+    // Ended bans are dropped by the actions' own plan, and lifted by expireDue() once the jail exists.
+    this.restoring.set(cfg.name, snap.bans.filter((b) => b.active));
+    const applied = this.startActions({ cfg, actions });
+    const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap));
+    this.restoring.delete(cfg.name);
+    return { jail: { cfg, filter, jail, actions, clockNotice: new ClockNoticeThrottle() }, applied };
+  }
+
+  private async startActions(j: Pick<JailRuntime, 'cfg' | 'actions'>): Promise<void> {
     for (const a of j.actions) {
       const ok = await a.start();
       if (!ok) this.log.error({ jail: j.cfg.name, action: a.def.name, health: a.health() }, 'action.startFailed');
@@ -317,7 +369,16 @@ export class Daemon implements ControlHandlers {
     // A failing source is restarted after a pause: one broken file never stops the others.
     while (!rt.abort.signal.aborted) {
       try {
-        for await (const batch of rt.source.follow(rt.abort.signal)) this.onBatch(rt, batch);
+        let turnEnded = -Infinity;
+        for await (const batch of rt.source.follow(rt.abort.signal)) {
+          // A batch handed over at once, without waiting for the file to grow, is part of a backlog.
+          this.onBatch(rt, batch, performance.now() - turnEnded < BACK_TO_BACK_MS);
+          // A backlog arrives as many bounded batches (maxBatchLines) that the source hands over
+          // without waiting for I/O. Between two, give the event loop a turn: the control socket
+          // answers, firewall commands complete and the expiry timer fires while a burst is worked off.
+          await yieldToEventLoop();
+          turnEnded = performance.now();
+        }
         return;
       } catch (err) {
         if (rt.abort.signal.aborted) return;
@@ -341,7 +402,7 @@ export class Daemon implements ControlHandlers {
   }
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
-  private onBatch(rt: SourceRuntime, batch: SourceBatch): void {
+  private onBatch(rt: SourceRuntime, batch: SourceBatch, backToBack = false): void {
     rt.failure = null;
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
@@ -380,7 +441,7 @@ export class Daemon implements ControlHandlers {
       return;
     }
     this.linesRead += lines.length;
-    this.apply(bans, lifts, now);
+    this.apply(bans, lifts, now, backToBack || lines.length >= FILE_SOURCE_DEFAULTS.maxBatchLines);
     this.rearm();
   }
 
@@ -400,8 +461,12 @@ export class Daemon implements ControlHandlers {
     return this.metrics.commit(() => this.guard.commit(this.jails.values(), positions));
   }
 
-  /** Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never stalls the log. */
-  private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number): void {
+  /**
+   * Runs the actions for committed decisions. Never awaited by the reader: a slow firewall never
+   * stalls the log. `backlog`: the batch was full or came back to back, more lines are probably
+   * waiting (see handOver).
+   */
+  private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number, backlog = false): void {
     for (const [j, list] of bans) {
       // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
       const live = list.filter((b) => b.until === null || b.until > now);
@@ -409,16 +474,50 @@ export class Daemon implements ControlHandlers {
         this.metrics.banned(b);
         this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
       }
-      if (live.length === 0) continue;
-      for (const a of j.actions) this.metrics.action(j.cfg.name, a.name, 'ban', now, a.ban(live));
+      if (live.length > 0) this.hold(j, 'ban', live);
     }
     for (const [j, list] of lifts) {
       for (const l of list) {
         this.metrics.lifted(l.ban, l.reason);
         this.log.info({ jail: j.cfg.name, target: targetToString(l.ban.target), reason: l.reason }, l.reason === 'expired' ? 'ban.expired' : 'ban.lifted');
       }
-      const targets = list.map((l) => l.ban.target);
-      for (const a of j.actions) this.metrics.action(j.cfg.name, a.name, 'unban', now, a.unban(targets));
+      this.hold(j, 'unban', list.map((l) => l.ban.target));
+    }
+    this.handOver(backlog);
+  }
+
+  /** Queues firewall changes in decision order; consecutive ones of one kind and jail join. */
+  private hold(j: JailRuntime, op: 'ban' | 'unban', items: readonly (Ban | Target)[]): void {
+    const last = this.held[this.held.length - 1];
+    if (last !== undefined && last.j === j && last.op === op) last.items.push(...items);
+    else this.held.push({ j, op, items: [...items] });
+  }
+
+  /**
+   * Hands the held changes to the actions, in order. While a backlog is worked off, at most
+   * every BACKLOG_HANDOVER_MS: each firewall command forks the daemon, which costs milliseconds
+   * of CPU with a large heap, and a 1M-line burst would otherwise start one per nft call (the
+   * runner joins what arrives while a command runs). Otherwise, and when a backlog ends, at once.
+   */
+  private handOver(backlog: boolean): void {
+    if (this.held.length === 0) return;
+    const now = this.clock.now();
+    if (backlog && now - this.lastHandOver < BACKLOG_HANDOVER_MS) {
+      this.heldTimer ??= setTimeout(() => {
+        this.heldTimer = undefined;
+        this.handOver(false);
+      }, BACKLOG_HANDOVER_MS - (now - this.lastHandOver));
+      return;
+    }
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    this.lastHandOver = now;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) {
+      for (const a of h.j.actions) {
+        this.metrics.action(h.j.cfg.name, a.name, h.op, now, h.op === 'ban' ? a.ban(h.items as Ban[]) : a.unban(h.items as Target[]));
+      }
     }
   }
 
@@ -475,6 +574,7 @@ export class Daemon implements ControlHandlers {
     return {
       version: VERSION,
       pid: process.pid,
+      state: this.state,
       startedAt: this.startedAt,
       uptimeMs: now - this.startedAt,
       linesRead: this.linesRead,
@@ -522,7 +622,8 @@ export class Daemon implements ControlHandlers {
     return files.size > 0 ? [...files] : [...j.cfg.logpath];
   }
 
-  jailStatus(name: string): JailStatusData {
+  async jailStatus(name: string): Promise<JailStatusData> {
+    await this.started;
     const j = this.jailOrThrow(name);
     const s = j.jail.status();
     return {
@@ -536,12 +637,14 @@ export class Daemon implements ControlHandlers {
     };
   }
 
-  banned(jail?: string): Iterable<Ban> {
+  async banned(jail?: string): Promise<Iterable<Ban>> {
+    await this.started;
     const list = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
     return list.flatMap((j) => j.jail.activeBans());
   }
 
-  ban(jail: string, target: Target, timeMs: number | null | undefined): Promise<Ban> {
+  async ban(jail: string, target: Target, timeMs: number | null | undefined): Promise<Ban> {
+    await this.started;
     return this.exclusive(() => {
       const j = this.jailOrThrow(jail);
       const now = this.clock.now();
@@ -553,7 +656,8 @@ export class Daemon implements ControlHandlers {
     });
   }
 
-  unban(which: UnbanSelector, jail?: string): Promise<Ban[]> {
+  async unban(which: UnbanSelector, jail?: string): Promise<Ban[]> {
+    await this.started;
     return this.exclusive(() => {
       const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
       const now = this.clock.now();
@@ -584,7 +688,8 @@ export class Daemon implements ControlHandlers {
    * from the store under its new policy, and only then is anything of the old runtime stopped.
    * Windows and bans are kept; a removed jail has its bans lifted. One reload at a time.
    */
-  reload(): Promise<ReloadReply> {
+  async reload(): Promise<ReloadReply> {
+    await this.started;
     return this.exclusive(() => this.reloadNow());
   }
 
@@ -602,6 +707,7 @@ export class Daemon implements ControlHandlers {
     try {
       this.assertRunning();
       if (!this.commit()) throw new ControlError('store.unavailable', `reload refused: the store cannot take the current state: ${this.guard.health().lastError ?? 'store failing'}`);
+      this.handOver(false); // held changes go to the runners they were decided for
       jails = new Map();
       for (const [name, parts] of wanted) {
         const prev = old.get(name);
@@ -655,7 +761,8 @@ export class Daemon implements ControlHandlers {
     if (this.stopping) throw new ControlError('daemon.stopping', 'pban is stopping');
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
+    await this.started;
     return this.shutdown(true);
   }
 
@@ -666,7 +773,9 @@ export class Daemon implements ControlHandlers {
   /** Stops reading, commits, closes the socket, and removes our firewall state. Idempotent. */
   shutdown(removeFirewall = true): Promise<void> {
     this.stopping ??= (async () => {
+      this.state = 'stopping';
       this.timer.disarm();
+      clearTimeout(this.heldTimer);
       clearInterval(this.pruneTimer);
       await this.stopSources();
       this.commit(); // a failure is logged by the guard

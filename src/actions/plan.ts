@@ -41,6 +41,28 @@ export class KernelView {
   /** family:prefix → key → entry: lookups by containment only visit the prefix lengths in use. */
   private readonly buckets = new Map<string, Map<string, KernelEntry>>();
   private readonly all = new Map<string, KernelEntry>();
+  /** Changes since track(), oldest first, so rollback() can undo them; null when not tracking. */
+  private journal: { readonly added: boolean; readonly entry: KernelEntry }[] | null = null;
+
+  /**
+   * Starts recording changes (forgetting any earlier record), for a plan made in place: with
+   * 100,000 entries, a clone per ban costs about 100 ms of CPU, a journal only what changes.
+   */
+  track(): void {
+    this.journal = [];
+  }
+
+  /** Undoes every change since track() (the kernel refused them) and stops recording. */
+  rollback(): void {
+    const j = this.journal;
+    this.journal = null;
+    if (j === null) return;
+    for (let i = j.length - 1; i >= 0; i--) {
+      const { added, entry } = j[i]!;
+      if (added) this.delete(entry);
+      else this.add(entry);
+    }
+  }
 
   get size(): number {
     return this.all.size;
@@ -59,7 +81,12 @@ export class KernelView {
     let m = this.buckets.get(b);
     if (!m) this.buckets.set(b, (m = new Map()));
     m.set(e.key, e);
+    const had = this.all.get(e.key);
     this.all.set(e.key, e);
+    if (this.journal !== null) {
+      if (had !== undefined) this.journal.push({ added: false, entry: had });
+      this.journal.push({ added: true, entry: e });
+    }
   }
 
   delete(e: KernelEntry): void {
@@ -67,7 +94,7 @@ export class KernelView {
     const m = this.buckets.get(b);
     m?.delete(e.key);
     if (m?.size === 0) this.buckets.delete(b);
-    this.all.delete(e.key);
+    if (this.all.delete(e.key) && this.journal !== null) this.journal.push({ added: false, entry: e });
   }
 
   clone(): KernelView {
@@ -132,9 +159,23 @@ function addBans(next: KernelView, bans: readonly Ban[], now: number, maxTimeout
   }
 }
 
+/**
+ * How a plan treats the view it starts from: 'copy' leaves it alone and builds `next` as a new
+ * view; 'inPlace' changes it (so `next` is the view itself) and records the changes, so the
+ * caller can take them back with view.rollback() if the kernel refuses them. Cost: 'copy' is
+ * in proportion to the whole view, 'inPlace' to the changes.
+ */
+export type PlanMode = 'copy' | 'inPlace';
+
+function startFrom(view: KernelView, mode: PlanMode): KernelView {
+  if (mode === 'copy') return view.clone();
+  view.track();
+  return view;
+}
+
 /** Bans to add: covered targets are skipped, targets inside a new network are replaced by it. */
-export function planBans(view: KernelView, bans: readonly Ban[], now: number, maxTimeout?: number): Plan {
-  const next = view.clone();
+export function planBans(view: KernelView, bans: readonly Ban[], now: number, maxTimeout?: number, mode: PlanMode = 'copy'): Plan {
+  const next = startFrom(view, mode);
   const changes: Change[] = [];
   addBans(next, bans, now, maxTimeout, changes);
   return { changes, next };
@@ -145,8 +186,15 @@ export function planBans(view: KernelView, bans: readonly Ban[], now: number, ma
  * in within the same batch. `active` is every ban the caller still holds (the lifted ones may
  * or may not be among them).
  */
-export function planUnbans(view: KernelView, targets: readonly Target[], active: readonly Ban[], now: number, maxTimeout?: number): Plan {
-  const next = view.clone();
+export function planUnbans(
+  view: KernelView,
+  targets: readonly Target[],
+  active: readonly Ban[],
+  now: number,
+  maxTimeout?: number,
+  mode: PlanMode = 'copy',
+): Plan {
+  const next = startFrom(view, mode);
   const changes: Change[] = [];
   const lifted = new Set<string>();
   const networks: KernelEntry[] = [];

@@ -30,6 +30,40 @@ export interface InstanceSettings {
 
 const FAMILIES: readonly Family[] = [4, 6];
 
+/** Elements per merged line: long enough to make 100,000 elements a few commands, short enough to read in an error. */
+const MERGE_MAX = 5000;
+/** `PREFIX { ELEMENT }`, where ELEMENT has no `;` (a set or chain definition has). */
+const ELEMENT_LINE = /^(.*?\S)\s*\{\s*([^{};]*?)\s*\}$/;
+
+/**
+ * Merges runs of consecutive lines `PREFIX { A }`, `PREFIX { B }` into `PREFIX { A, B }` (at
+ * most MERGE_MAX elements each). Only consecutive lines: the order between different commands
+ * (a delete, then an add of the same element) is kept.
+ */
+export function mergeElementLines(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let prefix: string | null = null;
+  let elems: string[] = [];
+  const flush = (): void => {
+    if (prefix !== null) out.push(`${prefix} { ${elems.join(', ')} }`);
+    prefix = null;
+    elems = [];
+  };
+  for (const line of lines) {
+    const m = ELEMENT_LINE.exec(line);
+    if (m === null) {
+      flush();
+      out.push(line);
+      continue;
+    }
+    if (m[1] !== prefix || elems.length >= MERGE_MAX) flush();
+    prefix = m[1]!;
+    elems.push(m[2]!);
+  }
+  flush();
+  return out;
+}
+
 /** A single address (/32, /128) or a network: the two may live in different sets. */
 export function kindOf(t: Target): TargetKind {
   return t.prefix === maxPrefix(t.family) ? 'address' : 'network';
@@ -126,8 +160,8 @@ export class Renderer {
       const all = [...b.header.map((l) => renderString(l, ctx)), ...body, ...b.footer.map((l) => renderString(l, ctx))];
       return { argv: renderArgv(b.argv, ctx), stdin: all.join('\n') + '\n', unless: undefined, ignoreFailure: false, expect: undefined };
     };
-    const l4 = lines.get(4) ?? [];
-    const l6 = lines.get(6) ?? [];
+    const l4 = b.mergeElements ? mergeElementLines(lines.get(4) ?? []) : (lines.get(4) ?? []);
+    const l6 = b.mergeElements ? mergeElementLines(lines.get(6) ?? []) : (lines.get(6) ?? []);
     if (!b.perFamily) return l4.length + l6.length === 0 ? [] : [call(undefined, [...l4, ...l6])];
     const out: Invocation[] = [];
     if (l4.length > 0) out.push(call(4, l4));

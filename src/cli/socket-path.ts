@@ -1,15 +1,19 @@
 // Where the daemon's control socket is, as every command that talks to it decides: --socket,
-// else `[pban] socket` in the config file, else the default. Only that one key is read, with
-// smol-toml directly (loaded only when there is a file to read), so these commands start fast
-// and work whatever else the config holds.
+// else `[pban] socket` in the config file (-c, default /etc/pban/pban.toml), else the default.
+// Only that one key is read, with smol-toml directly (loaded only when there is a file to
+// read), so these commands start fast and work whatever else the config holds. The value is
+// resolved by src/daemon-paths.ts, as the daemon resolves it: a relative path is relative to the
+// config file's directory.
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { describeFileError, readSmallTextFile } from '../files.js';
-import { COMMANDS, DEFAULT_SOCKET, type CommandName } from '../control/protocol.js';
+import { COMMANDS, type CommandName } from '../control/protocol.js';
 import type { ClientOptions } from '../control/client.js';
+import { DEFAULT_CONFIG, DEFAULT_SOCKET, socketFromConfig } from '../daemon-paths.js';
 
-export const DEFAULT_CONFIG = '/etc/pban/pban.toml';
+export { DEFAULT_CONFIG };
 
 export interface ConnectionFlags {
   config: string;
@@ -24,7 +28,7 @@ function lineOf(text: string, offset: number): number {
   return n;
 }
 
-/** Reads `[pban] socket` from a config file; undefined when the file or the key is absent. */
+/** Reads `[pban] socket` from a config file, as written; undefined when the file or the key is absent. */
 export async function readSocketFromConfig(file: string, mustExist: boolean): Promise<string | undefined> {
   let text: string;
   try {
@@ -52,9 +56,11 @@ export async function readSocketFromConfig(file: string, mustExist: boolean): Pr
   return socket;
 }
 
+/** The absolute path of the control socket. */
 export async function resolveSocketPath(flags: ConnectionFlags): Promise<string> {
-  if (flags.socket) return flags.socket;
-  return (await readSocketFromConfig(flags.config, flags.configGiven === true)) ?? DEFAULT_SOCKET;
+  // A path on the command line is relative to where the command runs, like any other.
+  if (flags.socket) return path.resolve(flags.socket);
+  return socketFromConfig(flags.config, await readSocketFromConfig(flags.config, flags.configGiven === true));
 }
 
 export async function clientOptions(cmd: Command): Promise<ClientOptions> {

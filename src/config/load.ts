@@ -10,6 +10,7 @@ import { describeFileError, notRegular, readSmallTextFile } from '../files.js';
 import type { Target } from '../events.js';
 import { parseFilterSpec } from '../filters/spec.js';
 import { FILTERS_DIR } from '../paths.js';
+import { DEFAULT_DATABASE, DEFAULT_SOCKET, configRelativePath, socketFromConfig } from '../daemon-paths.js';
 import { formatDuration, type Duration } from './duration.js';
 import { KeyLines } from './key-lines.js';
 import { configError, Section, type ConfigSource, type KeyPath } from './section.js';
@@ -36,8 +37,8 @@ const JAIL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$/;
 const FOREVER = Number.MAX_SAFE_INTEGER;
 
 export const BUILTIN_DAEMON: DaemonConfig = {
-  database: '/var/lib/pban/pban.sqlite',
-  socket: '/run/pban/pban.sock',
+  database: DEFAULT_DATABASE,
+  socket: DEFAULT_SOCKET,
   loglevel: 'info',
   logformat: undefined,
   timezone: undefined,
@@ -125,7 +126,7 @@ export function parseConfigText(text: string, fileName: string, opts: LoadOption
   root.allowOnly(TOP_KEYS);
 
   const pbanSection = root.child('pban');
-  const pban = pbanSection ? readDaemon(pbanSection, baseDir) : BUILTIN_DAEMON;
+  const pban = pbanSection ? readDaemon(pbanSection, fileName) : BUILTIN_DAEMON;
   const defaultsSection = root.child('defaults');
   if (defaultsSection) defaultsSection.allowOnly(INHERITED_KEYS);
   const defaults = defaultsSection ? readSettings(defaultsSection) : {};
@@ -141,7 +142,7 @@ export function parseConfigText(text: string, fileName: string, opts: LoadOption
   return { file: fileName, pban, jails };
 }
 
-function readDaemon(s: Section, baseDir: string): DaemonConfig {
+function readDaemon(s: Section, configFile: string): DaemonConfig {
   s.allowOnly(PBAN_KEYS);
   const loglevel = s.string('loglevel');
   if (loglevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(loglevel)) {
@@ -164,8 +165,9 @@ function readDaemon(s: Section, baseDir: string): DaemonConfig {
   // each check lists the firewall's sets; more often than once a second is only load
   if (checkInterval != null && checkInterval < 1000) s.fail('check_interval', 'must be at least 1s');
   return {
-    database: database === undefined ? BUILTIN_DAEMON.database : path.resolve(baseDir, database),
-    socket: socket === undefined ? BUILTIN_DAEMON.socket : path.resolve(baseDir, socket),
+    database: database === undefined ? BUILTIN_DAEMON.database : configRelativePath(configFile, database),
+    // The CLI resolves `[pban] socket` with the same function: both always name the same socket.
+    socket: socketFromConfig(configFile, socket),
     loglevel: (loglevel as LogLevel | undefined) ?? BUILTIN_DAEMON.loglevel,
     logformat: logformat as LogFormat | undefined,
     timezone: timezone === 'system' ? undefined : timezone,

@@ -13,8 +13,8 @@ export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused: every legitimate request is tiny. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
-/** Default location of the control socket. */
-export const DEFAULT_SOCKET = '/run/pban/pban.sock';
+/** Default location of the control socket (owned by src/daemon-paths.ts). */
+export { DEFAULT_SOCKET } from '../daemon-paths.js';
 
 type ParamType = 'string' | 'string[]' | 'boolean' | 'duration';
 

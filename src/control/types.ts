@@ -47,9 +47,17 @@ export interface JailSummary {
   readonly actions: readonly ActionHealth[];
 }
 
+/**
+ * "starting": the socket is open but jails are still being restored from the store and their
+ * bans re-applied (counts may be incomplete; other requests wait until it is done);
+ * "running"; "stopping".
+ */
+export type DaemonState = 'starting' | 'running' | 'stopping';
+
 export interface DaemonStatus {
   readonly version: string;
   readonly pid: number;
+  readonly state: DaemonState;
   readonly startedAt: number;
   readonly uptimeMs: number;
   readonly linesRead: number;

@@ -48,6 +48,8 @@ const COUNTED: Decision = { type: 'none', reason: 'counted' };
 const IGNORED: Decision = { type: 'none', reason: 'ignored' };
 const ALREADY_BANNED: Decision = { type: 'none', reason: 'already-banned' };
 const INITIAL_SLOTS = 1024;
+/** Bans or failures restoreSteps() handles between two yields (about 10-30 ms of work). */
+const RESTORE_STEP = 5000;
 
 function newColumns(): FailureColumns {
   return { seq: [], time: [], address: [], kind: [] };
@@ -139,17 +141,32 @@ export class Jail {
 
   /** Rebuilds a jail from what the store kept: same windows, bans, history and counters. */
   static restore(policy: JailPolicy, snap: JailSnapshot): Jail {
+    const steps = Jail.restoreSteps(policy, snap);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * restore() in steps: yields after every RESTORE_STEP bans or failures, so the caller can let
+   * other work run in between (the daemon answers its control socket while 100,000 bans are
+   * restored). The jail exists only once the generator is done.
+   */
+  static *restoreSteps(policy: JailPolicy, snap: JailSnapshot): Generator<void, Jail, undefined> {
     const jail = new Jail(policy);
     jail.clock = snap.clock ?? -Infinity;
     jail.seq = snap.seq;
     jail.totalFailed = snap.totalFailed;
     jail.totalBanned = snap.totalBanned;
     const clears = new Map<string, number>();
+    let done = 0;
     for (const b of snap.bans) {
       const key = targetKey(b.target);
       if ((clears.get(key) ?? 0) < b.clearSeq) clears.set(key, b.clearSeq);
       jail.remember(key, b.created);
       if (b.active) jail.activate(b);
+      if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = clears;
     const f = snap.failures;
@@ -162,6 +179,7 @@ export class Jail {
       addressWords(addr, family, jail.w);
       if (jail.isIgnored(family, jail.w)) continue;
       jail.count(addr, family, time, f.seq[i]!);
+      if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = null;
     return jail;

@@ -23,6 +23,8 @@ export interface OpenStoreOptions {
 
 /** Rows per multi-row INSERT: fewer statement calls on the hot path. */
 const CHUNK = 64;
+/** Rows loadJailSteps() reads between two yields (about 10-30 ms of work). */
+const LOAD_STEP = 5000;
 
 interface BanRow {
   id: number;
@@ -215,6 +217,19 @@ export class Store {
    * that cleared a window holding stored failures. A jail never seen gives an empty snapshot.
    */
   loadJail(name: string, window: { readonly findtime: number; readonly remember: number }): StoredSnapshot {
+    const steps = this.loadJailSteps(name, window);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * loadJail() in steps: it yields after every LOAD_STEP rows, so a caller can let other work
+   * run in between (the daemon answers its control socket while 100,000 bans load). No other
+   * statement may run on this store until the generator is done: a read is in progress.
+   */
+  *loadJailSteps(name: string, window: { readonly findtime: number; readonly remember: number }): Generator<void, StoredSnapshot, undefined> {
     const row = this.db
       .prepare('SELECT id, clock, seq, total_failed, total_banned FROM jails WHERE name = ?')
       .get(name) as { id: number; clock: number | null; seq: number; total_failed: number; total_banned: number } | undefined;
@@ -230,17 +245,37 @@ export class Store {
       failures.address.push(r[2]);
       failures.kind.push(r[3]);
       if (r[0] < minSeq) minSeq = r[0];
+      if (failures.seq.length % LOAD_STEP === 0) yield;
     }
     const since = row.clock === null || !Number.isFinite(window.remember) ? null : row.clock - window.remember;
-    const bans = (
-      this.db
-        .prepare(
-          `SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id
-           WHERE b.jail_id = ? AND (b.active = 1 OR ? IS NULL OR b.created > ? OR b.clear_seq >= ?)
-           ORDER BY b.created, b.id`,
-        )
-        .all(row.id, since, since, Number.isFinite(minSeq) ? minSeq : row.seq + 1) as BanRow[]
-    ).map(toBan);
+    // Raw rows, no join (the jail is known): with 100,000 bans a row object per ban, then a ban
+    // object from it, cost a restart about a second of CPU, most of it garbage collection.
+    const bans: StoredBan[] = [];
+    const stmt2 = this.db
+      .prepare(
+        `SELECT b.id, b.address, b.prefix, b.family, b.kind, b.created, b.until, b.failures, b.ban_number, b.clear_seq, b.active, b.lift_reason, b.lifted_at
+         FROM bans b WHERE b.jail_id = ? AND (b.active = 1 OR ? IS NULL OR b.created > ? OR b.clear_seq >= ?)
+         ORDER BY b.created, b.id`,
+      )
+      .raw(true);
+    type RawBan = [number, string, number, number, string, number, number | null, number, number, number, number, string | null, number | null];
+    for (const r of stmt2.iterate(row.id, since, since, Number.isFinite(minSeq) ? minSeq : row.seq + 1) as IterableIterator<RawBan>) {
+      bans.push({
+        id: r[0],
+        target: { addr: r[1] as Address, prefix: r[2], family: r[3] as Family },
+        jail: name,
+        kind: r[4] as BanKind,
+        created: r[5],
+        until: r[6],
+        failures: r[7],
+        banNumber: r[8],
+        clearSeq: r[9],
+        active: r[10] === 1,
+        liftReason: r[11] as LiftReason | null,
+        liftedAt: r[12],
+      });
+      if (bans.length % LOAD_STEP === 0) yield;
+    }
     return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans };
   }
 

@@ -82,3 +82,40 @@ test('a capped entry is renewed (delete, add) once its kernel timeout runs out w
   assert.equal(p.next.get(e1.key)?.kernelExpiry, later + 100_000);
   assert.deepEqual(show(planRefresh(view, NOW + 10_000, 100, 60_000)), [], 'not yet within the window');
 });
+
+test('a plan made in place changes the view itself, and rollback() restores it exactly', () => {
+  const v = viewOf(ban('198.51.100.11'), ban('198.51.100.21'), ban('192.0.2.1', NOW + 1_000));
+  const before = [...v.entries()].map((e) => `${e.key} ${e.until}`).sort();
+  const p = planBans(v, [ban('198.51.100.0/24'), ban('192.0.2.1', null), ban('2001:db8::1')], NOW, undefined, 'inPlace');
+  assert.equal(p.next, v);
+  assert.deepEqual(show(p), ['delete 198.51.100.11/32', 'delete 198.51.100.21/32', 'add 198.51.100.0/24', 'delete 192.0.2.1/32', 'add 192.0.2.1/32', 'add 2001:db8::1/128']);
+  assert.equal(v.size, 3);
+  v.rollback();
+  assert.deepEqual([...v.entries()].map((e) => `${e.key} ${e.until}`).sort(), before);
+  const q = planUnbans(v, [target('198.51.100.11')], [], NOW, undefined, 'inPlace');
+  assert.deepEqual(show(q), ['delete 198.51.100.11/32']);
+  assert.equal(v.size, 2);
+  v.rollback();
+  assert.equal(v.size, 3);
+});
+
+test('nft element lines: consecutive ones of one set and command merge, order between commands stays', async () => {
+  const { mergeElementLines } = await import('../../src/actions/render.js');
+  assert.deepEqual(
+    mergeElementLines([
+      'add set inet t h { type ipv4_addr; flags timeout; }',
+      'add element inet t h { 192.0.2.1 timeout 5s }',
+      'add element inet t h { 192.0.2.2 timeout 6s }',
+      'delete element inet t h { 192.0.2.1 }',
+      'add element inet t h { 192.0.2.1 timeout 9s }',
+      'add element inet t n { 198.51.100.0/24 }',
+    ]),
+    [
+      'add set inet t h { type ipv4_addr; flags timeout; }',
+      'add element inet t h { 192.0.2.1 timeout 5s, 192.0.2.2 timeout 6s }',
+      'delete element inet t h { 192.0.2.1 }',
+      'add element inet t h { 192.0.2.1 timeout 9s }',
+      'add element inet t n { 198.51.100.0/24 }',
+    ],
+  );
+});

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readSocketFromConfig, resolveSocketPath } from '../../src/cli/socket-path.js';
 import { ConfigError } from '../../src/errors.js';
+import { loadConfig } from '../../src/config/index.js';
 
 async function withConfig(text: string, fn: (file: string) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pban-cli-'));
@@ -45,5 +46,25 @@ test('a broken config names the file and line', async () => {
   });
   await withConfig('[pban]\n\nsocket = 42\n', async (file) => {
     await assert.rejects(readSocketFromConfig(file, false), { message: `${file}:3: pban.socket: expected a path string` });
+  });
+});
+
+test('a relative [pban] socket names the same file for the CLI and the daemon, wherever each runs', async () => {
+  await withConfig('[pban]\nsocket = "run/ctl.sock"\n\n[jails.postfix]\nfilter = "postfix"\nlogpath = ["mail.log"]\n', async (file) => {
+    const expected = path.join(path.dirname(file), 'run', 'ctl.sock');
+    const cwd = process.cwd();
+    try {
+      process.chdir(os.tmpdir());
+      assert.equal(loadConfig(file).pban.socket, expected);
+      assert.equal(await resolveSocketPath({ config: file, configGiven: true }), expected);
+      // the same config named by a relative path, from its own directory
+      process.chdir(path.dirname(file));
+      assert.equal(loadConfig('pban.toml').pban.socket, expected);
+      assert.equal(await resolveSocketPath({ config: 'pban.toml', configGiven: true }), expected);
+      // --socket is relative to where the command runs
+      assert.equal(await resolveSocketPath({ config: 'pban.toml', socket: 'x.sock' }), path.join(path.dirname(file), 'x.sock'));
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

@@ -151,3 +151,25 @@ test('follow() again on the same source after the consumer threw: the unfinished
   await consume();
   assert.deepEqual(done, range(0, 1000), describeDelivery(done, range(0, 1000)));
 });
+
+test('a read holding more than maxBatchLines lines is handed over in slices, each a safe place to resume', async () => {
+  const file = path.join(tempDir(), 'mail.log');
+  writeFileSync(file, lines(0, 2500));
+  const sizes: number[] = [];
+  let position: SourcePosition | null = null;
+  const source = new FileSource({ sourceId: 'file', paths: [file], maxBatchBytes: 1 << 20, maxBatchLines: 300 });
+  const f = startFollowing(source, (b) => {
+    if (b.lines.length === 0) return true;
+    // a crash while the third slice of the first read is processed
+    if (sizes.length === 2) return false;
+    sizes.push(b.lines.length);
+    position = b.position;
+    assert.equal(b.position.offset, b.lines[b.lines.length - 1]!.end, 'a slice ends at its last line');
+    return true;
+  });
+  await f.done;
+  assert.deepEqual(sizes, [300, 300]);
+  assert.ok(position !== null);
+  const rest = await resume(file, position, 2500, 600);
+  assert.deepEqual([...f.seqs, ...rest], range(0, 2500), describeDelivery([...f.seqs, ...rest], range(0, 2500)));
+});

@@ -9,6 +9,8 @@ import { formatDuration, formatExpiry, formatTimestamp } from './time.js';
 export function renderDaemonStatus(s: DaemonStatus, c: Palette): string {
   const out: string[] = [];
   out.push(`${c.bold('pban')} ${s.version}, pid ${s.pid}, up ${formatDuration(s.uptimeMs)}`);
+  if (s.state === 'starting') out.push(c.yellow('Starting: restoring jails and re-applying bans; the counts below are not complete yet.'));
+  if (s.state === 'stopping') out.push(c.yellow('Stopping.'));
   out.push(`Lines read: ${s.linesRead} (${s.linesPerSecond.toFixed(1)}/s)`);
   out.push(s.health.ok ? `Health: ${c.green('ok')}` : `Health: ${c.red('PROBLEMS')}`);
   for (const p of s.health.problems) out.push(`  - ${p}`);

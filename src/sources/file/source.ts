@@ -130,10 +130,11 @@ export class FileSource {
       pollIntervalMs: options.pollIntervalMs ?? FILE_SOURCE_DEFAULTS.pollIntervalMs,
       maxLineBytes: options.maxLineBytes ?? FILE_SOURCE_DEFAULTS.maxLineBytes,
       maxBatchBytes: options.maxBatchBytes ?? FILE_SOURCE_DEFAULTS.maxBatchBytes,
+      maxBatchLines: options.maxBatchLines ?? FILE_SOURCE_DEFAULTS.maxBatchLines,
       logger: options.logger,
     };
-    if (this.opts.maxLineBytes < 1 || this.opts.maxBatchBytes < 1 || this.opts.pollIntervalMs < 1) {
-      throw new RangeError('file source: maxLineBytes, maxBatchBytes and pollIntervalMs must be positive');
+    if (this.opts.maxLineBytes < 1 || this.opts.maxBatchBytes < 1 || this.opts.maxBatchLines < 1 || this.opts.pollIntervalMs < 1) {
+      throw new RangeError('file source: maxLineBytes, maxBatchBytes, maxBatchLines and pollIntervalMs must be positive');
     }
     this.positions = new Map(
       (options.positions ?? []).filter((p) => p.sourceId === options.sourceId).map((p) => [path.resolve(p.path), p]),
@@ -480,7 +481,14 @@ export class FileSource {
       }
       if (f.splitter.offset !== before) {
         const logLines = lines.map((l): LogLine => ({ text: l.text, sourceId: this.opts.sourceId, end: l.end }));
-        yield this.batch(t, f, logLines);
+        // Slices of at most maxBatchLines; each but the last ends at its last line's end, which
+        // is a safe place to resume (the last one ends where the splitter is, past any dropped line).
+        const max = this.opts.maxBatchLines;
+        for (let i = max; i < logLines.length; i += max) {
+          yield this.batch(t, f, logLines.slice(i - max, i), logLines[i - 1]!.end);
+          if (this.signal?.aborted) return;
+        }
+        yield this.batch(t, f, logLines.length > max ? logLines.slice(Math.floor((logLines.length - 1) / max) * max) : logLines);
       }
     }
   }
@@ -554,12 +562,13 @@ export class FileSource {
     }
   }
 
-  private batch(t: Tracked, f: OpenFile, lines: readonly LogLine[]): LineBatch {
+  /** `offset`: where these lines end, when not where the splitter is (a slice of a read). */
+  private batch(t: Tracked, f: OpenFile, lines: readonly LogLine[], offset = f.splitter.offset): LineBatch {
     const position: SourcePosition = {
       sourceId: this.opts.sourceId,
       path: t.path,
       inode: f.ino,
-      offset: f.splitter.offset,
+      offset,
       firstLineHash: f.hash,
     };
     t.lastPosition = position;
