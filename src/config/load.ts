@@ -7,7 +7,7 @@ import { parse, TomlError } from 'smol-toml';
 import { policyProblems, type IncrementPolicy, type JailPolicy, type PolicyProblem, type SubnetPolicy } from '../engine/policy.js';
 import { ConfigError } from '../errors.js';
 import type { Target } from '../events.js';
-import { parseFilterSpec } from '../filters/spec.js';
+import { formatFilterSpec, parseFilterSpec } from '../filters/spec.js';
 import { FILTERS_DIR } from '../paths.js';
 import { formatDuration, type Duration } from './duration.js';
 import { KeyLines } from './key-lines.js';
@@ -267,7 +267,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   if ('error' in spec) s.fail('filter', spec.error);
   if (spec.isPath && !path.isAbsolute(spec.ref)) {
     // A relative filter path means relative to the config file, like every other path in it.
-    filter = path.resolve(baseDir, spec.ref) + (spec.mode === undefined ? '' : `[mode=${spec.mode}]`);
+    filter = formatFilterSpec({ ...spec, ref: path.resolve(baseDir, spec.ref) });
   }
   const logpath = s.stringList('logpath')?.map(({ value }) => path.resolve(baseDir, value));
   const journal = readJournal(s, baseDir);
