@@ -16,7 +16,9 @@ function directives(nowYear: number): Record<string, string> {
   // %ExY: a four-digit year near now (and near 2001, as fail2ban also accepts), so a random
   // number is not taken for a year.
   const cents = new Set<string>();
-  for (let y = Math.min(2000, nowYear - 1); y <= nowYear + 3; y++) cents.add(String(y).slice(0, 3));
+  // (fail2ban builds it from the real clock and the replayed one alike: both count here.)
+  const top = Math.max(nowYear, new Date().getUTCFullYear()) + 3;
+  for (let y = Math.min(2000, nowYear - 1); y <= top; y++) cents.add(String(y).slice(0, 3));
   const exY = `(?P<Y>(?:${[...cents].sort().join('|')})\\d)`;
   return {
     '%': '%',

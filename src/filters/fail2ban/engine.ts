@@ -66,7 +66,28 @@ function search(r: CompiledF2bRegex, buf: string, org: readonly Tuple[]): Search
   for (let i = s.indexOf('\n'); i !== -1 && i < startLine; i = s.indexOf('\n', i + 1)) c1++;
   let c2 = 0;
   for (let i = s.indexOf('\n'); i !== -1 && i < endLine; i = s.indexOf('\n', i + 1)) c2++;
-  return new SearchResult(m, org.slice(c1, c2), [...org.slice(0, c1), ...org.slice(c2)]);
+  const matched = org.slice(c1, c2);
+  const unmatched = org.slice(0, c1);
+  // Lines a <SKIPLINES> passed over are not part of the failure: back to the buffer.
+  if (r.names.has('skiplines0')) {
+    const g = groupsOf(r, m);
+    let skipped = '';
+    for (let k = 0; `skiplines${k}` in g; k++) skipped += g[`skiplines${k}`] ?? '';
+    let n = 0;
+    for (const sl of skipped.split('\n').filter((x, i, a) => i < a.length - 1 || x !== '')) {
+      for (let j = n; j < matched.length; j++) {
+        const t = matched[j] as Tuple;
+        if (t[0] + t[2] === sl) {
+          unmatched.push(t);
+          matched.splice(j, 1);
+          n = j;
+          break;
+        }
+      }
+    }
+  }
+  unmatched.push(...org.slice(c2));
+  return new SearchResult(m, matched, unmatched);
 }
 
 const FAILURE_ID = ['fid', 'ip4', 'ip6', 'dns'];

@@ -38,10 +38,12 @@ export class Fail2banRegexError extends Error {}
 /** Expands fail2ban's tags; `useDns` "no" makes <HOST> an address only. */
 export function expandHostTags(regex: string, useDns: string | undefined): string {
   const open = new Set<string>();
+  let skip = 0;
   return regex.replace(/<\/?[\w-]+\/?>/g, (tag) => {
     const name = tag.slice(1, -1);
     if (name === 'HOST') return useDns === 'no' ? ADDR : `(?:${ADDR}|${DNS})`;
-    if (name === 'SKIPLINES') throw new Fail2banRegexError('<SKIPLINES> is not supported');
+    // Lines between the two parts of a multi-line match; they stay in the buffer.
+    if (name === 'SKIPLINES') return String.raw`\n(?P<skiplines${skip++}>(?:(?:.*\n)*?))`;
     const simple = SIMPLE_TAGS[name];
     if (simple !== undefined) return simple;
     const m = /^(\/?)F-([A-Z0-9_-]+)$/.exec(name);

@@ -49,11 +49,11 @@ export class IniConfig {
    * value this one overrode). Undefined when the option does not exist.
    */
   get(section: string, option: string, vars: ReadonlyMap<string, string> = new Map()): string | undefined {
-    option = option.toLowerCase();
     const sopt = /^([\w-]+)\/([^\s>]+)$/.exec(option);
+    option = option.toLowerCase();
     if (sopt) {
       const sec = (sopt[1] as string).toLowerCase();
-      const opt = sopt[2] as string;
+      const opt = (sopt[2] as string).toLowerCase();
       const target = sec === 'known' ? `KNOWN/${section}` : sec === 'default' ? null : this.findSection(sopt[1] as string);
       const v = target === null ? this.defaults.get(opt) : target === undefined ? undefined : this.sections.get(target)?.get(opt);
       if (v !== undefined) return this.interpolate(target ?? section, opt, v, vars, 0);
@@ -116,7 +116,10 @@ export class IniConfig {
       if (n === '(') {
         const m = /^%\(([^)]+)\)s/.exec(s.slice(p));
         if (!m) throw new IniError(v.file, v.line, `bad interpolation syntax in "${option}" at "${s.slice(p, p + 20)}"`);
-        const name = (m[1] as string).toLowerCase();
+        const raw = m[1] as string;
+        const slash = raw.indexOf('/');
+        // Section names keep their case; option names are case-insensitive.
+        const name = slash < 0 ? raw.toLowerCase() : `${raw.slice(0, slash)}/${raw.slice(slash + 1).toLowerCase()}`;
         const found = this.lookup(section, name, vars);
         if (found === undefined) throw new IniError(v.file, v.line, `"${option}" refers to %(${m[1]})s, which is not defined`);
         out += found.v.value.includes('%') ? this.interpolate(found.section, name, found.v, vars, depth + 1) : found.v.value;

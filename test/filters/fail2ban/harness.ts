@@ -70,7 +70,7 @@ function zzzFilters(): { name: string; file: string }[] {
   const names = readdirSync(TEST_FILTER_D).filter((f) => f.startsWith('zzz-') && f.endsWith('.conf'));
   if (zzzDir === undefined) {
     const base = mkdtempSync(path.join(os.tmpdir(), 'pban-zzz-'));
-    zzzDir = path.join(base, 'a/b/c/d/e/f/g/filter.d');
+    zzzDir = path.join(base, 'a/b/c/d/e/f/filter.d');
     mkdirSync(zzzDir, { recursive: true });
     mkdirSync(path.join(base, 'config/filter.d'), { recursive: true });
     copyFileSync(path.join(FILTER_D, 'common.conf'), path.join(base, 'config/filter.d/common.conf'));
