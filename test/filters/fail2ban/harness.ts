@@ -113,7 +113,7 @@ export function collectCases(name: string): Instance[] | null {
   };
   for (let fi = 0; fi < files.length; fi++) {
     const file = files[fi] as string;
-    const lines = readFileSync(path.join(LOGS, file), 'utf8').split('\n');
+    const lines = readFileSync(path.join(LOGS, file), 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
     if (lines[lines.length - 1] === '') lines.pop();
     let ignoreBlock = false;
     for (let i = 0; i < lines.length; i++) {
