@@ -8,6 +8,8 @@ import { policyProblems, type IncrementPolicy, type JailPolicy, type PolicyProbl
 import { ConfigError } from '../errors.js';
 import type { Target } from '../events.js';
 import { formatFilterSpec, parseFilterSpec } from '../filters/spec.js';
+import { DEFAULT_FAIL2BAN_FILTER_DIR, fail2banFilterFile } from '../filters/fail2ban/location.js';
+import { resolveFilterAlias } from '../filters/fail2ban/names.js';
 import { FILTERS_DIR } from '../paths.js';
 import { formatDuration, type Duration } from './duration.js';
 import { KeyLines } from './key-lines.js';
@@ -21,7 +23,7 @@ import {
 } from './types.js';
 
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
-const PBAN_KEYS = ['database', 'socket', 'loglevel', 'timezone'] as const;
+const PBAN_KEYS = ['database', 'socket', 'loglevel', 'timezone', 'fail2ban_filter_dir'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
 const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
@@ -37,6 +39,7 @@ export const BUILTIN_DAEMON: DaemonConfig = {
   socket: '/run/pban/pban.sock',
   loglevel: 'info',
   timezone: undefined,
+  fail2banFilterDir: DEFAULT_FAIL2BAN_FILTER_DIR,
 };
 
 /** A value together with the key it came from, so cross-key checks can name a line. */
@@ -148,7 +151,9 @@ function readDaemon(s: Section, baseDir: string): DaemonConfig {
   }
   const database = s.string('database');
   const socket = s.string('socket');
+  const f2bDir = s.string('fail2ban_filter_dir');
   return {
+    fail2banFilterDir: f2bDir === undefined ? BUILTIN_DAEMON.fail2banFilterDir : path.resolve(baseDir, f2bDir),
     database: database === undefined ? BUILTIN_DAEMON.database : path.resolve(baseDir, database),
     socket: socket === undefined ? BUILTIN_DAEMON.socket : path.resolve(baseDir, socket),
     loglevel: (loglevel as LogLevel | undefined) ?? BUILTIN_DAEMON.loglevel,
@@ -263,8 +268,20 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
 
   let filter = s.string('filter');
   if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix[mode=aggressive]")', 'config.missingKey');
-  const spec = parseFilterSpec(filter);
+  let spec = parseFilterSpec(filter);
   if ('error' in spec) s.fail('filter', spec.error);
+  if (!spec.fail2ban && !spec.isPath && !existsSync(path.join(FILTERS_DIR, `${spec.ref}.toml`))) {
+    // A name fail2ban users type (postfix-sasl, sshd, …) stands for its equivalent.
+    const alias = resolveFilterAlias(spec);
+    if ('error' in alias) s.fail('filter', alias.error, 'config.badFilter');
+    spec = alias.spec;
+    filter = formatFilterSpec(spec);
+  }
+  if (spec.fail2ban && !spec.isPath) {
+    // fail2ban:NAME is NAME.conf in [pban] fail2ban_filter_dir.
+    spec = { ...spec, ref: fail2banFilterFile(spec.ref, false, pban.fail2banFilterDir), isPath: true };
+    filter = formatFilterSpec(spec);
+  }
   if (spec.isPath && !path.isAbsolute(spec.ref)) {
     // A relative filter path means relative to the config file, like every other path in it.
     filter = formatFilterSpec({ ...spec, ref: path.resolve(baseDir, spec.ref) });

@@ -16,6 +16,8 @@ export interface DaemonConfig {
   readonly loglevel: LogLevel;
   /** IANA zone for log lines without one; undefined means the system's zone. */
   readonly timezone: string | undefined;
+  /** Where `filter = "fail2ban:NAME"` finds NAME.conf (absolute). */
+  readonly fail2banFilterDir: string;
 }
 
 /**

@@ -14,17 +14,16 @@ import { Fail2banEngine, type F2bFailure } from './engine.js';
 export type { F2bFailure } from './engine.js';
 export { readFail2banFilter, type Fail2banDefinition } from './definition.js';
 
-/** Where `fail2ban:NAME` is looked up unless told otherwise. */
-export const DEFAULT_FAIL2BAN_FILTER_DIR = '/etc/fail2ban/filter.d';
+export { DEFAULT_FAIL2BAN_FILTER_DIR, fail2banFilterFile } from './location.js';
 
 export interface Fail2banLoadOptions {
   readonly zone: Zone;
   /** Directory of `fail2ban:NAME` filters; default $PBAN_FAIL2BAN_FILTER_DIR or /etc/fail2ban/filter.d. */
   readonly filterDir?: string | undefined;
   /** Clock for year inference while building date templates (ms); default: now. */
-  readonly now?: number;
+  readonly now?: number | undefined;
   /** Every failregex tried on each line (fail2ban's sample harness); default: first match wins. */
-  readonly checkAllRegex?: boolean;
+  readonly checkAllRegex?: boolean | undefined;
 }
 
 /** A CompiledFilter that also answers in fail2ban's own terms. */
@@ -35,15 +34,6 @@ export interface Fail2banFilter extends CompiledFilter {
   processLine(line: string, now: number): F2bFailure[];
   /** A fresh engine over the same definition (multi-line state is per stream of lines). */
   fork(): Fail2banFilter;
-}
-
-export function fail2banFilterFile(ref: string, isPath: boolean, filterDir: string | undefined): string {
-  if (isPath) return path.resolve(ref);
-  const dir = filterDir ?? process.env.PBAN_FAIL2BAN_FILTER_DIR ?? DEFAULT_FAIL2BAN_FILTER_DIR;
-  const name = ref.replace(/\.(?:conf|local)$/, '');
-  const file = path.join(dir, `${name}.conf`);
-  if (!existsSync(file) && existsSync(path.join(dir, `${name}.local`))) return path.join(dir, `${name}.local`);
-  return file;
 }
 
 function originLine(def: Fail2banDefinition | undefined, which: string): { file: string; line: number | undefined } | undefined {
