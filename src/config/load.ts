@@ -273,9 +273,10 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   if (!spec.fail2ban && !spec.isPath && !existsSync(path.join(FILTERS_DIR, `${spec.ref}.toml`))) {
     // A name fail2ban users type (postfix-sasl, sshd, …) stands for its equivalent.
     const alias = resolveFilterAlias(spec);
-    if ('error' in alias) s.fail('filter', alias.error, 'config.badFilter');
-    spec = alias.spec;
-    filter = formatFilterSpec(spec);
+    if (!('error' in alias)) {
+      spec = alias.spec;
+      filter = formatFilterSpec(spec);
+    }
   }
   if (spec.fail2ban && !spec.isPath) {
     // fail2ban:NAME is NAME.conf in [pban] fail2ban_filter_dir.

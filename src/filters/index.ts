@@ -49,8 +49,7 @@ export function loadFilter(spec: string, opts: LoadFilterOptions = {}): Compiled
   if (!parsed.fail2ban && !parsed.isPath && !existsSync(path.join(opts.filtersDir ?? FILTERS_DIR, `${parsed.ref}.toml`))) {
     // A name fail2ban users type (postfix-sasl, sshd, …): our equivalent, or an error naming it.
     const alias = resolveFilterAlias(parsed);
-    if ('error' in alias) throw new ConfigError('filter.unknown', parsed.ref, undefined, alias.error);
-    parsed = alias.spec;
+    if (!('error' in alias)) parsed = alias.spec;
   }
   if (parsed.fail2ban) {
     const f2bFile = fail2banFilterFile(parsed.ref, parsed.isPath, opts.fail2banFilterDir);

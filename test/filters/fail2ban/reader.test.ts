@@ -191,7 +191,7 @@ test('names fail2ban users type: native equivalents, fail2ban:NAME, errors namin
   const sshd = loadFilter('sshd-ddos', { timezone: 'UTC', fail2banFilterDir: d });
   assert.ok(isFail2banFilter(sshd));
   assert.equal(sshd.definition.options.get('mode'), 'ddos');
-  assert.throws(() => loadFilter('no-such-thing', { timezone: 'UTC' }), /no filter named "no-such-thing"/);
+  assert.throws(() => loadFilter("no-such-thing", { timezone: "UTC" }), /no shipped filter named "no-such-thing"/);
   assert.throws(() => resolveActionFile('iptables-multiport'), /"iptables-multiport" is a fail2ban action; pban's equivalent is iptables/);
   assert.throws(() => resolveActionFile('nftables-allports'), /pban's equivalent is nftables/);
 });
