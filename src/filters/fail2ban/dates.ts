@@ -141,7 +141,18 @@ function daysIn(year: number, month1: number): number {
 }
 
 /** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
+let wallCache: { ms: number; zone: Zone; w: { y: number; mo: number; d: number; h: number; mi: number; s: number } } | null = null;
+
 function wallOf(ms: number, zone: Zone): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+  // The clock moves slowly next to the lines: one conversion per distinct second.
+  const sec = Math.floor(ms / 1000) * 1000;
+  if (wallCache !== null && wallCache.ms === sec && wallCache.zone === zone) return wallCache.w;
+  const w = wallOfUncached(sec, zone);
+  wallCache = { ms: sec, zone, w };
+  return w;
+}
+
+function wallOfUncached(ms: number, zone: Zone): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
   let guess = ms;
   for (let k = 0; k < 3; k++) {
     const g = new Date(guess);
@@ -434,16 +445,15 @@ export class DateDetector {
     readonly none: boolean,
   ) {}
 
-  private run(t: Template, line: string): { m: RegExpExecArray; g: Record<string, string | undefined> } | null {
+  private run(t: Template, line: string): { m: RegExpExecArray } | null {
     t.re.lastIndex = 0;
     const m = t.re.exec(line);
-    if (m === null) return null;
-    return { m, g: pythonGroups(m, t.groups) };
+    return m === null ? null : { m };
   }
 
   /** Finds the date in a line as fail2ban's DateDetector.matchTime + getTime. */
   match(line: string, zone: Zone, nowMs: number): DateMatch | null {
-    let chosen: { t: Template; m: RegExpExecArray; g: Record<string, string | undefined>; idx: number } | null = null;
+    let chosen: { t: Template; m: RegExpExecArray; idx: number } | null = null;
     let skip = -1;
     if (this.lastIdx >= 0) {
       const t = this.templates[this.lastIdx] as Template;
@@ -453,7 +463,7 @@ export class DateDetector {
       else if (r) chosen = null;
     }
     if (chosen === null) {
-      let found: { t: Template; m: RegExpExecArray; g: Record<string, string | undefined>; idx: number } | null = null;
+      let found: { t: Template; m: RegExpExecArray; idx: number } | null = null;
       if (skip >= 0) {
         const t = this.templates[skip] as Template;
         const r = this.run(t, line);
@@ -475,7 +485,8 @@ export class DateDetector {
     if (chosen === null) return null;
     this.lastIdx = chosen.idx;
     this.lastStart = chosen.m.index;
-    const { t, m, g } = chosen;
+    const { t, m } = chosen;
+    const g = pythonGroups(m, t.groups);
     const text = g[t.textGroup] ?? '';
     // Where the date text sits: group 1 of the template.
     const start = m.index + m[0].indexOf(text, 0);

@@ -38,7 +38,8 @@ export interface EngineOptions {
 }
 
 type Tuple = readonly [string, string, string];
-type Fail = Record<string, unknown> & { matches?: string[]; users?: Set<string> };
+// `matches` and `nofail-matches` are counts: only their number is ever reported (attempts).
+type Fail = Record<string, unknown> & { matches?: number; users?: Set<string> };
 
 class SearchResult {
   constructor(
@@ -48,6 +49,7 @@ class SearchResult {
   ) {}
 }
 
+
 function tupleBuf(lines: readonly Tuple[]): string {
   let s = '';
   for (const l of lines) s += `${l[0]}${l[2]}\n`;
@@ -55,9 +57,11 @@ function tupleBuf(lines: readonly Tuple[]): string {
 }
 
 function search(r: CompiledF2bRegex, buf: string, org: readonly Tuple[]): SearchResult | null {
+  if (r.lead !== '' && !buf.startsWith(r.lead)) return null;
+  if (r.inner !== '' && !buf.includes(r.inner)) return null;
   const m = r.re.exec(buf);
   if (m === null) return null;
-  if (org.length <= 1) return new SearchResult(m, [...org], []);
+  if (org.length <= 1) return new SearchResult(m, org as Tuple[], []);
   const s = m.input;
   const startLine = s.lastIndexOf('\n', m.index) + 1;
   let endLine = s.indexOf('\n', m.index + m[0].length - 1);
@@ -99,7 +103,7 @@ export class Fail2banEngine {
   private buffer: Tuple[] = [];
   private lastDate: number | null = null;
   private lastTimeText = '';
-  private readonly mlfid = new Map<string, Fail>();
+  private readonly mlfid = new Map<string, { fail: Fail; at: number }>();
 
   constructor(
     readonly opts: EngineOptions,
@@ -220,12 +224,12 @@ export class Fail2banEngine {
       }
       if (Object.keys(preGroups).length > 0) fail = { ...preGroups, ...fail } as Fail;
       const mlfid = fail.mlfid as string | undefined;
-      const matchedLines = fr.matched.map((t) => t.join(''));
+      const matchedLines = fr.matched.length;
       if (mlfid !== undefined && mlfid !== null) {
         fail = this.mergeFailure(mlfid, fail, matchedLines);
         if (fail.nofail && !checkAll) return out;
       } else {
-        fail.matches = [...(fail.matches ?? []), ...matchedLines];
+        fail.matches = (fail.matches ?? 0) + matchedLines;
       }
       const fid = (fail.fid as string | undefined) ?? undefined;
       const ip = (fail.ip4 as string | undefined) ?? (fail.ip6 as string | undefined) ?? (fail.dns as string | undefined) ?? fid;
@@ -249,7 +253,7 @@ export class Fail2banEngine {
       if (typeof v === 'string') fields[k] = v;
     }
     const users = fail.users instanceof Set ? [...fail.users].sort() : undefined;
-    return { regex: idx, host, time: date, fields, users, attempts: fail.matches?.length ?? 0 };
+    return { regex: idx, host, time: date, fields, users, attempts: fail.matches ?? 0 };
   }
 
   private updateUsers(fail: Fail, user: unknown): Set<string> | undefined {
@@ -263,8 +267,15 @@ export class Fail2banEngine {
   }
 
   /** fail2ban's merge of the failure data of one multi-line id (a connection). */
-  private mergeFailure(mlfid: string, fail: Fail, matched: string[]): Fail {
-    const cached = this.mlfid.get(mlfid);
+  private mergeFailure(mlfid: string, fail: Fail, matched: number): Fail {
+    // fail2ban keeps at most 100 ids, each for 5 minutes (of the clock, not of the log).
+    let entry = this.mlfid.get(mlfid);
+    const wall = Date.now();
+    if (entry !== undefined && wall - entry.at > 300_000) {
+      this.mlfid.delete(mlfid);
+      entry = undefined;
+    }
+    const cached = entry?.fail;
     let users: Set<string> | undefined;
     let fl = 0;
     if (fail.mlfgained) {
@@ -287,7 +298,7 @@ export class Fail2banEngine {
     } else if (!(fl & 2)) {
       users = this.updateUsers(fail, fail.user);
       if (this.mlfid.size >= 100) this.mlfid.delete(this.mlfid.keys().next().value as string);
-      this.mlfid.set(mlfid, fail);
+      this.mlfid.set(mlfid, { fail, at: wall });
     }
     const pending = fail.mlfpending;
     delete fail.mlfpending;
@@ -297,13 +308,13 @@ export class Fail2banEngine {
       fl &= ~(8 | 1);
     }
     if ((fl & 1) === 0) {
-      const m = [...((fail['nofail-matches'] as string[] | undefined) ?? [])];
+      let m = (fail['nofail-matches'] as number | undefined) ?? 0;
       delete fail['nofail-matches'];
-      m.push(...(fail.matches ?? []));
-      if ((fl & 8) === 0) m.push(...matched);
+      m += fail.matches ?? 0;
+      if ((fl & 8) === 0) m += matched;
       fail.matches = m;
     } else if ((fl & 3) === 1) {
-      fail['nofail-matches'] = [...((fail['nofail-matches'] as string[] | undefined) ?? []), ...matched];
+      fail['nofail-matches'] = ((fail['nofail-matches'] as number | undefined) ?? 0) + matched;
     }
     return fail;
   }

@@ -2,7 +2,8 @@
 // tags (`<HOST>`, `<ADDR>`, `<IP4>`, `<IP6>`, `<DNS>`, `<CIDR>`, `<SUBNET>`, `<F-ID/>`,
 // `<F-NAME>…</F-NAME>`) expanded to the groups fail2ban's matcher reads (ip4, ip6, dns,
 // fid, cidr, user, …), then the Python syntax translated.
-import { pythonGroups, PyRegexError, translatePython } from './pyregex.js';
+import { literalHints } from '../tags.js';
+import { PyRegexError, translatePython } from './pyregex.js';
 
 // Each tag matches what fail2ban's matches (the same text, the same group names), written
 // out here on our own: an IPv4 dotted quad (IPv4-mapped IPv6 prefix allowed and not
@@ -65,6 +66,12 @@ export interface CompiledF2bRegex {
   readonly names: ReadonlySet<string>;
   /** Groups named alt_X (alternative spelling of X), by X. */
   readonly alt: readonly (readonly [string, string])[];
+  /** JS name, Python name, … of the named groups (unnamed ones left out). */
+  readonly named: readonly string[];
+  /** Text a match must start the buffer with ('' when unknown): lines without it skip the regex. */
+  readonly lead: string;
+  /** Text a match must contain ('' when unknown). */
+  readonly inner: string;
 }
 
 export function compileF2bRegex(regex: string, opts: { useDns?: string | undefined; multiline: boolean }): CompiledF2bRegex {
@@ -86,13 +93,35 @@ export function compileF2bRegex(regex: string, opts: { useDns?: string | undefin
     if (m && n.length > 4) alt.push([n, GROUP_FOR_TAG[m[1] as string] ?? (m[1] as string)]);
   }
   alt.sort();
-  return { source: regex, re: new RegExp(t.source, t.flags), groups: t.groups, names, alt };
+  // Literal text every match needs, found in the translated pattern, so most lines are
+  // dismissed by startsWith/indexOf. Only trusted without case folding, and the lead only
+  // when the pattern is anchored at the buffer start.
+  let lead = '';
+  let inner = '';
+  // (\k<…>, \uXXXX, \xXX would read as literal text to the hint finder: no hints then.)
+  if (!t.flags.includes('i') && !/\\[kuxc]/.test(t.source)) {
+    const h = literalHints(t.source);
+    const anchored = !opts.multiline && t.source.startsWith('^');
+    lead = anchored ? h.lead : '';
+    inner = h.inner || (anchored ? '' : h.lead);
+  }
+  const named: string[] = [];
+  for (const [js, py] of t.groups) if (!/^\d+$/.test(py)) named.push(js, py);
+  return { source: regex, re: new RegExp(t.source, t.flags), groups: t.groups, names, alt, lead, inner, named };
 }
 
 /** The named groups of a match, as fail2ban's getGroups (alt_X filling an empty X). */
 export function groupsOf(r: CompiledF2bRegex, m: RegExpExecArray): Record<string, string | undefined> {
-  const g = pythonGroups(m, r.groups);
-  for (const k of Object.keys(g)) if (/^\d+$/.test(k)) delete g[k];
+  // Only the named groups, and only those that took part (a Python None is left out).
+  const g: Record<string, string | undefined> = {};
+  const mg = m.groups;
+  if (mg) {
+    const named = r.named;
+    for (let i = 0; i < named.length; i += 2) {
+      const v = mg[named[i] as string];
+      if (v !== undefined) g[named[i + 1] as string] = v;
+    }
+  }
   for (const [k, n] of r.alt) {
     const v = g[k];
     if (v && !g[n]) g[n] = v;

@@ -530,7 +530,13 @@ export function translatePython(src: string, opts: TranslateOptions = {}): Trans
   let flags = '';
   if (p.flags.i) flags += 'i';
   if (p.flags.m) flags += 'm';
-  const source = variants.length === 1 ? (variants[0] as string) : variants.map((v) => `(?:${v})`).join('|');
+  // Variants that all start with ^ share it outside the alternation, so the engine still
+  // sees an anchored pattern and tries one position instead of every one.
+  const anchored = !p.flags.m && variants.length > 1 && variants.every((v) => v.startsWith('^') && !topLevelAlternation(v));
+  const source =
+    variants.length === 1 ? (variants[0] as string)
+    : anchored ? `^(?:${variants.map((v) => `(?:${v.slice(1)})`).join('|')})`
+    : variants.map((v) => `(?:${v})`).join('|');
   try {
     new RegExp(source, flags);
   } catch (err) {
@@ -549,4 +555,26 @@ export function pythonGroups(m: RegExpExecArray, groups: ReadonlyMap<string, str
     if (v !== undefined || !(py in out)) out[py] = v;
   }
   return out;
+}
+
+/** True when a JS source has a `|` outside any group or class (so a leading ^ covers one branch only). */
+function topLevelAlternation(src: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return true;
+  }
+  return false;
 }
