@@ -71,6 +71,7 @@ export class IniConfig {
   }
 
   private lookup(section: string, name: string, vars: ReadonlyMap<string, string>): { v: IniValue; section: string } | undefined {
+    if (name === '__name__') return { v: { value: section, file: '', line: 0 }, section };
     const direct = vars.get(name);
     if (direct !== undefined) return { v: { value: direct, file: '', line: 0 }, section };
     const sopt = /^([\w-]+)\/(.+)$/.exec(name);
@@ -210,11 +211,11 @@ function readOne(file: string, cache: Map<string, ParsedFile>): ParsedFile {
 }
 
 /** The file and its .local, each preceded by its `before` and followed by its `after` includes. */
-function withIncludes(file: string, cache: Map<string, ParsedFile>, seen: readonly string[], from: IniValue | undefined): string[] {
+function withIncludes(file: string, cache: Map<string, ParsedFile>, seen: readonly string[], from: IniValue | undefined, addLocal = true): string[] {
   const out: string[] = [];
   const local = file.replace(/\.[^./]*$/, '') + '.local';
   const list = [file];
-  if (local !== file && existsSync(local)) list.push(local);
+  if (addLocal && local !== file && existsSync(local)) list.push(local);
   for (const f of list) {
     if (!existsSync(f)) {
       // fail2ban skips an include that does not exist (common.conf names an optional common.local).
@@ -260,9 +261,10 @@ export function readFail2banConfig(confFile: string): IniConfig {
   };
   const cache = new Map<string, ParsedFile>();
   const cfg = new IniConfig();
-  const roots = [confFile, ...inDir('.conf'), ...inDir('.local')];
+  // fail2ban's order: NAME.conf, NAME.d/*.conf, NAME.local, NAME.d/*.local.
+  const roots = [confFile, ...inDir('.conf'), ...(confFile !== `${base}.local` && existsSync(`${base}.local`) ? [`${base}.local`] : []), ...inDir('.local')];
   const files: string[] = [];
-  for (const r of roots) for (const f of withIncludes(r, cache, [], undefined)) files.push(f);
+  for (const r of roots) for (const f of withIncludes(r, cache, [], undefined, false)) files.push(f);
   for (const f of files) {
     const p = readOne(f, cache);
     cfg.files.push(f);
