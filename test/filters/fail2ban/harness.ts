@@ -208,7 +208,10 @@ export function runFilter(name: string, file: string, scratch: string): Outcome[
   for (const inst of instances) {
     const log = path.join(scratch, `${inst.name.replace(/[^\w.-]+/g, '_')}.log`);
     writeFileSync(log, inst.lines.map((l) => `${l}\n`).join(''));
-    const r = runPban(['test-filter', filterSpec(file, inst.opts), log, '--json', '--check-all-regex', '--now', NOW, '--timezone', ZONE]);
+    // fail2ban's harness tries every failregex; PBAN_CONFORMANCE_FIRST_MATCH=1 measures the
+    // daemon's way instead (stop at the first), for the migration guide.
+    const all = process.env.PBAN_CONFORMANCE_FIRST_MATCH === '1' ? [] : ['--check-all-regex'];
+    const r = runPban(['test-filter', filterSpec(file, inst.opts), log, '--json', ...all, '--now', NOW, '--timezone', ZONE]);
     if (r.status !== 0) {
       const why = `test-filter failed: ${r.stderr.trim().split('\n')[0] ?? ''}`;
       for (const { c } of inst.cases) out.push({ ...c, ok: false, why });
