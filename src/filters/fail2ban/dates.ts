@@ -67,6 +67,10 @@ const LINE_BEGIN = 8;
 interface Template {
   readonly name: string;
   readonly re: RegExp;
+  /** The same with match indices (`d`), run only when the date text's start is not evident. */
+  readonly reIndices: RegExp;
+  /** The part before the date text is zero-width or only non-word characters (fail2ban's own bounds). */
+  readonly plainPrefix: boolean;
   readonly groups: ReadonlyMap<string, string>;
   readonly flags: number;
   /** How the value is read from the match. */
@@ -303,7 +307,10 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
   } catch (err) {
     throw new DatePatternError(`date pattern ${JSON.stringify(name)}: ${(err as Error).message}`);
   }
-  return { name, re: new RegExp(t.source, `${t.flags}d`), groups: t.groups, flags, kind, textGroup: '1', valueGroup };
+  // Before group 1 there is only fail2ban's bound ((?=^|\b|\W) or ^(?:\W{0,2})?) or nothing.
+  const body = regex.replace(/^\(\?[a-z]+\)/, '');
+  const plainPrefix = /^(?:\(\?=\^\|\\b\|\\W\)|\^\(\?:\\W\{0,2\}\)\?|\^)?\((?!\?)/.test(body);
+  return { name, re: new RegExp(t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, flags, kind, textGroup: '1', valueGroup };
 }
 
 function patternTemplate(pattern: string, dirs: Record<string, string>, wordBegin: boolean | 'start' = true, wordEnd = true): Template {
@@ -489,9 +496,8 @@ export class DateDetector {
     const g = pythonGroups(m, t.groups);
     const text = g[t.textGroup] ?? '';
     // Where the date text sits: group 1 of the template.
-    const start = m.index + m[0].indexOf(text, 0);
     const textStart = groupStart(m, t, text);
-    const s = textStart >= 0 ? textStart : start;
+    const s = textStart >= 0 ? textStart : m.index;
     if (text === '') return { start: s, end: s, time: null, empty: true };
     let time: number | null;
     switch (t.kind) {
@@ -515,7 +521,15 @@ export class DateDetector {
 }
 
 /** Start of the date text: uses the `d` flag indices when present. */
-function groupStart(m: RegExpExecArray, t: Template, text: string): number {
+function groupStart(m0: RegExpExecArray, t: Template, text: string): number {
+  // A date text starting with a word character cannot begin inside a bound made of non-word
+  // characters: its first occurrence in the match is where it starts.
+  if (t.plainPrefix && text !== '' && /\w/.test(text[0] as string)) {
+    const i = m0[0].indexOf(text);
+    if (i >= 0) return m0.index + i;
+  }
+  t.reIndices.lastIndex = 0;
+  const m = t.reIndices.exec(m0.input) ?? m0;
   const ind = (m as RegExpExecArray & { indices?: { groups?: Record<string, [number, number] | undefined> } }).indices;
   if (ind?.groups) {
     for (const [js, py] of t.groups) {
