@@ -176,7 +176,6 @@ function timeFromFields(g: Record<string, string | undefined>, zone: Zone, nowMs
   let minute = 0;
   let second = 0;
   let tzoff: number | undefined;
-  let weekday: number | undefined;
   let julian: number | undefined;
   const get = (k: string) => g[k];
   for (const key of ['y', 'Y', 'm', 'B', 'b', 'd', 'H', 'I', 'M', 'S', 'j', 'z', 'Z', 'a', 'A', 'w']) {
@@ -230,10 +229,10 @@ function timeFromFields(g: Record<string, string | undefined>, zone: Zone, nowMs
         break;
       }
       default:
-        weekday = 0;
+        // %a/%A/%w only matter without a month and day, which fail2ban's patterns never leave out.
+        break;
     }
   }
-  void weekday;
   const now = wallOf(nowMs, zone);
   let assumeYear = false;
   if (year === undefined) {
@@ -324,14 +323,12 @@ function patternTemplate(pattern: string, dirs: Record<string, string>, wordBegi
     pattern = pattern.slice(9);
     wordBegin = 'start';
   }
-  const keys = Object.keys(dirs).sort((a, b) => b.length - a.length);
   const expand = (p: string, depth: number): string =>
     p.replace(/%(%|Ex[A-Za-z]|[A-Za-z])/g, (all, k: string) => {
-      const v = dirs[k] ?? (k.length > 1 ? undefined : undefined);
+      const v = dirs[k];
       if (v === undefined) throw new DatePatternError(`date pattern ${JSON.stringify(orig)}: unknown directive "${all}"`);
       return depth < 2 && /%[A-Za-z]/.test(v) && k.length === 1 && 'cxX'.includes(k) ? expand(v, depth + 1) : v;
     });
-  void keys;
   let regex = expand(pattern, 0);
   if (/(?<!%)%[aAbBpc]/.test(pattern)) regex = `(?iu)${regex}`;
   return compileTemplate(orig, regex, wordBegin, wordEnd, 'pattern');
@@ -503,11 +500,11 @@ export class DateDetector {
     switch (t.kind) {
       case 'epoch':
       case 'lepoch': {
-        let v = g[t.valueGroup] ?? text;
+        const v = g[t.valueGroup] ?? text;
         let n = Number(v);
+        // Long epochs: milliseconds, or microseconds from 16 digits on.
         if (t.kind === 'lepoch' && v.length >= 13) n = v.length >= 16 && !v.includes('.') ? n / 1e6 : n / 1e3;
         time = Number.isFinite(n) ? n : null;
-        v = '';
         break;
       }
       case 'tai64n':

@@ -133,7 +133,6 @@ export class Fail2banEngine {
     const now = nowMs / 1000;
     let tuple: Tuple;
     let date: number | null = null;
-    let noDate = false;
     if (this.opts.journal) {
       tuple = ['', '', line];
       date = now;
@@ -153,14 +152,13 @@ export class Fail2banEngine {
         } else date = now;
       } else tuple = ['', '', line];
       if (date === null) {
-        noDate = true;
+        // No usable date: the previous line's, if it is recent (fail2ban's carry-over).
         if (this.lastDate !== null && this.lastDate > now - 60) {
           tuple = ['', this.lastTimeText, line];
           date = this.lastDate;
         }
       }
     }
-    void noDate;
     return this.findFailure(tuple, date);
   }
 
