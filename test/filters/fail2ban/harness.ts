@@ -201,16 +201,15 @@ function filterSpec(file: string, opts: Record<string, unknown>): string {
 }
 
 /** Runs one filter's cases through `pban test-filter --json`; one process per instance. */
-export function runFilter(name: string, file: string, scratch: string): Outcome[] | null {
+export function runFilter(name: string, file: string, scratch: string, checkAllRegex = true): Outcome[] | null {
   const instances = collectCases(name);
   if (instances === null) return null;
   const out: Outcome[] = [];
   for (const inst of instances) {
     const log = path.join(scratch, `${inst.name.replace(/[^\w.-]+/g, '_')}.log`);
     writeFileSync(log, inst.lines.map((l) => `${l}\n`).join(''));
-    // fail2ban's harness tries every failregex; PBAN_CONFORMANCE_FIRST_MATCH=1 measures the
-    // daemon's way instead (stop at the first), for the migration guide.
-    const all = process.env.PBAN_CONFORMANCE_FIRST_MATCH === '1' ? [] : ['--check-all-regex'];
+    // fail2ban's harness tries every failregex; its server (and pban's daemon) stop at the first.
+    const all = checkAllRegex ? ['--check-all-regex'] : [];
     const r = runPban(['test-filter', filterSpec(file, inst.opts), log, '--json', ...all, '--now', NOW, '--timezone', ZONE]);
     if (r.status !== 0) {
       const why = `test-filter failed: ${r.stderr.trim().split('\n')[0] ?? ''}`;
