@@ -5,7 +5,7 @@
 // fails this test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FILTER_D, LOGS, listFilters, runFilter, type Outcome } from './harness.js';
@@ -23,14 +23,18 @@ function runSuite(checkAllRegex: boolean): void {
   const all: Outcome[] = [];
   const perFilter: { name: string; cases: number; ok: number }[] = [];
   const noSamples: string[] = [];
-  for (const { name, file } of filters) {
-    const res = runFilter(name, file, scratch, checkAllRegex);
-    if (res === null) {
-      noSamples.push(name);
-      continue;
+  try {
+    for (const { name, file } of filters) {
+      const res = runFilter(name, file, scratch, checkAllRegex);
+      if (res === null) {
+        noSamples.push(name);
+        continue;
+      }
+      all.push(...res);
+      perFilter.push({ name, cases: res.length, ok: res.filter((r) => r.ok).length });
     }
-    all.push(...res);
-    perFilter.push({ name, cases: res.length, ok: res.filter((r) => r.ok).length });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
   const ok = all.filter((r) => r.ok).length;
   const rate = ok / all.length;
