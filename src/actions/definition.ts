@@ -1,11 +1,13 @@
 // Reads and validates an action file (actions/*.toml). Every problem is reported as a
 // ConfigError naming the file and, where it can be found, the line.
 import { describeFileError, readSmallTextFile } from '../files.js';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.js';
 import { ACTIONS_DIR } from '../paths.js';
 import { isPerKind, paramStrings, placeholders, type ParamScalar, type ParamValue } from './template.js';
+import { actionEquivalent } from '../filters/fail2ban/names.js';
 
 /** One command of a lifecycle step. */
 export interface Step {
@@ -401,7 +403,11 @@ export function loadActionFile(file: string): ActionDefinition {
 export function resolveActionFile(ref: string, dir: string = ACTIONS_DIR): string {
   if (ref.includes('/') || ref.endsWith('.toml')) return path.resolve(ref);
   if (!NAME_RE.test(ref)) throw new ConfigError('action.unknown', ref, undefined, `invalid action name "${ref}"`);
-  return path.join(dir, `${ref}.toml`);
+  const file = path.join(dir, `${ref}.toml`);
+  // A fail2ban action name (iptables-multiport, …): say what pban's equivalent is.
+  const eq = existsSync(file) ? undefined : actionEquivalent(ref);
+  if (eq !== undefined) throw new ConfigError('action.unknown', ref, undefined, eq);
+  return file;
 }
 
 export function loadAction(ref: string, dir?: string): ActionDefinition {

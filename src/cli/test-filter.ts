@@ -10,23 +10,30 @@ import { ProgressLine, expectedBytes, progressWanted } from './format/progress.j
 
 export { groupDigits };
 import { isFutureDated } from '../engine/wall-clock.js';
+import type { Fail2banFilter } from '../filters/index.js';
 
 export interface TestFilterOptions {
   printMatched?: boolean;
   printMissed?: boolean;
   json?: boolean;
   timezone?: string;
+  now?: string;
+  fail2banDir?: string;
+  checkAllRegex?: boolean;
 }
 
 export function testFilterCommand(): Command {
   return new Command('test-filter')
     .description('run a filter over a log file, stdin (-) or one literal line, and report what it matches')
-    .argument('<filter>', 'shipped filter name or path to a .toml filter, optionally NAME[mode=MODE]')
+    .argument('<filter>', 'shipped filter name, path to a .toml filter (optionally NAME[mode=MODE]), or a fail2ban filter: path to a .conf or fail2ban:NAME, optionally [option=value, …]')
     .argument('<log>', 'log file, - for stdin, or a literal log line')
     .option('--print-matched', 'print every matched line')
     .option('--print-missed', 'print every line the filter did not match')
     .option('--json', 'one JSON object per matched line on stdout; the summary as JSON on stderr')
     .option('--timezone <tz>', "IANA time zone of dates written without one (default: the system's)")
+    .option('--now <iso>', 'the clock, for the year of dates written without one (default: now)')
+    .option('--fail2ban-dir <dir>', 'filter.d directory for fail2ban:NAME (default: $PBAN_FAIL2BAN_FILTER_DIR or /etc/fail2ban/filter.d)')
+    .option('--check-all-regex', "fail2ban filters: try every failregex on each line, as fail2ban's sample tests do")
     .action(async (filter: string, log: string, opts: TestFilterOptions) => {
       await runTestFilter(filter, log, opts);
     });
@@ -58,11 +65,19 @@ function openLog(log: string): { fd: number; close: boolean; name: string } | { 
 
 export async function runTestFilter(spec: string, log: string, opts: TestFilterOptions): Promise<void> {
   const started = performance.now();
-  const { loadFilter } = await import('../filters/index.js');
+  const { loadFilter, isFail2banFilter } = await import('../filters/index.js');
   const { readLineChunks } = await import('../sources/read-lines.js');
-  const filter = loadFilter(spec, { timezone: opts.timezone });
+  let now = systemClock.now();
+  if (opts.now !== undefined) {
+    now = Date.parse(opts.now);
+    if (!Number.isFinite(now)) throw new UsageError(`--now: not an ISO date and time: ${opts.now}`);
+  }
+  const filter = loadFilter(spec, { timezone: opts.timezone, now, fail2banFilterDir: opts.fail2banDir, checkAllRegex: opts.checkAllRegex === true });
   const source = openLog(log);
-  const now = systemClock.now();
+  if (isFail2banFilter(filter)) {
+    await runFail2banFilter(filter, source, now, opts, started);
+    return;
+  }
   const c: Counters = { lines: 0, matched: 0, ignored: 0, undated: 0, futureDated: 0, perRegex: filter.regexes.map(() => 0), perKind: new Map(), dateFormats: new Map() };
   const out = new OutputBuffer();
   const json = opts.json === true;
@@ -215,4 +230,96 @@ class OutputBuffer {
     this.parts = [];
     this.size = 0;
   }
+}
+
+/**
+ * A fail2ban filter, reported as fail2ban reports it: the host as captured (a name from
+ * <DNS> too, never resolved), the time, on the line fail2ban would report it. Empty lines
+ * and lines starting with "#" are skipped, as fail2ban-regex does.
+ */
+async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<typeof openLog>, now: number, opts: TestFilterOptions, started: number): Promise<void> {
+  const { readLineChunks } = await import('../sources/read-lines.js');
+  const out = new OutputBuffer();
+  const json = opts.json === true;
+  const stats = { bytes: 0, tooLong: 0 };
+  const c = { lines: 0, matched: 0, skipped: 0, failures: 0, undated: 0, perRegex: filter.regexes.map(() => 0) };
+  const chunks: Iterable<string> = 'literal' in source ? [`${source.literal}\n`] : readLineChunks(source.fd, {}, stats);
+  try {
+    for (const chunk of chunks) {
+      let p = 0;
+      for (let e = chunk.indexOf('\n'); e !== -1; p = e + 1, e = chunk.indexOf('\n', p)) {
+        c.lines++;
+        let end = e;
+        if (end > p && chunk.charCodeAt(end - 1) === 13) end--;
+        const line = chunk.slice(p, end);
+        if (line.trim() === '' || line.startsWith('#')) {
+          c.skipped++;
+          continue;
+        }
+        const found = filter.processLine(line, now);
+        if (found.length === 0) {
+          if (opts.printMissed === true && !json) out.write(`missed  ${c.lines}: ${line}\n`);
+          continue;
+        }
+        c.matched++;
+        for (const f of found) {
+          c.failures++;
+          c.perRegex[f.regex] = (c.perRegex[f.regex] ?? 0) + 1;
+          if (f.time === null) c.undated++;
+          const time = f.time === null ? null : new Date(Math.round(f.time * 1000)).toISOString();
+          if (json) {
+            const obj: Record<string, unknown> = { line: c.lines, ip: f.host, time, kind: filter.name, filter: filter.name, regex: f.regex + 1 };
+            for (const [k, v] of Object.entries(f.fields)) if (!(k in obj)) obj[k] = v;
+            if (f.users !== undefined) obj.users = f.users;
+            obj.attempts = f.attempts;
+            out.write(`${JSON.stringify(obj)}\n`);
+          } else if (opts.printMatched === true) out.write(`matched ${c.lines}: ${f.host} ${time ?? '(no date)'} #${f.regex + 1}: ${line}\n`);
+        }
+      }
+    }
+  } finally {
+    if ('fd' in source && source.close) closeSync(source.fd);
+  }
+  out.flush();
+  const elapsedMs = performance.now() - started;
+  const summary = {
+    filter: filter.name,
+    mode: filter.mode,
+    file: filter.file,
+    fail2ban: true,
+    options: Object.fromEntries(filter.definition.options),
+    log: 'literal' in source ? '<line>' : source.name,
+    timezone: filter.timezone,
+    lines: c.lines,
+    matched: c.matched,
+    missed: c.lines - c.matched - c.skipped,
+    skipped: c.skipped,
+    failures: c.failures,
+    undated: c.undated,
+    tooLong: stats.tooLong,
+    regexes: filter.regexes.map((r, i) => ({ id: r.id, hits: c.perRegex[i] ?? 0 })),
+    elapsedMs: Math.round(elapsedMs * 10) / 10,
+    linesPerSecond: elapsedMs > 0 ? Math.round((c.lines / elapsedMs) * 1000) : 0,
+    maxRssKB: process.resourceUsage().maxRSS,
+  };
+  if (json) {
+    process.stderr.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const n = groupDigits;
+  process.stdout.write(
+    [
+      `Filter:   ${summary.filter} (fail2ban) ${Object.entries(summary.options).map(([k, v]) => `${k}=${v}`).join(', ')}  ${summary.file}`,
+      `Log:      ${summary.log}`,
+      `Timezone: ${summary.timezone}`,
+      '',
+      `Lines: ${n(summary.lines)}  matched: ${n(summary.matched)}  missed: ${n(summary.missed)}  skipped (empty or #): ${n(summary.skipped)}  failures without a date: ${n(summary.undated)}`,
+      '',
+      'Hits per failregex:',
+      ...summary.regexes.map((r, i) => `  ${String(i + 1).padStart(2)}) ${n(r.hits).padStart(10)}  ${filter.regexes[i]?.source.slice(0, 100) ?? ''}`),
+      '',
+      `Processed in ${(elapsedMs / 1000).toFixed(3)} s: ${n(summary.linesPerSecond)} lines/s, peak RSS ${n(Math.round(summary.maxRssKB / 1024))} MB`,
+      '',
+    ].join('\n'),
+  );
 }

@@ -8,7 +8,9 @@ import { policyProblems, type IncrementPolicy, type JailPolicy, type PolicyProbl
 import { ConfigError } from '../errors.js';
 import { describeFileError, notRegular, readSmallTextFile } from '../files.js';
 import type { Target } from '../events.js';
-import { parseFilterSpec } from '../filters/spec.js';
+import { formatFilterSpec, parseFilterSpec } from '../filters/spec.js';
+import { DEFAULT_FAIL2BAN_FILTER_DIR, fail2banFilterFile } from '../filters/fail2ban/location.js';
+import { resolveFilterAlias } from '../filters/fail2ban/names.js';
 import { FILTERS_DIR } from '../paths.js';
 import { DEFAULT_DATABASE, DEFAULT_SOCKET, configRelativePath, socketFromConfig } from '../daemon-paths.js';
 import { formatDuration, type Duration } from './duration.js';
@@ -25,7 +27,7 @@ import {
 } from './types.js';
 
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
-const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval'] as const;
+const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval', 'fail2ban_filter_dir'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
 const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
@@ -44,6 +46,7 @@ export const BUILTIN_DAEMON: DaemonConfig = {
   timezone: undefined,
   checkInterval: 30_000,
   metrics: null,
+  fail2banFilterDir: DEFAULT_FAIL2BAN_FILTER_DIR,
 };
 
 /** A value together with the key it came from, so cross-key checks can name a line. */
@@ -161,10 +164,12 @@ function readDaemon(s: Section, configFile: string): DaemonConfig {
   if (listen !== undefined && 'error' in listen) s.fail('metrics', listen.error);
   const database = s.string('database');
   const socket = s.string('socket');
+  const f2bDir = s.string('fail2ban_filter_dir');
   const checkInterval = s.duration('check_interval', false);
   // each check lists the firewall's sets; more often than once a second is only load
   if (checkInterval != null && checkInterval < 1000) s.fail('check_interval', 'must be at least 1s');
   return {
+    fail2banFilterDir: f2bDir === undefined ? BUILTIN_DAEMON.fail2banFilterDir : configRelativePath(configFile, f2bDir),
     database: database === undefined ? BUILTIN_DAEMON.database : configRelativePath(configFile, database),
     // The CLI resolves `[pban] socket` with the same function: both always name the same socket.
     socket: socketFromConfig(configFile, socket),
@@ -283,11 +288,24 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
 
   let filter = s.string('filter');
   if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix[mode=aggressive]")', 'config.missingKey');
-  const spec = parseFilterSpec(filter);
+  let spec = parseFilterSpec(filter);
   if ('error' in spec) s.fail('filter', spec.error);
+  if (!spec.fail2ban && !spec.isPath && !existsSync(path.join(FILTERS_DIR, `${spec.ref}.toml`))) {
+    // A name fail2ban users type (postfix-sasl, sshd, …) stands for its equivalent.
+    const alias = resolveFilterAlias(spec);
+    if (!('error' in alias)) {
+      spec = alias.spec;
+      filter = formatFilterSpec(spec);
+    }
+  }
+  if (spec.fail2ban && !spec.isPath) {
+    // fail2ban:NAME is NAME.conf in [pban] fail2ban_filter_dir.
+    spec = { ...spec, ref: fail2banFilterFile(spec.ref, false, pban.fail2banFilterDir), isPath: true };
+    filter = formatFilterSpec(spec);
+  }
   if (spec.isPath && !path.isAbsolute(spec.ref)) {
     // A relative filter path means relative to the config file, like every other path in it.
-    filter = path.resolve(baseDir, spec.ref) + (spec.mode === undefined ? '' : `[mode=${spec.mode}]`);
+    filter = formatFilterSpec({ ...spec, ref: path.resolve(baseDir, spec.ref) });
   }
   const logpaths = s.stringList('logpath')?.map(({ value, path: at }) => ({ file: path.resolve(baseDir, value), at }));
   const logpath = logpaths?.map((l) => l.file);

@@ -27,6 +27,8 @@ export interface DaemonConfig {
   readonly timezone: string | undefined;
   /** How often each action compares the kernel's bans with pban's and repairs a difference (ms). */
   readonly checkInterval: number;
+  /** Where `filter = "fail2ban:NAME"` finds NAME.conf (absolute). */
+  readonly fail2banFilterDir: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Timestamps at the start of a log line. Pure: the caller passes `now` (for the year of
 // BSD syslog dates) and the zone in which zone-less dates are written.
 
-export type DateFormat = 'bsd-syslog' | 'rfc3339' | 'rfc5424' | 'iso-local' | 'tai64n';
+export type DateFormat = 'bsd-syslog' | 'rfc3339' | 'rfc5424' | 'iso-local' | 'tai64n' | 'fail2ban';
 
 export interface ParsedDate {
   /** Milliseconds since the epoch, UTC. */

@@ -47,7 +47,7 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'unknown key without a near match lists the allowed ones',
     text: lines('[pban]', 'colour = "blue"', ...MINIMAL_JAIL),
-    message: `${FILE}:2: pban: unknown key "colour" (expected one of: database, socket, loglevel, logformat, timezone, metrics, check_interval)`,
+    message: `${FILE}:2: pban: unknown key "colour" (expected one of: database, socket, loglevel, logformat, timezone, metrics, check_interval, fail2ban_filter_dir)`,
   },
   {
     name: 'unknown log format',
@@ -122,7 +122,7 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'unparsable filter reference',
     text: lines('[jails.postfix]', 'logpath = "/var/log/mail.log"', 'filter = "postfix[mode=]"'),
-    message: `${FILE}:3: jails.postfix.filter: invalid filter reference "postfix[mode=]" (expected NAME, PATH or NAME[mode=MODE])`,
+    message: `${FILE}:3: jails.postfix.filter: invalid filter reference "postfix[mode=]" (expected NAME, PATH, NAME[mode=MODE] or fail2ban:NAME[option=value, …])`,
   },
   {
     name: 'filter refused by the caller',
@@ -272,7 +272,7 @@ test('[pban] metrics and logformat are read with the line of the metrics key', (
 
 test('a minimal jail gets the built-in defaults', () => {
   const cfg = load(lines(...MINIMAL_JAIL));
-  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', logformat: undefined, timezone: undefined, metrics: null, checkInterval: 30_000 });
+  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', logformat: undefined, timezone: undefined, metrics: null, checkInterval: 30_000, fail2banFilterDir: '/etc/fail2ban/filter.d' });
   assert.equal(cfg.jails.length, 1);
   const jail = cfg.jails[0]!;
   assert.deepEqual(
@@ -418,7 +418,7 @@ test('relative paths resolve against the config file directory', () => {
     '[pban]', 'database = "state/pban.sqlite"', 'socket = "/run/x.sock"', 'timezone = "Europe/Paris"', 'loglevel = "debug"',
     '[jails.demo]', 'filter = "my-filters/mine.toml[mode=strict]"', 'logpath = "logs/mail.log"',
   ), '/srv/pban/pban.toml', accept);
-  assert.deepEqual(cfg.pban, { database: '/srv/pban/state/pban.sqlite', socket: '/run/x.sock', loglevel: 'debug', logformat: undefined, timezone: 'Europe/Paris', metrics: null, checkInterval: 30_000 });
+  assert.deepEqual(cfg.pban, { database: '/srv/pban/state/pban.sqlite', socket: '/run/x.sock', loglevel: 'debug', logformat: undefined, timezone: 'Europe/Paris', metrics: null, checkInterval: 30_000, fail2banFilterDir: '/etc/fail2ban/filter.d' });
   assert.equal(cfg.jails[0]?.filter, '/srv/pban/my-filters/mine.toml[mode=strict]');
   assert.deepEqual(cfg.jails[0]?.logpath, ['/srv/pban/logs/mail.log']);
 });
@@ -508,7 +508,7 @@ const EXAMPLE = path.join(PACKAGE_ROOT, 'jail.example.toml');
 
 test('jail.example.toml loads and says what its comments say', () => {
   const cfg = loadConfig(EXAMPLE, accept);
-  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', logformat: undefined, timezone: undefined, metrics: null, checkInterval: 30_000 });
+  assert.deepEqual(cfg.pban, { database: '/var/lib/pban/pban.sqlite', socket: '/run/pban/pban.sock', loglevel: 'info', logformat: undefined, timezone: undefined, metrics: null, checkInterval: 30_000, fail2banFilterDir: '/etc/fail2ban/filter.d' });
   const postfix = cfg.jails.find((j) => j.name === 'postfix');
   assert.ok(postfix);
   assert.equal(postfix.enabled, true);
