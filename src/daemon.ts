@@ -234,7 +234,8 @@ export class Daemon implements ControlHandlers {
   /** A jail's windows and bans come from the store, so start and reload rebuild the same state. */
   private restoreJail(parts: JailParts, keepActions?: readonly ActionRunner[]): JailRuntime {
     const { cfg, filter } = parts;
-    const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
+    const snap = this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
+    const jail = Jail.restore(cfg.policy, snap, filter.countsForNetwork);
     return { cfg, filter, jail, actions: keepActions ?? parts.actions, clockNotice: new ClockNoticeThrottle() };
   }
 

@@ -30,6 +30,11 @@ export interface Failure {
   readonly filter: string;
   /** The `kind` label of the regex that matched (sasl, reject, relay, …). */
   readonly kind: string;
+  /**
+   * Whether it counts towards its network's window and distinct addresses (the filter's
+   * [kinds] table decides; filters always set it). Left out: it does.
+   */
+  readonly network?: boolean;
   /** Named captures other than the host, e.g. { user: "alice" }. Attacker-controlled text. */
   readonly fields: Readonly<Record<string, string>>;
 }

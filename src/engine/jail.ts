@@ -137,8 +137,12 @@ export class Jail {
     }
   }
 
-  /** Rebuilds a jail from what the store kept: same windows, bans, history and counters. */
-  static restore(policy: JailPolicy, snap: JailSnapshot): Jail {
+  /**
+   * Rebuilds a jail from what the store kept: same windows, bans, history and counters.
+   * `countsForNetwork`: the jail's filter's rule for a stored failure's kind (see
+   * CompiledFilter.countsForNetwork); left out, every failure counts for its network.
+   */
+  static restore(policy: JailPolicy, snap: JailSnapshot, countsForNetwork?: (kind: string) => boolean): Jail {
     const jail = new Jail(policy);
     jail.clock = snap.clock ?? -Infinity;
     jail.seq = snap.seq;
@@ -161,7 +165,7 @@ export class Jail {
       const family = familyOf(addr);
       addressWords(addr, family, jail.w);
       if (jail.isIgnored(family, jail.w)) continue;
-      jail.count(addr, family, time, f.seq[i]!);
+      jail.count(addr, family, time, f.seq[i]!, countsForNetwork === undefined || countsForNetwork(f.kind[i]!));
     }
     jail.restoreClears = null;
     return jail;
@@ -203,7 +207,7 @@ export class Jail {
     cols.time.push(t);
     cols.address.push(addr);
     cols.kind.push(f.kind);
-    const a = this.count(addr, f.family, t, seq);
+    const a = this.count(addr, f.family, t, seq, f.network !== false);
     const n = this.lastNet;
 
     let bans: RecordedBan[] | null = null;
@@ -396,15 +400,16 @@ export class Jail {
 
   /**
    * Adds a failure to the queue and to its windows (unless a ban cleared them after it). The
-   * address's value must be in this.w.
+   * address's value must be in this.w. A failure that does not count for its network (`network`
+   * false) never enters the network's window, so it is not a distinct address there either.
    */
-  private count(addr: string, family: Family, time: number, seq: number): number {
+  private count(addr: string, family: Family, time: number, seq: number, network: boolean): number {
     const w = this.w;
     let a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
     if (a < 0) a = this.allocAddr(addr, family);
     let n = -1;
     const sub = this.policy.subnet;
-    if (sub.enabled) {
+    if (sub.enabled && network) {
       const nw = this.nw;
       maskWords(w, family === 4 ? sub.ipv4Prefix : sub.ipv6Prefix, nw);
       n = this.netIndex.find(family, nw[0]!, nw[1]!, nw[2]!, nw[3]!);

@@ -51,6 +51,17 @@ function expectedTime(text: string): number {
   return resolveZone(TEST_ZONE).toUtc(n(1), n(2) - 1, n(3), n(4), n(5), n(6), m[7] ? Number(`0.${m[7]}`) * 1000 : 0);
 }
 
+/**
+ * The one intended difference: fail2ban's postfix normal and more modes count DNSBL rejects;
+ * pban's do not (a DNSBL listing of a big sender's shared host is no attack: filters/README.md).
+ * Such a line must then be matched, with the same address, by pban's rbl mode.
+ */
+function isIntendedRblDifference(name: string, mode: string, text: string, host: string | undefined): boolean {
+  if (name !== 'postfix' || (mode !== 'normal' && mode !== 'more')) return false;
+  const r = loadFilter('postfix[mode=rbl]', { timezone: TEST_ZONE }).match(text, TEST_NOW);
+  return r.type === 'failure' && r.failure.kind === 'rbl' && (host === undefined || r.failure.ip === host);
+}
+
 for (const name of ['postfix', 'dovecot']) {
   test(`fail2ban's ${name} samples give the same verdicts and addresses`, () => {
     const samples = parseSamples(path.join(fail2banSampleLogs(), name));
@@ -68,6 +79,7 @@ for (const name of ['postfix', 'dovecot']) {
           if (r.type === 'failure') problems.push(`${where}: expected no match, got ${r.failure.ip} (${filter.regexes[r.regex]?.id}): ${s.text}`);
           continue;
         }
+        if (r.type !== 'failure' && isIntendedRblDifference(name, filter.mode, s.text, s.expect.host)) continue;
         if (r.type !== 'failure') {
           problems.push(`${where}: expected ${s.expect.host ?? 'a match'}, got ${r.type}: ${s.text}`);
           continue;
