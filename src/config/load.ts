@@ -280,7 +280,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   const enabled = s.bool('enabled') ?? true;
 
   let filter = s.string('filter');
-  if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix[mode=aggressive]")', 'config.missingKey');
+  if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix")', 'config.missingKey');
   const spec = parseFilterSpec(filter);
   if ('error' in spec) s.fail('filter', spec.error);
   if (spec.isPath && !path.isAbsolute(spec.ref)) {

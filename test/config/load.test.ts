@@ -112,7 +112,7 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'missing filter',
     text: lines('[defaults]', 'maxretry = 3', '[jails.postfix]', 'logpath = "/var/log/mail.log"'),
-    message: `${FILE}:3: jails.postfix: missing key "filter" (e.g. filter = "postfix[mode=aggressive]")`,
+    message: `${FILE}:3: jails.postfix: missing key "filter" (e.g. filter = "postfix")`,
   },
   {
     name: 'missing logpath',
@@ -512,7 +512,7 @@ test('jail.example.toml loads and says what its comments say', () => {
   const postfix = cfg.jails.find((j) => j.name === 'postfix');
   assert.ok(postfix);
   assert.equal(postfix.enabled, true);
-  assert.equal(postfix.filter, 'postfix[mode=aggressive]');
+  assert.equal(postfix.filter, 'postfix');
   assert.deepEqual(postfix.logpath, ['/var/log/mail.log']);
   assert.deepEqual(postfix.actions, ['nftables']);
   assert.deepEqual(postfix.ports, ['25', '465', '587']);

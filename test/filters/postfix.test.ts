@@ -8,7 +8,7 @@ import { loadFilter, type CompiledFilter } from '../../src/filters/index.js';
 import { REPO_ROOT } from '../helpers/run-cli.js';
 
 const NOW = Date.UTC(2026, 5, 15, 12, 0, 0);
-const MODES = ['normal', 'more', 'rbl', 'auth', 'ddos', 'extra', 'aggressive', 'errors'];
+const MODES = ['normal', 'more', 'rbl', 'auth', 'ddos', 'extra', 'aggressive', 'errors', 'inbound'];
 const filters = new Map<string, CompiledFilter>(MODES.map((m) => [m, loadFilter(`postfix[mode=${m}]`, { timezone: 'UTC' })]));
 const mode = (m: string) => filters.get(m) as CompiledFilter;
 const H = 'Jun  4 10:11:12 mail';
@@ -166,4 +166,19 @@ test('real Postfix log: every matched line blames the client of that session', (
 test('the shipped file loads by path exactly like by name', () => {
   const byPath = loadFilter(`${path.join(REPO_ROOT, 'filters/postfix.toml')}[mode=aggressive]`, { timezone: 'UTC' });
   for (const [, line] of MUST_MATCH) assert.deepEqual(byPath.match(line, NOW), mode('aggressive').match(line, NOW));
+});
+
+test('inbound (the default mode) counts password guessing and probing, not what big senders do', () => {
+  const f = loadFilter('postfix', { timezone: 'UTC' });
+  assert.equal(f.mode, 'inbound');
+  const kinds = new Set(f.regexes.map((r) => r.kind));
+  assert.deepEqual([...kinds].sort(), ['non-smtp', 'pipelining', 'relay', 'sasl', 'too-many-errors', 'user-unknown']);
+  for (const k of kinds) assert.equal(f.countsForNetwork(k), true, k);
+  let matched = 0;
+  for (const [what, line, kind] of MUST_MATCH) {
+    const v = verdict(f, line);
+    if (!kinds.has(kind)) assert.equal(v, null, `inbound matched ${what}`);
+    else if (v !== null) matched++;
+  }
+  assert.ok(matched >= 10, `inbound matched only ${matched} samples`);
 });
