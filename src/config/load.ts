@@ -1,5 +1,6 @@
 // Reads a pban TOML file into a normalised PbanConfig: built-in defaults, then [defaults],
 // then each [jails.NAME], merged key by key (nested tables merge, arrays replace).
+import { parseAllowName, type AllowName } from '../engine/allow-names.js';
 import { parseActionSpec } from '../actions/spec.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,7 @@ import {
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
 const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
-const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
+const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'allow_names', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
 const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
@@ -57,6 +58,7 @@ interface Settings {
   maxretry?: Located<number>;
   bantime?: Located<Duration>;
   ignore?: Located<readonly Target[]>;
+  allowNames?: Located<readonly AllowName[]>;
   actions?: Located<readonly ActionRef[]>;
   ports?: Located<Ports>;
   protocol?: Located<Protocol>;
@@ -81,6 +83,7 @@ const BUILTIN_SETTINGS: Required<Omit<Settings, 'incRemember'>> & Pick<Settings,
   maxretry: builtin(5),
   bantime: builtin(3_600_000),
   ignore: builtin([]),
+  allowNames: builtin([]),
   actions: builtin([{ name: 'nftables', at: HERE }]),
   ports: builtin('all'),
   protocol: builtin('tcp'),
@@ -193,6 +196,7 @@ function readSettings(s: Section): Settings {
   put('maxretry', 'maxretry', s.int('maxretry', 1));
   put('bantime', 'bantime', s.duration('bantime', true));
   put('ignore', 'ignoreip', readIgnore(s));
+  put('allowNames', 'allow_names', readAllowNames(s));
   put('actions', 'action', readActions(s));
   put('ports', 'ports', readPorts(s));
   const protocol = s.string('protocol');
@@ -230,6 +234,15 @@ function readIgnore(s: Section): Target[] | undefined {
       if ('error' in t) throw configError(s.src, at, t.error, 'config.badAddress');
       return t;
     }));
+}
+
+/** `allow_names`: verified client names whose failures never count (src/engine/allow-names.ts). */
+function readAllowNames(s: Section): AllowName[] | undefined {
+  return s.stringList('allow_names')?.map(({ value, path: at }) => {
+    const p = parseAllowName(value);
+    if ('error' in p) throw configError(s.src, at, p.error, 'config.invalidValue');
+    return p;
+  });
 }
 
 interface ActionRef {
@@ -400,6 +413,7 @@ function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy 
     increment,
     subnet,
     ignore: need(st.ignore).value,
+    allowNames: need(st.allowNames).value,
   };
   // The engine owns what a valid policy is; here its verdict gets the line of the key.
   const problem = policyProblems(policy)[0];

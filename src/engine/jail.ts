@@ -14,6 +14,7 @@ import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
 import { BanHeap, type ActiveBan } from './ban-heap.js';
 import { SlotIndex } from './slot-index.js';
+import { nameAllowed } from './allow-names.js';
 import { CLOCK_TOLERANCE_MS } from './wall-clock.js';
 import { addressWords, maskedEqual, maskWords, wordsToHextets } from './address-words.js';
 import {
@@ -196,6 +197,8 @@ export class Jail {
     const addr = f.ip;
     addressWords(addr, f.family, this.w);
     if (this.isIgnored(f.family, this.w)) return IGNORED;
+    // An allowed sender is never counted, so it is never one of a network's distinct addresses.
+    if (f.client !== undefined && nameAllowed(this.policy.allowNames ?? [], f.client)) return IGNORED;
     // Late beyond findtime: it would already have left every window.
     if (t <= this.clock - this.policy.findtime) return IGNORED;
     if (this.isBanned(f.family, this.w)) return ALREADY_BANNED;

@@ -1,6 +1,7 @@
 // A jail's ban policy, as the engine consumes it. All durations are milliseconds;
 // `null` means permanent. src/config builds these from the TOML file.
 import type { Target } from '../events.js';
+import type { AllowName } from './allow-names.js';
 
 export interface IncrementPolicy {
   readonly enabled: boolean;
@@ -32,6 +33,8 @@ export interface JailPolicy {
   readonly subnet: SubnetPolicy;
   /** Addresses and networks that never count and are never banned. */
   readonly ignore: readonly Target[];
+  /** Verified client names whose failures never count (allow-names.ts). Left out: none. */
+  readonly allowNames?: readonly AllowName[];
 }
 
 /** Which policy key is wrong, and why: the config loader turns `key` into a file line. */

@@ -5,7 +5,7 @@ import type { Failure } from '../events.js';
 import { parseAddress } from './address.js';
 import { dateHeaderEnd, parseDate, type DateFormat, type Zone } from './dates.js';
 import { compileLinear, LinearError, type LinearRegex } from './linear.js';
-import { ADDR_GROUP, expandTags, firstChars, literalHints, TagError } from './tags.js';
+import { ADDR_GROUP, NAME_GROUP, expandTags, firstChars, literalHints, TagError } from './tags.js';
 
 /**
  * Lines longer than this are never matched: no real mail log line comes close, and it caps the
@@ -80,6 +80,11 @@ function capturedFields(groups: Record<string, string | undefined>, names: reado
     if (v !== undefined) out[f] = detach(v);
   }
   return out;
+}
+
+/** `<HOST>`'s name, when Postfix verified one (it writes `unknown` otherwise). */
+function clientOf(name: string | undefined): { client?: string } {
+  return name === undefined || name === '' || name === 'unknown' ? {} : { client: detach(name) };
 }
 
 /** The line of the first occurrence of `needle` in the file, for error messages. */
@@ -276,7 +281,7 @@ export function compileFilter(text: string, file: string, requestedMode: string 
           type: 'failure',
           regex: idx,
           dateFormat: date.format,
-          failure: { time: date.time, ip: addr.address, family: addr.family, filter: name, kind: kinds[idx] as string, network: network[idx] as boolean, fields: out },
+          failure: { time: date.time, ip: addr.address, family: addr.family, filter: name, kind: kinds[idx] as string, network: network[idx] as boolean, ...clientOf(groups[NAME_GROUP]), fields: out },
         };
       }
       return MISSED;

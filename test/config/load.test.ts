@@ -287,6 +287,7 @@ test('a minimal jail gets the built-in defaults', () => {
     increment: { enabled: false, factor: 2, maxtime: 168 * H, remember: 168 * H },
     subnet: { enabled: false, ipv4Prefix: 24, ipv6Prefix: 64, maxretry: 20, minAddresses: 3, bantime: 6 * H },
     ignore: [],
+    allowNames: [],
   });
 });
 
@@ -332,6 +333,7 @@ test('jails inherit [defaults] and override single keys; nested tables merge key
     increment: { enabled: true, factor: 1.5, maxtime: 48 * H, remember: 48 * H },
     subnet: { enabled: true, ipv4Prefix: 16, ipv6Prefix: 64, maxretry: 30, minAddresses: 4, bantime: 6 * H },
     ignore: [{ addr: '192.0.2.0', prefix: 24, family: 4 }],
+    allowNames: [],
   });
   assert.deepEqual(dovecot.actions, ['nftables', 'dry-run']);
   assert.equal(dovecot.policy.maxretry, 4);
@@ -524,6 +526,7 @@ test('jail.example.toml loads and says what its comments say', () => {
     increment: { enabled: true, factor: 2, maxtime: 168 * H, remember: 168 * H },
     subnet: { enabled: true, ipv4Prefix: 24, ipv6Prefix: 64, maxretry: 20, minAddresses: 3, bantime: 6 * H },
     ignore: [{ addr: '127.0.0.0', prefix: 8, family: 4 }, { addr: '::1', prefix: 128, family: 6 }],
+    allowNames: ['*.outbound.protection.outlook.com', '*.google.com', '*.amazonses.com', '*.mail.protection.outlook.com', '*.mailgun.net', '*.sendgrid.net'].map((p) => ({ pattern: p, tail: p.slice(1), wildcard: true })),
   });
 });
 
