@@ -25,11 +25,11 @@ export function parseAllowName(text: string): AllowName | { error: string } {
   const p = text.trim().toLowerCase();
   const wildcard = p.startsWith('*.');
   const domain = wildcard ? p.slice(2) : p;
+  // `*.com` would allow anyone who controls a .com name's reverse and forward DNS: everyone.
+  if (wildcard && new RegExp(`^${LABEL}$`).test(domain)) return { error: `allow_names: "${text}" covers a whole top-level domain` };
   if (domain === 'unknown' || !NAME_RE.test(domain) || domain.length > MAX_NAME) {
     return { error: `allow_names: "${text}" is not a host name or "*." and a domain (letters, digits, "-" and dots, at least two labels; "*" only as the whole first label)` };
   }
-  // `*.com` would allow anyone who controls a .com name's reverse and forward DNS: everyone.
-  if (wildcard && !domain.includes('.')) return { error: `allow_names: "${text}" covers a whole top-level domain` };
   return { pattern: p, tail: wildcard ? `.${domain}` : domain, wildcard };
 }
 

@@ -105,6 +105,16 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
     message: `${FILE}:4: defaults.ignoreip[1]: invalid address "10.1.2/8": IPv4 must be four decimal numbers 0-255 (like 192.0.2.1)`,
   },
   {
+    name: 'bad allow_names pattern',
+    text: lines('[defaults]', 'allow_names = [', '  "*.google.com",', '  "unknown[1.2.3.4].outlook.com",', ']', ...MINIMAL_JAIL),
+    message: `${FILE}:4: defaults.allow_names[1]: allow_names: "unknown[1.2.3.4].outlook.com" is not a host name or "*." and a domain (letters, digits, "-" and dots, at least two labels; "*" only as the whole first label)`,
+  },
+  {
+    name: 'allow_names covering a top-level domain',
+    text: lines(...MINIMAL_JAIL, 'allow_names = ["*.com"]'),
+    message: `${FILE}:4: jails.postfix.allow_names[0]: allow_names: "*.com" covers a whole top-level domain`,
+  },
+  {
     name: 'bad prefix in ignoreip',
     text: lines(...MINIMAL_JAIL, 'ignoreip = ["2001:db8::/130"]'),
     message: `${FILE}:4: jails.postfix.ignoreip[0]: invalid network "2001:db8::/130": prefix /130 is longer than 128 bits`,

@@ -182,3 +182,25 @@ test('inbound (the default mode) counts password guessing and probing, not what 
   }
   assert.ok(matched >= 10, `inbound matched only ${matched} samples`);
 });
+
+test('<HOST> captures the verified client name; unknown, postscreen and hostile names give none', () => {
+  const f = mode('aggressive');
+  const client = (line: string) => {
+    const r = f.match(line, NOW);
+    return r.type === 'failure' ? { ip: r.failure.ip, client: r.failure.client } : null;
+  };
+  const rcpt = (host: string) => `${H} postfix/smtpd[1]: NOQUEUE: reject: RCPT from ${host}: 454 4.7.1 <x@elsewhere.example>: Relay access denied; from=<a@b> to=<x@elsewhere.example> proto=ESMTP helo=<h>`;
+  assert.deepEqual(client(rcpt(`mail-yw1-f170.google.com[${C}]`)), { ip: C, client: 'mail-yw1-f170.google.com' });
+  assert.deepEqual(client(rcpt(`unknown[${C}]`)), { ip: C, client: undefined });
+  assert.deepEqual(client(`${H} postfix/postscreen[1]: PREGREET 11 after 0.1 from [${C}]:4711: EHLO x`), { ip: C, client: undefined });
+  // A name with brackets or spaces cannot be a <HOST> name: the line blames the address in the
+  // first brackets or nobody, and never carries the hostile text as a name.
+  for (const host of [`unknown[${C}].outbound.protection.outlook.com[198.51.100.1]`, `x y.google.com[${C}]`, `a[b].google.com[${C}]`]) {
+    const v = client(rcpt(host));
+    assert.ok(v === null || (v.client === undefined || !/[\[\]\s]/.test(v.client)), `${host}: ${JSON.stringify(v)}`);
+    assert.notEqual(v?.ip, '198.51.100.1');
+  }
+  // fields never hold the reserved groups.
+  const r = f.match(rcpt(`mail-yw1-f170.google.com[${C}]`), NOW);
+  assert.ok(r.type === 'failure' && Object.keys(r.failure.fields).length === 0);
+});

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,8 @@ function generate(kind: 'busy' | 'attacks', seed: number): string {
   return out;
 }
 
-function replayJson(log: string): { event: string; target: string }[] {
-  const r = runPban(['replay', '-c', EXAMPLE, '--json', log]);
+function replayJson(log: string, config = EXAMPLE): { event: string; target: string }[] {
+  const r = runPban(['replay', '-c', config, '--json', log]);
   assert.equal(r.status, 0, r.stderr);
   const out = r.stdout.trim();
   return out === '' ? [] : out.split('\n').map((l) => JSON.parse(l) as { event: string; target: string });
@@ -47,6 +47,13 @@ for (const seed of [1, 2]) {
     assert.ok(count('SSL_accept error') > 0 && count('Greylisted') > 0 && count('Domain not found') > 0 && count('blocked using') > 0);
     assert.ok(count('User unknown') > 0 && count('SASL PLAIN authentication failed') > 0);
     assert.deepEqual(replayJson(log), []);
+    // Safe without the allow list too: the kinds counted, not the names, keep big senders in.
+    const noAllow = path.join(dir, 'no-allow.toml');
+    const example = readFileSync(EXAMPLE, 'utf8');
+    const stripped = example.replace(/^allow_names = \[[^\]]*\]\n/m, '');
+    assert.notEqual(stripped, example);
+    writeFileSync(noAllow, stripped);
+    assert.deepEqual(replayJson(log, noAllow), []);
     // The filter did see failures: nothing was banned because none added up, not because none matched.
     const table = runPban(['replay', '-c', EXAMPLE, log]);
     const matched = /jail postfix \(postfix\[mode=inbound\]\): (\d+) failures matched, 0 bans/.exec(table.stdout);
@@ -59,3 +66,23 @@ for (const seed of [1, 2]) {
     assert.deepEqual([...banned].sort(), [...ATTACK_TARGETS].sort());
   });
 }
+
+test('allow_names in the example: a verified big sender is never counted; unknown and look-alike names are', () => {
+  const t0 = Date.parse('2026-11-20T10:00:00Z');
+  const lines: string[] = [];
+  const probe = (host: string, i: number) =>
+    `${new Date(t0 + i * 5000).toISOString()} mx postfix/smtpd[${100 + i}]: NOQUEUE: reject: RCPT from ${host}: 550 5.1.1 <u${i}@example.org>: Recipient address rejected: User unknown in virtual mailbox table; from=<a@b.example> to=<u${i}@example.org> proto=ESMTP helo=<h>`;
+  for (let i = 0; i < 12; i++) {
+    lines.push(probe('mail-db8eur05on2105.outbound.protection.outlook.com[198.18.6.105]', i));
+    lines.push(probe('mail-yw1-f171.GOOGLE.com[198.18.9.171]', i));
+    lines.push(probe('unknown[203.0.113.9]', i));
+    lines.push(probe('outbound.protection.outlook.com.evil.example[203.0.113.7]', i));
+    lines.push(probe('google.com[192.0.2.55]', i));
+    // Postfix never logs such a name; if a line holds one, it matches nothing and allows nobody.
+    lines.push(probe('unknown[203.0.113.8].outbound.protection.outlook.com[198.18.6.106]', i));
+  }
+  const log = path.join(dir, 'allow.log');
+  writeFileSync(log, `${lines.join('\n')}\n`);
+  const banned = replayJson(log).filter((e) => e.event === 'ban').map((e) => e.target).sort();
+  assert.deepEqual(banned, ['192.0.2.55/32', '203.0.113.7/32', '203.0.113.9/32']);
+});
