@@ -1,5 +1,6 @@
 // Reads a pban TOML file into a normalised PbanConfig: built-in defaults, then [defaults],
 // then each [jails.NAME], merged key by key (nested tables merge, arrays replace).
+import os from 'node:os';
 import { parseAllowName, type AllowName } from '../engine/allow-names.js';
 import { parseActionSpec } from '../actions/spec.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -27,7 +28,7 @@ import {
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
 const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
-const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'allow_names', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
+const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'ignoreself', 'allow_names', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
 const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
@@ -59,6 +60,7 @@ interface Settings {
   bantime?: Located<Duration>;
   ignore?: Located<readonly Target[]>;
   allowNames?: Located<readonly AllowName[]>;
+  ignoreSelf?: Located<boolean>;
   actions?: Located<readonly ActionRef[]>;
   ports?: Located<Ports>;
   protocol?: Located<Protocol>;
@@ -84,6 +86,7 @@ const BUILTIN_SETTINGS: Required<Omit<Settings, 'incRemember'>> & Pick<Settings,
   bantime: builtin(3_600_000),
   ignore: builtin([]),
   allowNames: builtin([]),
+  ignoreSelf: builtin(true),
   actions: builtin([{ name: 'nftables', at: HERE }]),
   ports: builtin('all'),
   protocol: builtin('tcp'),
@@ -197,6 +200,7 @@ function readSettings(s: Section): Settings {
   put('bantime', 'bantime', s.duration('bantime', true));
   put('ignore', 'ignoreip', readIgnore(s));
   put('allowNames', 'allow_names', readAllowNames(s));
+  put('ignoreSelf', 'ignoreself', s.bool('ignoreself'));
   put('actions', 'action', readActions(s));
   put('ports', 'ports', readPorts(s));
   const protocol = s.string('protocol');
@@ -314,7 +318,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   }
 
   const settings = merge(inherited, readSettings(s));
-  const policy = buildPolicy(s.src, name, settings);
+  const policy = buildPolicy(s.src, name, settings, settings.ignoreSelf!.value ? (opts.selfAddresses ?? machineAddresses)() : []);
   const actions = settings.actions!;
   if (actions.value.length === 0) throw configError(s.src, actions.at, 'must name at least one action (use "dry-run" to only log)');
 
@@ -377,7 +381,23 @@ function readJournal(s: Section, baseDir: string): JailJournal | null {
   return { matches: matches.map(({ m }) => m), directory: dir === undefined ? undefined : path.resolve(baseDir, dir) };
 }
 
-function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy {
+/**
+ * The machine's own addresses, as its interfaces have them now (`ignoreself`). Read at every
+ * load, so at start and at each reload.
+ */
+export function machineAddresses(): Target[] {
+  const out: Target[] = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) {
+      // A link-local IPv6 address carries a zone (fe80::1%eth0); no log line holds one.
+      const t = parseTarget(i.address.replace(/%.*$/, ''));
+      if (!('error' in t)) out.push(t);
+    }
+  }
+  return out;
+}
+
+function buildPolicy(src: ConfigSource, name: string, st: Settings, self: readonly Target[]): JailPolicy {
   const need = <T>(v: Located<T> | undefined): Located<T> => v!;
   const bantime = need(st.bantime);
   const maxtime = need(st.incMaxtime);
@@ -414,6 +434,7 @@ function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy 
     subnet,
     ignore: need(st.ignore).value,
     allowNames: need(st.allowNames).value,
+    self,
   };
   // The engine owns what a valid policy is; here its verdict gets the line of the key.
   const problem = policyProblems(policy)[0];

@@ -126,7 +126,8 @@ export class Jail {
   constructor(policy: JailPolicy) {
     checkPolicy(policy);
     this.policy = policy;
-    for (const t of policy.ignore) {
+    // ignore4/ignore6 decide what is counted: ignored targets and the machine's own addresses.
+    for (const t of [...policy.ignore, ...(policy.self ?? [])]) {
       const n = normaliseTarget(t);
       if (n.family === 4) this.ignore4.push({ net: parseIPv4(n.addr), prefix: n.prefix });
       else {

@@ -35,6 +35,12 @@ export interface JailPolicy {
   readonly ignore: readonly Target[];
   /** Verified client names whose failures never count (allow-names.ts). Left out: none. */
   readonly allowNames?: readonly AllowName[];
+  /**
+   * The machine's own addresses (`ignoreself`): never counted, so never banned by a failure.
+   * Unlike `ignore`, they do not stop a network ban that covers them: a server shares its
+   * /24 with hosts it does not own. Left out: none.
+   */
+  readonly self?: readonly Target[];
 }
 
 /** Which policy key is wrong, and why: the config loader turns `key` into a file line. */

@@ -8,11 +8,14 @@ import { loadConfig, parseConfigText, type LoadOptions, type PbanConfig } from '
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { MAX_CONFIG_FILE_BYTES } from '../../src/files.js';
+import { machineAddresses } from '../../src/config/load.js';
+import type { Target } from '../../src/events.js';
 
 const FILE = '/etc/pban/pban.toml';
 const H = 3_600_000;
 const M = 60_000;
-const accept: LoadOptions = { checkFilter: () => undefined, checkAction: () => undefined };
+const SELF = [{ addr: '198.51.100.200', prefix: 32, family: 4 }] as const;
+const accept: LoadOptions = { checkFilter: () => undefined, checkAction: () => undefined, selfAddresses: () => SELF as unknown as Target[] };
 
 /** Joins lines, so each test reads with its line numbers in view. */
 const lines = (...l: string[]): string => l.join('\n') + '\n';
@@ -298,6 +301,7 @@ test('a minimal jail gets the built-in defaults', () => {
     subnet: { enabled: false, ipv4Prefix: 24, ipv6Prefix: 64, maxretry: 20, minAddresses: 3, bantime: 6 * H },
     ignore: [],
     allowNames: [],
+    self: SELF,
   });
 });
 
@@ -344,6 +348,7 @@ test('jails inherit [defaults] and override single keys; nested tables merge key
     subnet: { enabled: true, ipv4Prefix: 16, ipv6Prefix: 64, maxretry: 30, minAddresses: 4, bantime: 6 * H },
     ignore: [{ addr: '192.0.2.0', prefix: 24, family: 4 }],
     allowNames: [],
+    self: SELF,
   });
   assert.deepEqual(dovecot.actions, ['nftables', 'dry-run']);
   assert.equal(dovecot.policy.maxretry, 4);
@@ -536,6 +541,7 @@ test('jail.example.toml loads and says what its comments say', () => {
     increment: { enabled: true, factor: 2, maxtime: 168 * H, remember: 168 * H },
     subnet: { enabled: true, ipv4Prefix: 24, ipv6Prefix: 64, maxretry: 20, minAddresses: 3, bantime: 6 * H },
     ignore: [{ addr: '127.0.0.0', prefix: 8, family: 4 }, { addr: '::1', prefix: 128, family: 6 }],
+    self: SELF,
     allowNames: ['*.outbound.protection.outlook.com', '*.google.com', '*.amazonses.com', '*.mail.protection.outlook.com', '*.mailgun.net', '*.sendgrid.net'].map((p) => ({ pattern: p, tail: p.slice(1), wildcard: true })),
   });
 });
@@ -552,4 +558,18 @@ test('jail.example.toml documents every key the loader accepts', () => {
     'filter', 'logpath', 'dry-run']) {
     assert.match(text, new RegExp(`^#?\\s*${key}\\b|"${key}"`, 'm'), `${key} appears in the example`);
   }
+});
+
+test('ignoreself: the machine\'s addresses are read at load unless a jail turns it off', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pban-ignoreself-'));
+  const file = path.join(dir, 'pban.toml');
+  writeFileSync(file, lines(...MINIMAL_JAIL, '[jails.other]', 'filter = "postfix"', 'logpath = "/var/log/mail.log"', 'ignoreself = false'));
+  let reads = 0;
+  const cfg = loadConfig(file, { ...accept, selfAddresses: () => { reads++; return SELF as unknown as Target[]; } });
+  assert.deepEqual(cfg.jails.map((j) => [j.name, j.policy.self]), [['postfix', SELF], ['other', []]]);
+  assert.equal(reads, 1);
+  // Without an injected reader: this machine's interfaces, loopback among them.
+  const real = loadConfig(file, { checkFilter: () => undefined, checkAction: () => undefined });
+  assert.ok(real.jails[0]?.policy.self?.some((t) => t.addr === '127.0.0.1'));
+  assert.deepEqual(machineAddresses().filter((t) => t.addr === '127.0.0.1'), [{ addr: '127.0.0.1', prefix: 32, family: 4 }]);
 });

@@ -270,3 +270,12 @@ test('restore applies the filter rule to stored failures', () => {
   // Without it, every stored failure counted: the first new one already bans.
   assert.match(brief(Jail.restore(p, snap).observe(failure(A, 3))), /^network:/);
 });
+
+test('the machine\'s own addresses (ignoreself) are never counted, but a network ban may cover them', () => {
+  const jail = new Jail({ ...policy({ maxretry: 2, subnet: { enabled: true, maxretry: 3, minAddresses: 2 } }), self: [target(`${A}/32`)] });
+  assert.equal(brief(jail.observe(failure(A, 0))), 'ignored');
+  assert.equal(brief(jail.observe(failure(A, 1))), 'ignored');
+  assert.equal(brief(jail.observe(failure(B, 2))), 'counted');
+  assert.equal(brief(jail.observe(failure(C, 3))), 'counted');
+  assert.match(brief(jail.observe(failure(C, 4))), /^address:192\.0\.2\.3\/32@4.*\+network:192\.0\.2\.0\/24@4/);
+});
