@@ -270,7 +270,8 @@ export class Daemon implements ControlHandlers {
   /** A jail's windows and bans come from the store, so start and reload rebuild the same state. */
   private restoreJail(parts: JailParts, keepActions?: readonly ActionRunner[]): JailRuntime {
     const { cfg, filter } = parts;
-    const jail = Jail.restore(cfg.policy, this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
+    const snap = this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
+    const jail = Jail.restore(cfg.policy, snap, filter.countsForNetwork);
     return { cfg, filter, jail, actions: keepActions ?? parts.actions, clockNotice: new ClockNoticeThrottle() };
   }
 
@@ -285,7 +286,7 @@ export class Daemon implements ControlHandlers {
     // Ended bans are dropped by the actions' own plan, and lifted by expireDue() once the jail exists.
     this.restoring.set(cfg.name, snap.bans.filter((b) => b.active));
     const applied = this.startActions({ cfg, actions });
-    const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap));
+    const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork));
     this.restoring.delete(cfg.name);
     return { jail: { cfg, filter, jail, actions, clockNotice: new ClockNoticeThrottle() }, applied };
   }

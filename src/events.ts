@@ -30,6 +30,17 @@ export interface Failure {
   readonly filter: string;
   /** The `kind` label of the regex that matched (sasl, reject, relay, …). */
   readonly kind: string;
+  /**
+   * Whether it counts towards its network's window and distinct addresses (the filter's
+   * [kinds] table decides; filters always set it). Left out: it does.
+   */
+  readonly network?: boolean;
+  /**
+   * The client's name as Postfix logged it before `[addr]` (`<HOST>`), when it is not empty
+   * and not "unknown": verified by Postfix's forward lookup. Attacker-controlled text still:
+   * allow-names.ts accepts only plain host names.
+   */
+  readonly client?: string;
   /** Named captures other than the host, e.g. { user: "alice" }. Attacker-controlled text. */
   readonly fields: Readonly<Record<string, string>>;
 }

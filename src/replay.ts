@@ -97,14 +97,11 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   let bytes = 0;
   let end: number | null = null;
   try {
-    const jails: ReplayJail[] = cfgs.map((cfg) => ({
-      cfg,
-      filter: opts.filters?.get(cfg.filter) ?? loadFilter(cfg.filter, { timezone: config.pban.timezone }),
-      jail: Jail.restore(cfg.policy, store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember })),
-      matched: 0,
-      bans: 0,
-      unbans: 0,
-    }));
+    const jails: ReplayJail[] = cfgs.map((cfg) => {
+      const filter = opts.filters?.get(cfg.filter) ?? loadFilter(cfg.filter, { timezone: config.pban.timezone });
+      const snap = store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
+      return { cfg, filter, jail: Jail.restore(cfg.policy, snap, filter.countsForNetwork), matched: 0, bans: 0, unbans: 0 };
+    });
     const commit = (): void => store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
     let sinceCommit = 0;
 

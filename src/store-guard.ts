@@ -23,6 +23,8 @@ import type { StoreHealth } from './control/types.js';
 /** A jail as the daemon holds it: the guard may replace its memory with one rebuilt from the store. */
 export interface GuardedJail {
   readonly cfg: { readonly name: string; readonly policy: JailPolicy };
+  /** Which stored failures count for their network (see CompiledFilter.countsForNetwork). */
+  readonly filter?: { countsForNetwork(kind: string): boolean };
   jail: Jail;
 }
 
@@ -151,7 +153,7 @@ export class StoreGuard {
     const started = performance.now();
     try {
       restored = list.map((j) =>
-        Jail.restore(j.cfg.policy, this.store.loadJail(j.cfg.name, { findtime: j.cfg.policy.findtime, remember: j.cfg.policy.increment.remember })),
+        Jail.restore(j.cfg.policy, this.store.loadJail(j.cfg.name, { findtime: j.cfg.policy.findtime, remember: j.cfg.policy.increment.remember }), j.filter?.countsForNetwork),
       );
     } catch (err) {
       // Memory keeps decisions the store lacks: no more lines until a rebuild works.

@@ -1,5 +1,7 @@
 // Reads a pban TOML file into a normalised PbanConfig: built-in defaults, then [defaults],
 // then each [jails.NAME], merged key by key (nested tables merge, arrays replace).
+import os from 'node:os';
+import { parseAllowName, type AllowName } from '../engine/allow-names.js';
 import { parseActionSpec } from '../actions/spec.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +31,7 @@ import {
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
 const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval', 'fail2ban_filter_dir'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
-const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
+const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'ignoreself', 'allow_names', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
 const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
@@ -61,6 +63,8 @@ interface Settings {
   maxretry?: Located<number>;
   bantime?: Located<Duration>;
   ignore?: Located<readonly Target[]>;
+  allowNames?: Located<readonly AllowName[]>;
+  ignoreSelf?: Located<boolean>;
   actions?: Located<readonly ActionRef[]>;
   ports?: Located<Ports>;
   protocol?: Located<Protocol>;
@@ -85,6 +89,8 @@ const BUILTIN_SETTINGS: Required<Omit<Settings, 'incRemember'>> & Pick<Settings,
   maxretry: builtin(5),
   bantime: builtin(3_600_000),
   ignore: builtin([]),
+  allowNames: builtin([]),
+  ignoreSelf: builtin(true),
   actions: builtin([{ name: 'nftables', at: HERE }]),
   ports: builtin('all'),
   protocol: builtin('tcp'),
@@ -200,6 +206,8 @@ function readSettings(s: Section): Settings {
   put('maxretry', 'maxretry', s.int('maxretry', 1));
   put('bantime', 'bantime', s.duration('bantime', true));
   put('ignore', 'ignoreip', readIgnore(s));
+  put('allowNames', 'allow_names', readAllowNames(s));
+  put('ignoreSelf', 'ignoreself', s.bool('ignoreself'));
   put('actions', 'action', readActions(s));
   put('ports', 'ports', readPorts(s));
   const protocol = s.string('protocol');
@@ -237,6 +245,15 @@ function readIgnore(s: Section): Target[] | undefined {
       if ('error' in t) throw configError(s.src, at, t.error, 'config.badAddress');
       return t;
     }));
+}
+
+/** `allow_names`: verified client names whose failures never count (src/engine/allow-names.ts). */
+function readAllowNames(s: Section): AllowName[] | undefined {
+  return s.stringList('allow_names')?.map(({ value, path: at }) => {
+    const p = parseAllowName(value);
+    if ('error' in p) throw configError(s.src, at, p.error, 'config.invalidValue');
+    return p;
+  });
 }
 
 interface ActionRef {
@@ -287,7 +304,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   const enabled = s.bool('enabled') ?? true;
 
   let filter = s.string('filter');
-  if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix[mode=aggressive]")', 'config.missingKey');
+  if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix")', 'config.missingKey');
   let spec = parseFilterSpec(filter);
   if ('error' in spec) s.fail('filter', spec.error);
   if (!spec.fail2ban && !spec.isPath && !existsSync(path.join(FILTERS_DIR, `${spec.ref}.toml`))) {
@@ -321,7 +338,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   }
 
   const settings = merge(inherited, readSettings(s));
-  const policy = buildPolicy(s.src, name, settings);
+  const policy = buildPolicy(s.src, name, settings, settings.ignoreSelf!.value ? (opts.selfAddresses ?? machineAddresses)() : []);
   const actions = settings.actions!;
   if (actions.value.length === 0) throw configError(s.src, actions.at, 'must name at least one action (use "dry-run" to only log)');
 
@@ -384,7 +401,23 @@ function readJournal(s: Section, baseDir: string): JailJournal | null {
   return { matches: matches.map(({ m }) => m), directory: dir === undefined ? undefined : path.resolve(baseDir, dir) };
 }
 
-function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy {
+/**
+ * The machine's own addresses, as its interfaces have them now (`ignoreself`). Read at every
+ * load, so at start and at each reload.
+ */
+export function machineAddresses(): Target[] {
+  const out: Target[] = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) {
+      // A link-local IPv6 address carries a zone (fe80::1%eth0); no log line holds one.
+      const t = parseTarget(i.address.replace(/%.*$/, ''));
+      if (!('error' in t)) out.push(t);
+    }
+  }
+  return out;
+}
+
+function buildPolicy(src: ConfigSource, name: string, st: Settings, self: readonly Target[]): JailPolicy {
   const need = <T>(v: Located<T> | undefined): Located<T> => v!;
   const bantime = need(st.bantime);
   const maxtime = need(st.incMaxtime);
@@ -420,6 +453,8 @@ function buildPolicy(src: ConfigSource, name: string, st: Settings): JailPolicy 
     increment,
     subnet,
     ignore: need(st.ignore).value,
+    allowNames: need(st.allowNames).value,
+    self,
   };
   // The engine owns what a valid policy is; here its verdict gets the line of the key.
   const problem = policyProblems(policy)[0];

@@ -1,5 +1,6 @@
 // The normalised configuration: every default applied, every duration in milliseconds,
 // every address masked. Nothing downstream re-reads the TOML.
+import type { Target } from '../events.js';
 import type { JailPolicy } from '../engine/policy.js';
 import type { MetricsConfig } from '../metrics/server.js';
 
@@ -79,6 +80,8 @@ export interface LoadOptions {
    * at the line of the key it names. When given, checkFilter and checkAction are not called.
    */
   buildJail?(jail: JailConfig, pban: DaemonConfig): JailProblem | undefined;
+  /** The machine's own addresses for `ignoreself` (tests pass fixed ones). Default: its interfaces now. */
+  selfAddresses?(): readonly Target[];
 }
 
 /** What a stage refused in a jail, and which key of the jail caused it. */

@@ -60,7 +60,7 @@ export interface JailSnapshot {
   readonly seq: number;
   readonly totalFailed: number;
   readonly totalBanned: number;
-  /** Stored failures in seq order (kind may be empty: the engine does not need it). */
+  /** Stored failures in seq order (kind decides whether a failure counts for its network). */
   readonly failures: FailureColumns;
   /** Active bans, plus past bans still needed for ban history or window clearing, oldest first. */
   readonly bans: readonly SnapshotBan[];

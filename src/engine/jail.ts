@@ -14,6 +14,7 @@ import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
 import { BanHeap, type ActiveBan } from './ban-heap.js';
 import { SlotIndex } from './slot-index.js';
+import { nameAllowed } from './allow-names.js';
 import { CLOCK_TOLERANCE_MS } from './wall-clock.js';
 import { addressWords, maskedEqual, maskWords, wordsToHextets } from './address-words.js';
 import {
@@ -127,7 +128,8 @@ export class Jail {
   constructor(policy: JailPolicy) {
     checkPolicy(policy);
     this.policy = policy;
-    for (const t of policy.ignore) {
+    // ignore4/ignore6 decide what is counted: ignored targets and the machine's own addresses.
+    for (const t of [...policy.ignore, ...(policy.self ?? [])]) {
       const n = normaliseTarget(t);
       if (n.family === 4) this.ignore4.push({ net: parseIPv4(n.addr), prefix: n.prefix });
       else {
@@ -139,9 +141,13 @@ export class Jail {
     }
   }
 
-  /** Rebuilds a jail from what the store kept: same windows, bans, history and counters. */
-  static restore(policy: JailPolicy, snap: JailSnapshot): Jail {
-    const steps = Jail.restoreSteps(policy, snap);
+  /**
+   * Rebuilds a jail from what the store kept: same windows, bans, history and counters.
+   * `countsForNetwork`: the jail's filter's rule for a stored failure's kind (see
+   * CompiledFilter.countsForNetwork); left out, every failure counts for its network.
+   */
+  static restore(policy: JailPolicy, snap: JailSnapshot, countsForNetwork?: (kind: string) => boolean): Jail {
+    const steps = Jail.restoreSteps(policy, snap, countsForNetwork);
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
@@ -153,7 +159,7 @@ export class Jail {
    * other work run in between (the daemon answers its control socket while 100,000 bans are
    * restored). The jail exists only once the generator is done.
    */
-  static *restoreSteps(policy: JailPolicy, snap: JailSnapshot): Generator<void, Jail, undefined> {
+  static *restoreSteps(policy: JailPolicy, snap: JailSnapshot, countsForNetwork?: (kind: string) => boolean): Generator<void, Jail, undefined> {
     const jail = new Jail(policy);
     jail.clock = snap.clock ?? -Infinity;
     jail.seq = snap.seq;
@@ -178,7 +184,7 @@ export class Jail {
       const family = familyOf(addr);
       addressWords(addr, family, jail.w);
       if (jail.isIgnored(family, jail.w)) continue;
-      jail.count(addr, family, time, f.seq[i]!);
+      jail.count(addr, family, time, f.seq[i]!, countsForNetwork === undefined || countsForNetwork(f.kind[i]!));
       if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = null;
@@ -210,6 +216,8 @@ export class Jail {
     const addr = f.ip;
     addressWords(addr, f.family, this.w);
     if (this.isIgnored(f.family, this.w)) return IGNORED;
+    // An allowed sender is never counted, so it is never one of a network's distinct addresses.
+    if (f.client !== undefined && nameAllowed(this.policy.allowNames ?? [], f.client)) return IGNORED;
     // Late beyond findtime: it would already have left every window.
     if (t <= this.clock - this.policy.findtime) return IGNORED;
     if (this.isBanned(f.family, this.w)) return ALREADY_BANNED;
@@ -221,7 +229,7 @@ export class Jail {
     cols.time.push(t);
     cols.address.push(addr);
     cols.kind.push(f.kind);
-    const a = this.count(addr, f.family, t, seq);
+    const a = this.count(addr, f.family, t, seq, f.network !== false);
     const n = this.lastNet;
 
     let bans: RecordedBan[] | null = null;
@@ -414,15 +422,16 @@ export class Jail {
 
   /**
    * Adds a failure to the queue and to its windows (unless a ban cleared them after it). The
-   * address's value must be in this.w.
+   * address's value must be in this.w. A failure that does not count for its network (`network`
+   * false) never enters the network's window, so it is not a distinct address there either.
    */
-  private count(addr: string, family: Family, time: number, seq: number): number {
+  private count(addr: string, family: Family, time: number, seq: number, network: boolean): number {
     const w = this.w;
     let a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
     if (a < 0) a = this.allocAddr(addr, family);
     let n = -1;
     const sub = this.policy.subnet;
-    if (sub.enabled) {
+    if (sub.enabled && network) {
       const nw = this.nw;
       maskWords(w, family === 4 ? sub.ipv4Prefix : sub.ipv6Prefix, nw);
       n = this.netIndex.find(family, nw[0]!, nw[1]!, nw[2]!, nw[3]!);

@@ -1,6 +1,7 @@
 // A jail's ban policy, as the engine consumes it. All durations are milliseconds;
 // `null` means permanent. src/config builds these from the TOML file.
 import type { Target } from '../events.js';
+import type { AllowName } from './allow-names.js';
 
 export interface IncrementPolicy {
   readonly enabled: boolean;
@@ -32,6 +33,14 @@ export interface JailPolicy {
   readonly subnet: SubnetPolicy;
   /** Addresses and networks that never count and are never banned. */
   readonly ignore: readonly Target[];
+  /** Verified client names whose failures never count (allow-names.ts). Left out: none. */
+  readonly allowNames?: readonly AllowName[];
+  /**
+   * The machine's own addresses (`ignoreself`): never counted, so never banned by a failure.
+   * Unlike `ignore`, they do not stop a network ban that covers them: a server shares its
+   * /24 with hosts it does not own. Left out: none.
+   */
+  readonly self?: readonly Target[];
 }
 
 /** Which policy key is wrong, and why: the config loader turns `key` into a file line. */

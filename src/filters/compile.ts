@@ -5,7 +5,7 @@ import type { Failure } from '../events.js';
 import { parseAddress } from './address.js';
 import { dateHeaderEnd, parseDate, type DateFormat, type Zone } from './dates.js';
 import { compileLinear, LinearError, type LinearRegex } from './linear.js';
-import { ADDR_GROUP, expandTags, firstChars, literalHints, TagError } from './tags.js';
+import { ADDR_GROUP, NAME_GROUP, expandTags, firstChars, literalHints, TagError } from './tags.js';
 
 /**
  * Lines longer than this are never matched: no real mail log line comes close, and it caps the
@@ -36,6 +36,12 @@ export interface CompiledFilter {
   readonly regexes: readonly FilterRegexInfo[];
   /** Zone used for dates written without one. */
   readonly timezone: string;
+  /**
+   * Whether failures of this kind count towards network bans (the filter's [kinds] table).
+   * A kind the table does not list counts for its address only: kinds that legitimate mail
+   * servers also produce must never add up to a network ban.
+   */
+  countsForNetwork(kind: string): boolean;
   /** Pure: no I/O, no clock. `now` (ms since the epoch) only decides the year of BSD syslog dates. */
   match(line: string, now: number): MatchResult;
 }
@@ -43,7 +49,9 @@ export interface CompiledFilter {
 const MISSED: MatchResult = Object.freeze({ type: 'missed' });
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
-const TOP_KEYS = new Set(['name', 'description', 'prefix', 'default_mode', 'modes', 'failregex', 'ignoreregex']);
+const TOP_KEYS = new Set(['name', 'description', 'prefix', 'default_mode', 'modes', 'kinds', 'failregex', 'ignoreregex']);
+/** What a kind counts towards (see CompiledFilter.countsForNetwork). */
+const KIND_CLASSES = new Set(['network', 'address']);
 const REGEX_KEYS = new Set(['id', 'kind', 'regex']);
 
 interface RawRegex {
@@ -72,6 +80,11 @@ function capturedFields(groups: Record<string, string | undefined>, names: reado
     if (v !== undefined) out[f] = detach(v);
   }
   return out;
+}
+
+/** `<HOST>`'s name, when Postfix verified one (it writes `unknown` otherwise). */
+function clientOf(name: string | undefined): { client?: string } {
+  return name === undefined || name === '' || name === 'unknown' ? {} : { client: detach(name) };
 }
 
 /** The line of the first occurrence of `needle` in the file, for error messages. */
@@ -122,6 +135,17 @@ export function compileFilter(text: string, file: string, requestedMode: string 
     if (typeof regex !== 'string') fail(`failregex "${String(id)}": "regex" must be a string`, `"${String(id)}"`);
     if (all.some((x) => x.id === id)) fail(`failregex id "${String(id)}" is used twice`, `"${String(id)}"`);
     all.push({ id: id as string, kind: kind as string, regex: regex as string });
+  }
+
+  // [kinds]: kind = "network" | "address". Only kinds some failregex uses may be listed.
+  const networkKinds = new Set<string>();
+  if (doc.kinds !== undefined) {
+    if (typeof doc.kinds !== 'object' || doc.kinds === null || Array.isArray(doc.kinds)) fail('"kinds" must be a table of kind = "network" or "address"', '[kinds]');
+    for (const [k, v] of Object.entries(doc.kinds as Record<string, unknown>)) {
+      if (!all.some((r) => r.kind === k)) fail(`[kinds]: "${k}" is not the kind of any failregex`, `${k} =`);
+      if (typeof v !== 'string' || !KIND_CLASSES.has(v)) fail(`[kinds]: ${k} must be "network" or "address"`, `${k} =`);
+      if (v === 'network') networkKinds.add(k);
+    }
   }
 
   // Modes: named sets of failregex ids. Without a [modes] table the filter has one mode, "default".
@@ -179,6 +203,7 @@ export function compileFilter(text: string, file: string, requestedMode: string 
   const holds = active.map((r) => (compiled.get(r.id) as { holds: LinearRegex['holds'] }).holds);
   const fields = active.map((r) => (compiled.get(r.id) as { fields: string[] }).fields);
   const kinds = active.map((r) => r.kind);
+  const network = kinds.map((k) => networkKinds.has(k));
   const hints = active.map((r) => literalHints((compiled.get(r.id) as { source: string }).source));
   const leads = hints.map((h) => h.lead);
   const inners = hints.map((h) => h.inner);
@@ -203,6 +228,7 @@ export function compileFilter(text: string, file: string, requestedMode: string 
     file,
     regexes,
     timezone: zone.name,
+    countsForNetwork: (kind: string) => networkKinds.has(kind),
     match(line: string, now: number): MatchResult {
       const len = line.length;
       if (len === 0 || len > MAX_LINE_LENGTH) return MISSED;
@@ -255,7 +281,7 @@ export function compileFilter(text: string, file: string, requestedMode: string 
           type: 'failure',
           regex: idx,
           dateFormat: date.format,
-          failure: { time: date.time, ip: addr.address, family: addr.family, filter: name, kind: kinds[idx] as string, fields: out },
+          failure: { time: date.time, ip: addr.address, family: addr.family, filter: name, kind: kinds[idx] as string, network: network[idx] as boolean, ...clientOf(groups[NAME_GROUP]), fields: out },
         };
       }
       return MISSED;

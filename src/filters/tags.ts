@@ -4,6 +4,8 @@
 
 /** Name of the capture group that holds the address; reserved. */
 export const ADDR_GROUP = 'pban_addr';
+/** Name of the capture group that holds `<HOST>`'s client name (before `[addr]`); reserved. */
+export const NAME_GROUP = 'pban_name';
 
 // The IPv6 branch has no length bound: counted repeats above 16 cannot run on the linear-time
 // engine (linear.ts), and parseAddress refuses anything longer than an address can be.
@@ -13,7 +15,7 @@ const ADDR = String.raw`(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.
  * verified by Postfix never holds a bracket or a space, so the first `[` after the name is
  * the client address and nothing earlier in the line can stand in for it.
  */
-const HOST = String.raw`[^\s\[\]]*\[(?<${ADDR_GROUP}>${ADDR})\](?::\d{1,5})?`;
+const HOST = String.raw`(?<${NAME_GROUP}>[^\s\[\]]*)\[(?<${ADDR_GROUP}>${ADDR})\](?::\d{1,5})?`;
 
 export const MAX_REGEX_LENGTH = 4000;
 
@@ -39,7 +41,7 @@ export function expandTags(text: string, role: 'failregex' | 'ignoreregex' | 'pr
   const hostTags = (src.match(/<(?:HOST|ADDR)>/g) ?? []).length;
   if (role === 'failregex' && hostTags !== 1) throw new TagError(hostTags === 0 ? 'failregex has no <HOST> or <ADDR>' : 'failregex has more than one <HOST>/<ADDR>');
   if (role !== 'failregex' && hostTags !== 0) throw new TagError(`<HOST>/<ADDR> is only allowed in a failregex`);
-  if (src.includes(`(?<${ADDR_GROUP}>`)) throw new TagError(`the group name ${ADDR_GROUP} is reserved`);
+  for (const g of [ADDR_GROUP, NAME_GROUP]) if (src.includes(`(?<${g}>`)) throw new TagError(`the group name ${g} is reserved`);
   if (role === 'failregex') {
     const before = src.slice(0, src.search(/<(?:HOST|ADDR)>/));
     const greedy = findCatchAll(before);
@@ -66,7 +68,7 @@ export function expandTags(text: string, role: 'failregex' | 'ignoreregex' | 'pr
   if (open.length > 0) throw new TagError(`<F-${open[open.length - 1]?.toUpperCase()}> is never closed`);
   for (const m of src.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)) {
     const name = m[1] ?? '';
-    if (name !== ADDR_GROUP && !fields.includes(name)) fields.push(name);
+    if (name !== ADDR_GROUP && name !== NAME_GROUP && !fields.includes(name)) fields.push(name);
   }
   return { source: src, fields, hasAddress: hostTags === 1 };
 }

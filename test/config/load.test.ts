@@ -8,11 +8,14 @@ import { loadConfig, parseConfigText, type LoadOptions, type PbanConfig } from '
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { MAX_CONFIG_FILE_BYTES } from '../../src/files.js';
+import { machineAddresses } from '../../src/config/load.js';
+import type { Target } from '../../src/events.js';
 
 const FILE = '/etc/pban/pban.toml';
 const H = 3_600_000;
 const M = 60_000;
-const accept: LoadOptions = { checkFilter: () => undefined, checkAction: () => undefined };
+const SELF = [{ addr: '198.51.100.200', prefix: 32, family: 4 }] as const;
+const accept: LoadOptions = { checkFilter: () => undefined, checkAction: () => undefined, selfAddresses: () => SELF as unknown as Target[] };
 
 /** Joins lines, so each test reads with its line numbers in view. */
 const lines = (...l: string[]): string => l.join('\n') + '\n';
@@ -105,6 +108,16 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
     message: `${FILE}:4: defaults.ignoreip[1]: invalid address "10.1.2/8": IPv4 must be four decimal numbers 0-255 (like 192.0.2.1)`,
   },
   {
+    name: 'bad allow_names pattern',
+    text: lines('[defaults]', 'allow_names = [', '  "*.google.com",', '  "unknown[1.2.3.4].outlook.com",', ']', ...MINIMAL_JAIL),
+    message: `${FILE}:4: defaults.allow_names[1]: allow_names: "unknown[1.2.3.4].outlook.com" is not a host name or "*." and a domain (letters, digits, "-" and dots, at least two labels; "*" only as the whole first label)`,
+  },
+  {
+    name: 'allow_names covering a top-level domain',
+    text: lines(...MINIMAL_JAIL, 'allow_names = ["*.com"]'),
+    message: `${FILE}:4: jails.postfix.allow_names[0]: allow_names: "*.com" covers a whole top-level domain`,
+  },
+  {
     name: 'bad prefix in ignoreip',
     text: lines(...MINIMAL_JAIL, 'ignoreip = ["2001:db8::/130"]'),
     message: `${FILE}:4: jails.postfix.ignoreip[0]: invalid network "2001:db8::/130": prefix /130 is longer than 128 bits`,
@@ -112,7 +125,7 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
   {
     name: 'missing filter',
     text: lines('[defaults]', 'maxretry = 3', '[jails.postfix]', 'logpath = "/var/log/mail.log"'),
-    message: `${FILE}:3: jails.postfix: missing key "filter" (e.g. filter = "postfix[mode=aggressive]")`,
+    message: `${FILE}:3: jails.postfix: missing key "filter" (e.g. filter = "postfix")`,
   },
   {
     name: 'missing logpath',
@@ -287,6 +300,8 @@ test('a minimal jail gets the built-in defaults', () => {
     increment: { enabled: false, factor: 2, maxtime: 168 * H, remember: 168 * H },
     subnet: { enabled: false, ipv4Prefix: 24, ipv6Prefix: 64, maxretry: 20, minAddresses: 3, bantime: 6 * H },
     ignore: [],
+    allowNames: [],
+    self: SELF,
   });
 });
 
@@ -332,6 +347,8 @@ test('jails inherit [defaults] and override single keys; nested tables merge key
     increment: { enabled: true, factor: 1.5, maxtime: 48 * H, remember: 48 * H },
     subnet: { enabled: true, ipv4Prefix: 16, ipv6Prefix: 64, maxretry: 30, minAddresses: 4, bantime: 6 * H },
     ignore: [{ addr: '192.0.2.0', prefix: 24, family: 4 }],
+    allowNames: [],
+    self: SELF,
   });
   assert.deepEqual(dovecot.actions, ['nftables', 'dry-run']);
   assert.equal(dovecot.policy.maxretry, 4);
@@ -512,7 +529,7 @@ test('jail.example.toml loads and says what its comments say', () => {
   const postfix = cfg.jails.find((j) => j.name === 'postfix');
   assert.ok(postfix);
   assert.equal(postfix.enabled, true);
-  assert.equal(postfix.filter, 'postfix[mode=aggressive]');
+  assert.equal(postfix.filter, 'postfix');
   assert.deepEqual(postfix.logpath, ['/var/log/mail.log']);
   assert.deepEqual(postfix.actions, ['nftables']);
   assert.deepEqual(postfix.ports, ['25', '465', '587']);
@@ -524,6 +541,8 @@ test('jail.example.toml loads and says what its comments say', () => {
     increment: { enabled: true, factor: 2, maxtime: 168 * H, remember: 168 * H },
     subnet: { enabled: true, ipv4Prefix: 24, ipv6Prefix: 64, maxretry: 20, minAddresses: 3, bantime: 6 * H },
     ignore: [{ addr: '127.0.0.0', prefix: 8, family: 4 }, { addr: '::1', prefix: 128, family: 6 }],
+    self: SELF,
+    allowNames: ['*.outbound.protection.outlook.com', '*.google.com', '*.amazonses.com', '*.mail.protection.outlook.com', '*.mailgun.net', '*.sendgrid.net'].map((p) => ({ pattern: p, tail: p.slice(1), wildcard: true })),
   });
 });
 
@@ -539,4 +558,18 @@ test('jail.example.toml documents every key the loader accepts', () => {
     'filter', 'logpath', 'dry-run']) {
     assert.match(text, new RegExp(`^#?\\s*${key}\\b|"${key}"`, 'm'), `${key} appears in the example`);
   }
+});
+
+test('ignoreself: the machine\'s addresses are read at load unless a jail turns it off', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pban-ignoreself-'));
+  const file = path.join(dir, 'pban.toml');
+  writeFileSync(file, lines(...MINIMAL_JAIL, '[jails.other]', 'filter = "postfix"', 'logpath = "/var/log/mail.log"', 'ignoreself = false'));
+  let reads = 0;
+  const cfg = loadConfig(file, { ...accept, selfAddresses: () => { reads++; return SELF as unknown as Target[]; } });
+  assert.deepEqual(cfg.jails.map((j) => [j.name, j.policy.self]), [['postfix', SELF], ['other', []]]);
+  assert.equal(reads, 1);
+  // Without an injected reader: this machine's interfaces, loopback among them.
+  const real = loadConfig(file, { checkFilter: () => undefined, checkAction: () => undefined });
+  assert.ok(real.jails[0]?.policy.self?.some((t) => t.addr === '127.0.0.1'));
+  assert.deepEqual(machineAddresses().filter((t) => t.addr === '127.0.0.1'), [{ addr: '127.0.0.1', prefix: 32, family: 4 }]);
 });

@@ -236,3 +236,46 @@ test('takeChanges carries counted failures, bans, lifts and a safe prune bound',
   assert.equal(c2.pruneBelowSeq, 4, 'everything before seq 4 has left the windows');
   assert.deepEqual([c2.clock, c2.seq, c2.totalFailed, c2.totalBanned], [30, 4, 4, 1]);
 });
+
+test('a failure that does not count for networks stays out of the network window and its distinct addresses', () => {
+  const jail = new Jail(policy({ maxretry: 10, subnet: { enabled: true, maxretry: 3, minAddresses: 3 } }));
+  const local = (ip: string, t: number) => ({ ...failure(ip, t), kind: 'lost-connection', network: false });
+  // Many address-only failures from three addresses of one /24: no network ban.
+  for (let t = 0; t < 6; t++) assert.equal(brief(jail.observe(local([A, B, C][t % 3]!, t))), 'counted');
+  // Two network-counting failures from two of them: two failures, two distinct addresses.
+  assert.equal(brief(jail.observe(failure(A, 6))), 'counted');
+  assert.equal(brief(jail.observe(failure(B, 7))), 'counted');
+  // The third distinct address's first counting failure bans the network.
+  assert.match(brief(jail.observe(failure(C, 8))), /^network:192\.0\.2\.0\/24@8/);
+  // Address-only failures still count for the address itself.
+  const solo = new Jail(policy({ maxretry: 3, subnet: { enabled: true, maxretry: 2, minAddresses: 1 } }));
+  solo.observe(local(D, 0));
+  solo.observe(local(D, 1));
+  assert.match(brief(solo.observe(local(D, 2))), /^address:198\.51\.100\.4\/32@2/);
+});
+
+test('restore applies the filter rule to stored failures', () => {
+  const src = new Jail(policy({ maxretry: 10, subnet: { enabled: true, maxretry: 3, minAddresses: 3 } }));
+  src.observe({ ...failure(A, 0), kind: 'lost-connection', network: false });
+  src.observe({ ...failure(B, 1), kind: 'lost-connection', network: false });
+  src.observe(failure(C, 2));
+  const ch = src.takeChanges();
+  const snap = { clock: ch.clock, seq: ch.seq, totalFailed: ch.totalFailed, totalBanned: ch.totalBanned, failures: ch.failures, bans: [] };
+  const p = policy({ maxretry: 10, subnet: { enabled: true, maxretry: 3, minAddresses: 3 } });
+  const rule = (kind: string) => kind !== 'lost-connection';
+  // With the rule only C's failure is in the network window: two more from A and B make 3 of 3.
+  const restored = Jail.restore(p, snap, rule);
+  assert.equal(brief(restored.observe(failure(A, 3))), 'counted');
+  assert.match(brief(restored.observe(failure(B, 4))), /^network:/);
+  // Without it, every stored failure counted: the first new one already bans.
+  assert.match(brief(Jail.restore(p, snap).observe(failure(A, 3))), /^network:/);
+});
+
+test('the machine\'s own addresses (ignoreself) are never counted, but a network ban may cover them', () => {
+  const jail = new Jail({ ...policy({ maxretry: 2, subnet: { enabled: true, maxretry: 3, minAddresses: 2 } }), self: [target(`${A}/32`)] });
+  assert.equal(brief(jail.observe(failure(A, 0))), 'ignored');
+  assert.equal(brief(jail.observe(failure(A, 1))), 'ignored');
+  assert.equal(brief(jail.observe(failure(B, 2))), 'counted');
+  assert.equal(brief(jail.observe(failure(C, 3))), 'counted');
+  assert.match(brief(jail.observe(failure(C, 4))), /^address:192\.0\.2\.3\/32@4.*\+network:192\.0\.2\.0\/24@4/);
+});

@@ -32,6 +32,8 @@ const BROKEN: [string, string, RegExp][] = [
   ['unknown key in a failregex', 'name = "t"\n[[failregex]]\nid = "a"\nkind = "k"\nregex = "x <HOST>"\nflags = "i"\n', /bad\.toml:6: failregex #1: unknown key "flags"/],
   ['mode names an unknown regex', filterText('from <HOST>', 'default_mode = "m"\n[modes]\nm = ["nope"]'), /mode "m" names unknown failregex "nope"/],
   ['default mode missing', filterText('from <HOST>', '[modes]\nm = ["one"]'), /missing "default_mode"/],
+  ['[kinds] names a kind no failregex has', filterText('from <HOST>', '[kinds]\nnope = "network"'), /bad\.toml:3: \[kinds\]: "nope" is not the kind of any failregex/],
+  ['[kinds] with an unknown class', filterText('from <HOST>', '[kinds]\ntest = "subnet"'), /bad\.toml:3: \[kinds\]: test must be "network" or "address"/],
   ['kind with spaces', 'name = "t"\n[[failregex]]\nid = "a"\nkind = "a b"\nregex = "x <HOST>"\n', /"kind" must be lowercase/],
 ];
 
@@ -50,7 +52,7 @@ for (const [what, text, want] of BROKEN) {
 }
 
 test('an unknown mode is refused and the modes are listed', () => {
-  assert.throws(() => loadFilter('postfix[mode=paranoid]'), /unknown mode "paranoid" \(modes: normal, more, rbl, auth, ddos, extra, aggressive, errors\)/);
+  assert.throws(() => loadFilter('postfix[mode=paranoid]'), /unknown mode "paranoid" \(modes: normal, more, rbl, auth, ddos, extra, aggressive, errors, inbound\)/);
 });
 
 test('an unknown shipped filter is refused', () => {
@@ -72,7 +74,7 @@ test('a filter by path, with modes, ignoreregex and fields', () => {
   const r = strict.match('Jan  9 10:00:00 host app[7]: bad login for bob from 2001:db8::7', now);
   assert.equal(r.type, 'failure');
   if (r.type === 'failure') {
-    assert.deepEqual({ ...r.failure }, { time: Date.UTC(2026, 0, 9, 10), ip: '2001:db8::7', family: 6, filter: 'mine', kind: 'login', fields: { user: 'bob' } });
+    assert.deepEqual({ ...r.failure }, { time: Date.UTC(2026, 0, 9, 10), ip: '2001:db8::7', family: 6, filter: 'mine', kind: 'login', network: false, fields: { user: 'bob' } });
   }
   assert.equal(strict.match('Jan  9 10:00:00 host app[7]: bad login for admin from 192.0.2.1', now).type, 'ignored');
   assert.equal(strict.match('Jan  9 10:00:00 host app[7]: probe from x[192.0.2.1]', now).type, 'missed');
@@ -127,4 +129,32 @@ test('literal hints are only text a match must contain', async () => {
   assert.deepEqual(literalHints('a|b'), { lead: '', inner: '' });
   assert.deepEqual(literalHints('COMMAND \\[x\\] \\d+ LIMIT'), { lead: 'COMMAND [x] ', inner: ' LIMIT' });
   assert.deepEqual(literalHints('x{2,3}yz'), { lead: '', inner: 'yz' });
+});
+
+test('[kinds]: a listed "network" kind counts for networks; an unlisted kind does not', () => {
+  const text = `name = "t"\n[kinds]\nguess = "network"\n[[failregex]]\nid = "a"\nkind = "guess"\nregex = 'guess from <ADDR>$'\n[[failregex]]\nid = "b"\nkind = "drop"\nregex = 'drop from <ADDR>$'\n`;
+  const f = compileFilter(text, FILE, undefined, UTC);
+  const at = (line: string) => {
+    const r = f.match(line, Date.UTC(2026, 0, 10));
+    assert.equal(r.type, 'failure');
+    return r.type === 'failure' ? r.failure.network : undefined;
+  };
+  assert.equal(at('Jan  9 10:00:00 guess from 192.0.2.1'), true);
+  assert.equal(at('Jan  9 10:00:00 drop from 192.0.2.1'), false);
+  assert.equal(f.countsForNetwork('guess'), true);
+  assert.equal(f.countsForNetwork('drop'), false);
+  assert.equal(f.countsForNetwork('never-seen'), false);
+});
+
+test('shipped filters: what legitimate servers also do never counts for networks', () => {
+  const postfix = loadFilter('postfix[mode=aggressive]', { timezone: 'UTC' });
+  for (const k of ['lost-connection', 'rbl', 'helo', 'client', 'sender', 'undeliverable', 'reject', 'rate-limit', 'postscreen']) {
+    assert.equal(postfix.countsForNetwork(k), false, k);
+  }
+  for (const k of ['sasl', 'relay', 'user-unknown', 'auth-summary', 'pipelining', 'too-many-errors', 'non-smtp']) {
+    assert.equal(postfix.countsForNetwork(k), true, k);
+  }
+  const dovecot = loadFilter('dovecot[mode=aggressive]', { timezone: 'UTC' });
+  assert.equal(dovecot.countsForNetwork('login-no-auth'), false);
+  assert.equal(dovecot.countsForNetwork('passdb'), true);
 });

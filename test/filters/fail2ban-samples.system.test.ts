@@ -59,7 +59,8 @@ for (const name of ['postfix', 'dovecot']) {
     let checks = 0;
     for (const s of samples) {
       for (const opt of s.options) {
-        const mode = typeof opt.mode === 'string' ? opt.mode : undefined;
+        // fail2ban's postfix filter defaults to its mode "more"; pban's to "inbound" (filters/README.md).
+        const mode = typeof opt.mode === 'string' ? opt.mode : name === 'postfix' ? 'more' : undefined;
         const filter = loadFilter(mode ? `${name}[mode=${mode}]` : name, { timezone: TEST_ZONE });
         const r = filter.match(s.text, TEST_NOW);
         const where = `${name}:${s.lineNo} [mode=${filter.mode}]`;

@@ -8,7 +8,7 @@ import { loadFilter, type CompiledFilter } from '../../src/filters/index.js';
 import { REPO_ROOT } from '../helpers/run-cli.js';
 
 const NOW = Date.UTC(2026, 5, 15, 12, 0, 0);
-const MODES = ['normal', 'more', 'rbl', 'auth', 'ddos', 'extra', 'aggressive', 'errors'];
+const MODES = ['normal', 'more', 'rbl', 'auth', 'ddos', 'extra', 'aggressive', 'errors', 'inbound'];
 const filters = new Map<string, CompiledFilter>(MODES.map((m) => [m, loadFilter(`postfix[mode=${m}]`, { timezone: 'UTC' })]));
 const mode = (m: string) => filters.get(m) as CompiledFilter;
 const H = 'Jun  4 10:11:12 mail';
@@ -166,4 +166,41 @@ test('real Postfix log: every matched line blames the client of that session', (
 test('the shipped file loads by path exactly like by name', () => {
   const byPath = loadFilter(`${path.join(REPO_ROOT, 'filters/postfix.toml')}[mode=aggressive]`, { timezone: 'UTC' });
   for (const [, line] of MUST_MATCH) assert.deepEqual(byPath.match(line, NOW), mode('aggressive').match(line, NOW));
+});
+
+test('inbound (the default mode) counts password guessing and probing, not what big senders do', () => {
+  const f = loadFilter('postfix', { timezone: 'UTC' });
+  assert.equal(f.mode, 'inbound');
+  const kinds = new Set(f.regexes.map((r) => r.kind));
+  assert.deepEqual([...kinds].sort(), ['non-smtp', 'pipelining', 'relay', 'sasl', 'too-many-errors', 'user-unknown']);
+  for (const k of kinds) assert.equal(f.countsForNetwork(k), true, k);
+  let matched = 0;
+  for (const [what, line, kind] of MUST_MATCH) {
+    const v = verdict(f, line);
+    if (!kinds.has(kind)) assert.equal(v, null, `inbound matched ${what}`);
+    else if (v !== null) matched++;
+  }
+  assert.ok(matched >= 10, `inbound matched only ${matched} samples`);
+});
+
+test('<HOST> captures the verified client name; unknown, postscreen and hostile names give none', () => {
+  const f = mode('aggressive');
+  const client = (line: string) => {
+    const r = f.match(line, NOW);
+    return r.type === 'failure' ? { ip: r.failure.ip, client: r.failure.client } : null;
+  };
+  const rcpt = (host: string) => `${H} postfix/smtpd[1]: NOQUEUE: reject: RCPT from ${host}: 454 4.7.1 <x@elsewhere.example>: Relay access denied; from=<a@b> to=<x@elsewhere.example> proto=ESMTP helo=<h>`;
+  assert.deepEqual(client(rcpt(`mail-yw1-f170.google.com[${C}]`)), { ip: C, client: 'mail-yw1-f170.google.com' });
+  assert.deepEqual(client(rcpt(`unknown[${C}]`)), { ip: C, client: undefined });
+  assert.deepEqual(client(`${H} postfix/postscreen[1]: PREGREET 11 after 0.1 from [${C}]:4711: EHLO x`), { ip: C, client: undefined });
+  // A name with brackets or spaces cannot be a <HOST> name: the line blames the address in the
+  // first brackets or nobody, and never carries the hostile text as a name.
+  for (const host of [`unknown[${C}].outbound.protection.outlook.com[198.51.100.1]`, `x y.google.com[${C}]`, `a[b].google.com[${C}]`]) {
+    const v = client(rcpt(host));
+    assert.ok(v === null || (v.client === undefined || !/[\[\]\s]/.test(v.client)), `${host}: ${JSON.stringify(v)}`);
+    assert.notEqual(v?.ip, '198.51.100.1');
+  }
+  // fields never hold the reserved groups.
+  const r = f.match(rcpt(`mail-yw1-f170.google.com[${C}]`), NOW);
+  assert.ok(r.type === 'failure' && Object.keys(r.failure.fields).length === 0);
 });

@@ -95,6 +95,9 @@ function build(def: Fail2banDefinition, opts: Fail2banLoadOptions, file: string)
   const mode = def.options.get('mode') ?? 'default';
   const regexes = def.failregex.map((source, i) => ({ id: `failregex-${i + 1}`, kind: name, source }));
   const filter: Fail2banFilter = {
+    // fail2ban's files have no kinds: their failures carry no `network` mark, which the engine
+    // counts for the network (Jail.observe), so a rebuild from the store must count them too.
+    countsForNetwork: () => true,
     fail2ban: true,
     definition: def,
     name,
