@@ -52,8 +52,7 @@ bantime = "1d"
 ${extra}`;
 
 /** A SASL failure of `ip` as Postfix logs it: both jails count it. */
-export const saslLine = (ip: string, ms = Date.now()): string =>
-  `${new Date(ms).toISOString()} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
+export { saslLine } from '../helpers/daemon-process.js';
 
 /** A rejected RCPT: only the aggressive postfix jail counts it. */
 export const rejectLine = (ip: string, ms = Date.now()): string =>

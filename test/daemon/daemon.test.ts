@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFile
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { saslLine, cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import type { BannedEntry, DaemonStatus } from '../../src/control/types.js';
 
 let root: string;
@@ -21,8 +21,6 @@ after(async () => {
 });
 
 const iso = (ms = Date.now()): string => new Date(ms).toISOString();
-const saslLine = (ip: string, ms = Date.now()): string =>
-  `${iso(ms)} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
 
 interface Setup {
   dir: string;

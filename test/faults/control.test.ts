@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from '../../src/control/client.js';
 import type { BannedEntry, DaemonStatus } from '../../src/control/types.js';
-import { startDaemon, stopDaemon, type DaemonProcess } from '../helpers/daemon-process.js';
+import { saslLine, startDaemon, stopDaemon, type DaemonProcess } from '../helpers/daemon-process.js';
 
 const BURST_LINES = 300_000;
 const STATUS_BOUND_MS = 1000;
@@ -43,8 +43,6 @@ function burst(lines: number, t0: number): string {
   return out.join('\n') + '\n';
 }
 
-const saslLine = (ip: string): string =>
-  `${iso(Date.now())} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
 
 test('status answers while a large burst is worked off, and a new attacker is banned afterwards', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pban-fault-control-'));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { saslLine, cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import { runPban } from '../helpers/run-cli.js';
 import { must, rootSnapshot, run } from '../helpers/netns.js';
 import { requireCommands } from '../helpers/system.js';
@@ -40,8 +40,6 @@ after(async () => {
 
 const nft = (...args: string[]): string => must([...IN_NS, 'nft', ...args]);
 const tryNft = (...args: string[]): string => run([...IN_NS, 'nft', ...args]).stdout;
-const saslLine = (ip: string): string =>
-  `${new Date().toISOString()} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
 
 interface Setup {
   readonly dir: string;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnSync } from 'node:child_process';
-import { cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { saslLine, cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import { PBAN_BIN, runPban } from '../helpers/run-cli.js';
 import type { BannedEntry } from '../../src/control/types.js';
 
@@ -24,8 +24,6 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const saslLine = (ip: string): string =>
-  `${new Date().toISOString()} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
 
 interface Setup {
   readonly dir: string;

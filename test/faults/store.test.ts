@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { saslLine, cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import { runPban } from '../helpers/run-cli.js';
 import { mountSmallDisk, type SmallDisk } from '../store/full-disk.js';
 import type { BannedEntry, DaemonStatus } from '../../src/control/types.js';
@@ -25,9 +25,6 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const iso = (ms = Date.now()): string => new Date(ms).toISOString();
-const saslLine = (ip: string): string =>
-  `${iso()} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
 
 interface Setup {
   dir: string;

@@ -55,3 +55,7 @@ export async function stopDaemon(d: DaemonProcess): Promise<number | null> {
   if (d.child.exitCode === null) d.child.kill('SIGTERM');
   return d.exited;
 }
+
+/** A Postfix SASL failure of `ip`, the line the daemon tests feed: the shipped postfix filter counts it. */
+export const saslLine = (ip: string, ms = Date.now()): string =>
+  `${new Date(ms).toISOString()} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { saslLine, cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import { runPban } from '../helpers/run-cli.js';
 import type { BannedEntry } from '../../src/control/types.js';
 import { parseProm, value, type Samples } from './prom-text.js';
@@ -31,8 +31,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const saslLine = (ip: string): string =>
-  `${new Date().toISOString()} mail postfix/submission/smtpd[77]: warning: unknown[${ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob`;
 const noise = (): string => `${new Date().toISOString()} mail postfix/smtpd[77]: connect from unknown[192.0.2.9]`;
 
 function setup(name: string, metrics: string): { dir: string; config: string; socket: string; log: string } {
