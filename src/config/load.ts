@@ -358,14 +358,9 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   if (opts.buildJail) {
     const problem = opts.buildJail(jail, pban);
     if (problem !== undefined) {
-      // A built-in default has no line of its own: blame the jail.
-      const at: KeyPath =
-        problem.key === 'filter' ? filterAt
-        : problem.key === 'action' ? (actions.value[problem.index ?? 0]?.at ?? HERE)
-        : problem.key === 'ports' ? settings.ports!.at
-        : s.has('logpath') ? [...s.path, 'logpath', ...(problem.index === undefined ? [] : [problem.index])] : HERE;
-      const code = problem.key === 'filter' ? 'config.badFilter' : problem.key === 'action' ? 'config.badAction' : 'config.invalidValue';
-      throw configError(s.src, at.length > 0 ? at : s.path, problem.message, code);
+      // A built-in default action has no line of its own: blame the jail.
+      const at: KeyPath = problem.key === 'filter' ? filterAt : (actions.value[problem.index]?.at ?? HERE);
+      throw configError(s.src, at.length > 0 ? at : s.path, problem.message, problem.key === 'filter' ? 'config.badFilter' : 'config.badAction');
     }
     return jail;
   }

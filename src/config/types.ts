@@ -85,9 +85,6 @@ export interface LoadOptions {
 }
 
 /** What a stage refused in a jail, and which key of the jail caused it. */
-export interface JailProblem {
-  readonly key: 'filter' | 'action' | 'ports' | 'logpath';
-  /** Which element of a list key (action, logpath). */
-  readonly index?: number;
-  readonly message: string;
-}
+export type JailProblem =
+  | { readonly key: 'filter'; readonly message: string }
+  | { readonly key: 'action'; /** Which action of the jail's list. */ readonly index: number; readonly message: string };

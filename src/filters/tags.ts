@@ -78,7 +78,7 @@ export function expandTags(text: string, role: 'failregex' | 'ignoreregex' | 'pr
  * character classes. A class's opening `[` is yielded, its contents are not. Every scanner
  * below walks a source this way.
  */
-function* structural(src: string, from = 0): Generator<number> {
+export function* structural(src: string, from = 0): Generator<number> {
   let inClass = false;
   for (let i = from; i < src.length; i++) {
     const c = src[i];

@@ -4,6 +4,7 @@
 // Python's `$`, and conditionals `(?(name)yes|no)`, which JavaScript lacks and which are
 // expanded into alternatives of the whole pattern (one per combination of the tested groups).
 // Anything else Python has and JavaScript does not is refused with the construct named.
+import { structural } from '../tags.js';
 
 export class PyRegexError extends Error {
   constructor(
@@ -560,19 +561,9 @@ export function pythonGroups(m: RegExpExecArray, groups: ReadonlyMap<string, str
 /** True when a JS source has a `|` outside any group or class (so a leading ^ covers one branch only). */
 function topLevelAlternation(src: string): boolean {
   let depth = 0;
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
+  for (const i of structural(src)) {
     const c = src[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
+    if (c === '(') depth++;
     else if (c === ')') depth--;
     else if (c === '|' && depth === 0) return true;
   }
