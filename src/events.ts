@@ -71,6 +71,11 @@ export interface Ban {
   readonly failures: number;
   /** 1 for a first ban, n for the n-th remembered ban of this target in this jail. */
   readonly banNumber: number;
+  /**
+   * The kinds of the failures behind it (sasl, relay, …), in the order the jail first saw
+   * them; absent for a manual ban and for one read back from the store.
+   */
+  readonly kinds?: readonly string[];
 }
 
 /** What a jail decides about one failure. */

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { ACTIONS_DIR } from '../paths.js';
 import { isPerKind, paramStrings, placeholders, type ParamScalar, type ParamValue } from './template.js';
 import { actionEquivalent } from '../filters/fail2ban/names.js';
+import { BAN_PLACEHOLDERS } from './ban-values.js';
 
 /** One command of a lifecycle step. */
 export interface Step {
@@ -20,6 +21,8 @@ export interface Step {
   readonly ignoreFailure: boolean;
   /** check only: stdout must match. */
   readonly expect: RegExp | undefined;
+  /** Lines written to the command's stdin (an element that is exactly a list value gives a line per item). */
+  readonly stdin: readonly string[] | undefined;
 }
 
 /** The program that takes many changes on stdin in one call (`nft -f -`, `ipset restore`). */
@@ -72,6 +75,11 @@ export interface ActionDefinition {
   readonly description: string;
   /** Log every command instead of running it. */
   readonly dryRun: boolean;
+  /**
+   * A notification: its ban commands run when a ban is made, not again when pban re-applies
+   * the active bans (start, reload, repair). fail2ban's `norestored`.
+   */
+  readonly norestored: boolean;
   /** Longest kernel timeout in seconds the backend takes; longer bans get this one, refreshed before it runs out. */
   readonly maxTimeout: number | undefined;
   /**
@@ -93,11 +101,11 @@ export interface ActionDefinition {
 }
 
 /** Values pban fills in; a parameter may not reuse these names. */
-export const SET_PLACEHOLDERS = ['jail', 'family', 'ports', 'ports_colon', 'protocol'] as const;
+export const SET_PLACEHOLDERS = ['jail', 'family', 'ports', 'ports_colon', 'protocol', 'action_dir'] as const;
 /** Values that exist only while rendering one target (ban and unban). */
 export const ITEM_PLACEHOLDERS = ['target', 'addr', 'prefix', 'bantime'] as const;
 
-const TOP_KEYS = new Set(['description', 'dry_run', 'max_timeout', 'lock', 'params', 'params_ports', 'params_allports',
+const TOP_KEYS = new Set(['description', 'dry_run', 'norestored', 'max_timeout', 'lock', 'params', 'params_ports', 'params_allports',
   'batch', 'list', 'start', 'check', 'flush', 'stop', 'ban', 'unban']);
 const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 
@@ -169,16 +177,17 @@ class Reader {
   }
 
   step(v: unknown, where: string, withExpect: boolean): Step {
-    if (Array.isArray(v)) return { argv: this.argv(v, where), unless: undefined, perFamily: false, ignoreFailure: false, expect: undefined };
+    if (Array.isArray(v)) return { argv: this.argv(v, where), unless: undefined, perFamily: false, ignoreFailure: false, expect: undefined, stdin: undefined };
     if (typeof v !== 'object' || v === null) this.fail(where, `${where}: expected a command (array) or a table with argv`);
     const t = v as Table;
-    this.onlyKeys(t, ['argv', 'unless', 'per_family', 'ignore_failure', ...(withExpect ? ['expect'] : [])], where);
+    this.onlyKeys(t, ['argv', 'unless', 'per_family', 'ignore_failure', 'stdin', ...(withExpect ? ['expect'] : [])], where);
     return {
       argv: this.strings(t['argv'], `${where}.argv`),
       unless: t['unless'] === undefined ? undefined : this.argv(t['unless'], `${where}.unless`),
       perFamily: this.bool(t, 'per_family', where, false),
       ignoreFailure: this.bool(t, 'ignore_failure', where, false),
       expect: t['expect'] === undefined ? undefined : this.regex(t['expect'], `${where}.expect`),
+      stdin: t['stdin'] === undefined ? undefined : this.strings(t['stdin'], `${where}.stdin`),
     };
   }
 
@@ -201,7 +210,7 @@ class Reader {
     const out = new Map<string, ParamValue>();
     for (const [k, v] of Object.entries(t ?? {})) {
       if (!/^[a-z][a-z0-9_]*$/.test(k)) this.fail(k, `${where}.${k}: parameter names are lowercase letters, digits and _`);
-      if ((SET_PLACEHOLDERS as readonly string[]).includes(k) || (ITEM_PLACEHOLDERS as readonly string[]).includes(k)) {
+      if (([...SET_PLACEHOLDERS, ...ITEM_PLACEHOLDERS, ...BAN_PLACEHOLDERS] as readonly string[]).includes(k)) {
         this.fail(k, `${where}.${k}: "${k}" is a built-in placeholder and cannot be a parameter`);
       }
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
@@ -233,6 +242,7 @@ function templates(def: ActionDefinition): { where: string; text: string; item: 
     steps.forEach((s, i) => {
       add(`${where}.run[${i}]`, s.argv, item);
       add(`${where}.run[${i}].unless`, s.unless ?? [], item);
+      add(`${where}.run[${i}].stdin`, s.stdin ?? [], item);
     });
   if (def.batch) add('batch', [...def.batch.argv, ...def.batch.header, ...def.batch.footer], false);
   if (def.list) add('list', def.list.argv, false);
@@ -248,11 +258,17 @@ function templates(def: ActionDefinition): { where: string; text: string; item: 
   return out;
 }
 
+/** Where a ban's own values (failures, kinds, …) exist: the per-target commands of ban. */
+export function isBanRun(where: string): boolean {
+  return where.startsWith('ban.run[');
+}
+
 /**
  * Parameters whose value depends on the target: per-kind values, and any that refer to an item
  * placeholder or to such a parameter. Used outside ban and unban they could not be rendered.
+ * With `builtins` = BAN_PLACEHOLDERS and `perKind` false: the parameters that use a ban's values.
  */
-export function itemOnlyParams(maps: readonly ReadonlyMap<string, ParamValue>[]): Set<string> {
+export function itemOnlyParams(maps: readonly ReadonlyMap<string, ParamValue>[], builtins: readonly string[] = ITEM_PLACEHOLDERS, perKind = true): Set<string> {
   const out = new Set<string>();
   for (let changed = true; changed; ) {
     changed = false;
@@ -260,7 +276,7 @@ export function itemOnlyParams(maps: readonly ReadonlyMap<string, ParamValue>[])
       for (const [k, v] of m) {
         if (out.has(k)) continue;
         const uses = paramStrings(v).flatMap(placeholders);
-        if (isPerKind(v) || uses.some((n) => out.has(n) || (ITEM_PLACEHOLDERS as readonly string[]).includes(n))) {
+        if ((perKind && isPerKind(v)) || uses.some((n) => out.has(n) || builtins.includes(n))) {
           out.add(k);
           changed = true;
         }
@@ -270,10 +286,13 @@ export function itemOnlyParams(maps: readonly ReadonlyMap<string, ParamValue>[])
   return out;
 }
 
-/** Parameters used, directly or through other parameters, where there is no target (outside ban and unban). */
-export function paramsUsedWithoutTarget(def: ActionDefinition, maps: readonly ReadonlyMap<string, ParamValue>[]): Set<string> {
+/**
+ * Parameters used, directly or through other parameters, where there is no target (outside ban
+ * and unban); with `outsideBanRun`, those used anywhere but in ban's commands (no ban values there).
+ */
+export function paramsUsedWithoutTarget(def: ActionDefinition, maps: readonly ReadonlyMap<string, ParamValue>[], outsideBanRun = false): Set<string> {
   const out = new Set<string>();
-  const todo = templates(def).filter((t) => !t.item).flatMap((t) => placeholders(t.text));
+  const todo = templates(def).filter((t) => (outsideBanRun ? !isBanRun(t.where) : !t.item)).flatMap((t) => placeholders(t.text));
   for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
     if (out.has(name)) continue;
     out.add(name);
@@ -283,6 +302,13 @@ export function paramsUsedWithoutTarget(def: ActionDefinition, maps: readonly Re
     }
   }
   return out;
+}
+
+/** A parameter that uses a ban's values and is used outside ban.run, if any. */
+export function banValueMisuse(def: ActionDefinition, maps: readonly ReadonlyMap<string, ParamValue>[]): string | undefined {
+  const usesBan = itemOnlyParams(maps, BAN_PLACEHOLDERS, false);
+  const elsewhere = paramsUsedWithoutTarget(def, maps, true);
+  return [...usesBan].find((k) => elsewhere.has(k));
 }
 
 /** Parses and validates the text of an action file. */
@@ -348,11 +374,14 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
     return { each, eachPermanent: perm, run, rebuildAbove: rebuildAbove as number | undefined };
   };
 
+  const norestored = r.bool(doc, 'norestored', 'top level', false);
+  if (norestored && batch) r.fail('norestored', 'norestored: only for actions without a [batch] program (a firewall must get its bans back at start)');
   const def: ActionDefinition = {
     name: path.basename(file, '.toml'),
     file,
     description: description as string,
     dryRun: r.bool(doc, 'dry_run', 'top level', false),
+    norestored,
     maxTimeout: maxTimeout as number | undefined,
     lock: doc['lock'] === undefined ? [] : r.strings(doc['lock'], 'lock'),
     params: r.params(r.table(doc, 'params', 'params'), 'params'),
@@ -373,7 +402,9 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
   const itemOnly = itemOnlyParams([def.params, def.paramsPorts, def.paramsAllPorts]);
   const check = (where: string, text: string, item: boolean) => {
     for (const name of placeholders(text)) {
-      if ((ITEM_PLACEHOLDERS as readonly string[]).includes(name)) {
+      if ((BAN_PLACEHOLDERS as readonly string[]).includes(name)) {
+        if (!isBanRun(where) && !where.startsWith('params')) r.fail(where.split(/[.[]/)[0] ?? where, `${where}: {${name}} exists only in ban.run commands`);
+      } else if ((ITEM_PLACEHOLDERS as readonly string[]).includes(name)) {
         if (!item) r.fail(where.split(/[.[]/)[0] ?? where, `${where}: {${name}} exists only in ban and unban`);
       } else if (!known.has(name)) {
         r.fail(where.split(/[.[]/)[0] ?? where, `${where}: unknown placeholder {${name}} in "${text}"`);
@@ -386,6 +417,8 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
   for (const [label, m] of [['params', def.params], ['params_ports', def.paramsPorts], ['params_allports', def.paramsAllPorts]] as const) {
     for (const [k, v] of m) for (const s of paramStrings(v)) check(`${label}.${k}`, s, true);
   }
+  const banParamProblem = banValueMisuse(def, [def.params, def.paramsPorts, def.paramsAllPorts]);
+  if (banParamProblem !== undefined) r.fail(banParamProblem, `params.${banParamProblem}: uses a ban's values ({failures}, {kinds}, …), which exist only in ban.run commands, and is used elsewhere`);
   return def;
 }
 

@@ -1,6 +1,8 @@
 // Turns lifecycle operations and kernel changes into invocations: an argv, and for batch
 // programs the lines for their stdin. Pure: the runner executes what comes out.
-import type { Family, Target } from '../events.js';
+import path from 'node:path';
+import type { Ban, Family, Target } from '../events.js';
+import { banValues } from './ban-values.js';
 import { maxPrefix, target } from '../cidr.js';
 import type { PortRange } from '../ports.js';
 import type { ActionDefinition, Step } from './definition.js';
@@ -69,6 +71,14 @@ export function kindOf(t: Target): TargetKind {
   return t.prefix === maxPrefix(t.family) ? 'address' : 'network';
 }
 
+/**
+ * A ban the runner has no record of (a target re-added by a repair of a network lift): what the
+ * kernel entry tells. Its failures are unknown, so 0.
+ */
+function placeholderBan(target: Target, until: number | null): Ban {
+  return { target, jail: '', kind: kindOf(target) === 'address' ? 'address' : 'network', created: 0, until, failures: 0, banNumber: 1 };
+}
+
 export class Renderer {
   private readonly vars: Map<string, ParamValue>;
 
@@ -85,9 +95,11 @@ export class Renderer {
     this.vars.set('ports_colon', range(':'));
     this.vars.set('protocol', settings.protocol);
     this.vars.set('family', { 4: '4', 6: '6' });
+    this.vars.set('action_dir', path.dirname(path.resolve(def.file)));
   }
 
-  private ctx(family: Family | undefined, item?: Change, now = 0): RenderContext {
+  /** `ban`: the ban being applied, for ban.run commands (its failures, kinds, …). */
+  private ctx(family: Family | undefined, item?: Change, now = 0, ban?: Ban): RenderContext {
     if (!item) return { vars: this.vars, family };
     const t = item.entry.target;
     const timeout = kernelTimeout(item.entry.until, now, this.def.maxTimeout);
@@ -96,6 +108,7 @@ export class Renderer {
     vars.set('addr', t.addr);
     vars.set('prefix', String(t.prefix));
     vars.set('bantime', timeout === null ? '0' : String(timeout));
+    if (ban !== undefined) for (const [k, v] of banValues(ban)) vars.set(k, v);
     return { vars, family: t.family, kind: kindOf(t) };
   }
 
@@ -105,7 +118,8 @@ export class Renderer {
     if (argv.length === 0) return undefined;
     return {
       argv,
-      stdin: undefined,
+      // one line per element; an element that is exactly a list value gives a line per item
+      stdin: s.stdin ? renderArgv(s.stdin, ctx).map((l) => `${l}\n`).join('') : undefined,
       unless: s.unless ? renderArgv(s.unless, ctx) : undefined,
       ignoreFailure: s.ignoreFailure,
       expect: s.expect,
@@ -124,13 +138,18 @@ export class Renderer {
     return out;
   }
 
-  /** The per-target commands of an action without a batch program. */
-  itemSteps(changes: readonly Change[], now: number): Invocation[] {
+  /**
+   * The per-target commands of an action without a batch program. `bans`: the bans being
+   * applied, by target (`192.0.2.7/32`), whose values ban.run commands may use.
+   */
+  itemSteps(changes: readonly Change[], now: number, bans?: ReadonlyMap<string, Ban>): Invocation[] {
     const out: Invocation[] = [];
     for (const c of changes) {
       const op = c.op === 'add' ? this.def.ban : this.def.unban;
+      const t = c.entry.target;
+      const ban = c.op === 'add' ? (bans?.get(`${t.addr}/${t.prefix}`) ?? placeholderBan(t, c.entry.until)) : undefined;
       for (const s of op.run) {
-        const inv = this.step(s, this.ctx(undefined, c, now));
+        const inv = this.step(s, this.ctx(undefined, c, now, ban));
         if (inv) out.push(inv);
       }
     }

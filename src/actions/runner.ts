@@ -9,7 +9,8 @@
 import type { Ban, Family, Target } from '../events.js';
 import { ActionError, PbanError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, itemOnlyParams, paramsUsedWithoutTarget, type ActionDefinition } from './definition.js';
+import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, banValueMisuse, itemOnlyParams, paramsUsedWithoutTarget, type ActionDefinition } from './definition.js';
+import { BAN_PLACEHOLDERS } from './ban-values.js';
 import { SpawnExecutor, type Executor } from './executor.js';
 import { maxPrefix, parseTarget, targetKey } from '../cidr.js';
 import { KernelView, planBans, planRefresh, planSync, planUnbans, type Change } from './plan.js';
@@ -101,6 +102,11 @@ interface Refusal {
 
 const FAMILIES: readonly Family[] = [4, 6];
 
+/** Bans by target (`192.0.2.7/32`), for the values of ban commands. */
+function byTarget(bans: readonly Ban[]): Map<string, Ban> {
+  return new Map(bans.map((b) => [`${b.target.addr}/${b.target.prefix}`, b]));
+}
+
 export class ActionRunner {
   readonly name: string;
   readonly jail: string;
@@ -141,6 +147,11 @@ export class ActionRunner {
     const knownParams = new Set([...def.params.keys(), ...def.paramsPorts.keys(), ...def.paramsAllPorts.keys()]);
     for (const [k, v] of Object.entries(opts.params ?? {})) {
       if (!knownParams.has(k)) throw new PbanError('action.unknownParam', `${def.name}: unknown parameter "${k}" (expected one of: ${[...knownParams].join(', ')})`);
+      const dflt = def.params.get(k) ?? def.paramsPorts.get(k) ?? def.paramsAllPorts.get(k);
+      if (Array.isArray(dflt) && typeof v === 'string' && /\s/.test(v.trim())) {
+        // one string is one argument: "/usr/bin/logger pban {target}" would name a program with spaces
+        throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}" is a list (an argument array): write ${k}=[${v.trim().split(/\s+/).map((w) => JSON.stringify(w)).join(', ')}]`);
+      }
       const flat: unknown[] = paramStrings(v);
       if (flat.some((s) => typeof s !== 'string' || s.includes('\n'))) {
         throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": expected strings without newlines`);
@@ -151,7 +162,7 @@ export class ActionRunner {
           throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": "${s}" may only hold letters, digits, spaces, _ . , : / @ + = - and {placeholders} (its text goes into ${def.batch.argv[0] ?? 'a'} script)`);
         }
         for (const name of placeholders(s)) {
-          if (!knownParams.has(name) && !(SET_PLACEHOLDERS as readonly string[]).includes(name) && !(ITEM_PLACEHOLDERS as readonly string[]).includes(name)) {
+          if (!knownParams.has(name) && !([...SET_PLACEHOLDERS, ...ITEM_PLACEHOLDERS, ...BAN_PLACEHOLDERS] as readonly string[]).includes(name)) {
             throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": unknown placeholder {${name}}`);
           }
         }
@@ -165,6 +176,8 @@ export class ActionRunner {
     for (const k of [...params.keys(), ...itemOnly]) {
       if (itemOnly.has(k) && withoutTarget.has(k)) throw new PbanError('action.invalidParam', `${def.name}: parameter "${k}": used where there is no target (outside ban and unban), so it cannot depend on one`);
     }
+    const misuse = banValueMisuse(def, merged);
+    if (misuse !== undefined) throw new PbanError('action.invalidParam', `${def.name}: parameter "${misuse}": uses a ban's values ({failures}, {kinds}, …), which exist only in ban commands, and is used elsewhere`);
     this.name = def.name;
     this.jail = opts.jail;
     this.renderer = new Renderer(def, { jail: opts.jail, ports, protocol, params });
@@ -255,7 +268,7 @@ export class ActionRunner {
       if (this.resync) return this.repairSoon();
       // In place: a copy of a view of 100,000 bans per call would cost ~100 ms of CPU
       const plan = planBans(this.view, all, this.clock.now(), this.def.maxTimeout, 'inPlace');
-      return this.applyChanges(plan.changes, plan.next, 'ban');
+      return this.applyChanges(plan.changes, plan.next, 'ban', byTarget(all));
     });
   }
 
@@ -412,7 +425,7 @@ export class ActionRunner {
     if (plan.changes.length > 0) await this.applyChanges(plan.changes, plan.next, 'refresh');
   }
 
-  private async applyChanges(planned: readonly Change[], next: KernelView, op: string): Promise<boolean> {
+  private async applyChanges(planned: readonly Change[], next: KernelView, op: string, bans?: ReadonlyMap<string, Ban>): Promise<boolean> {
     if (planned.length === 0) return true;
     const now = this.clock.now();
     let changes = planned;
@@ -430,7 +443,7 @@ export class ActionRunner {
       changes = [...planned.filter((c) => !rebuild.includes(c.entry.target.family)), ...stays.map((entry) => ({ op: 'add' as const, entry }))];
     }
     try {
-      const refusals = await this.applyIsolated(rebuild.length > 0 ? ['flush'] : [], changes, now, rebuild, [], false);
+      const refusals = await this.applyIsolated(rebuild.length > 0 ? ['flush'] : [], changes, now, rebuild, [], false, bans);
       this.view = this.without(next, refusals);
       this.noteRefusals(changes, refusals, op);
       this.log.debug({ event: `action.${op}`, action: this.name, jail: this.jail, changes: changes.length }, op);
@@ -458,8 +471,12 @@ export class ActionRunner {
     const now = this.clock.now();
     this.lastAttempt = now;
     try {
-      const plan = planSync(await this.opts.activeBans(), now, this.def.maxTimeout);
-      const refusals = await this.applyIsolated(['start', 'flush'], plan.changes, now, FAMILIES, this.renderer.steps('start'), true);
+      const active = await this.opts.activeBans();
+      const plan = planSync(active, now, this.def.maxTimeout);
+      // A notification announces a ban once, when it is made: re-applying the active bans
+      // (start, reload, repair) takes them into its view without running its ban commands.
+      const changes = this.def.norestored ? [] : plan.changes;
+      const refusals = await this.applyIsolated(['start', 'flush'], changes, now, FAMILIES, this.renderer.steps('start'), true, byTarget(active));
       this.view = this.without(plan.next, refusals);
       this.refused.clear();
       this.resync = false;
@@ -483,13 +500,13 @@ export class ActionRunner {
    * ones it refuses are found: every other change goes in. Throws when the failure is not
    * about a change (a missing program, a missing table, a timeout).
    */
-  private async applyIsolated(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[], runSteps: readonly Invocation[], stepsFirstWithoutBatch: boolean): Promise<Refusal[]> {
+  private async applyIsolated(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[], runSteps: readonly Invocation[], stepsFirstWithoutBatch: boolean, bans?: ReadonlyMap<string, Ban>): Promise<Refusal[]> {
     if (!this.def.batch) {
       if (stepsFirstWithoutBatch) await this.runAll(runSteps);
       const refusals: Refusal[] = [];
       for (const c of changes) {
         try {
-          await this.runAll(this.renderer.itemSteps([c], now));
+          await this.runAll(this.renderer.itemSteps([c], now, bans));
         } catch (e) {
           if (!this.isRefusal(e)) throw e;
           refusals.push({ change: c, error: e as ActionError });

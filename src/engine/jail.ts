@@ -85,6 +85,8 @@ export class Jail {
   /** Failures of this address live in its network's window, valid while aNetEpoch === nClear. */
   private aNetCount = new Int32Array(INITIAL_SLOTS);
   private aNetEpoch = new Float64Array(INITIAL_SLOTS);
+  /** Kinds (bits, see kindBit) of the failures counted in the address's window since its slot was made or last cleared. */
+  private aKinds = new Int32Array(INITIAL_SLOTS);
 
   // Network slots, found by the masked network value.
   private readonly netIndex = new SlotIndex();
@@ -92,6 +94,15 @@ export class Jail {
   private nDistinct = new Int32Array(INITIAL_SLOTS);
   private nRefs = new Int32Array(INITIAL_SLOTS);
   private nClear = new Float64Array(INITIAL_SLOTS);
+  private nKinds = new Int32Array(INITIAL_SLOTS);
+
+  /**
+   * Failure kinds by bit, for a ban's `kinds`: a bit per slot costs 4 bytes per address
+   * instead of a list per failure. A bit is not taken back when its failures leave the window,
+   * so a ban may name a kind whose failures just left it. Past 31 kinds, a kind goes unnamed.
+   */
+  private readonly kindBits = new Map<string, number>();
+  private readonly kindNames: string[] = [];
 
   // Active bans.
   private readonly active = new Map<string, ActiveBan>();
@@ -184,7 +195,7 @@ export class Jail {
       const family = familyOf(addr);
       addressWords(addr, family, jail.w);
       if (jail.isIgnored(family, jail.w)) continue;
-      jail.count(addr, family, time, f.seq[i]!, countsForNetwork === undefined || countsForNetwork(f.kind[i]!));
+      jail.count(addr, family, time, f.seq[i]!, countsForNetwork === undefined || countsForNetwork(f.kind[i]!), f.kind[i]!);
       if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = null;
@@ -229,15 +240,16 @@ export class Jail {
     cols.time.push(t);
     cols.address.push(addr);
     cols.kind.push(f.kind);
-    const a = this.count(addr, f.family, t, seq, f.network !== false);
+    const a = this.count(addr, f.family, t, seq, f.network !== false, f.kind);
     const n = this.lastNet;
 
     let bans: RecordedBan[] | null = null;
     const p = this.policy;
     if (this.aCount[a]! >= p.maxretry) {
       const failures = this.aCount[a]!;
+      const kinds = this.kindsOf(this.aKinds[a]!);
       this.clearAddr(a, seq);
-      bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime)];
+      bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime, false, kinds)];
     }
     if (n >= 0) {
       if (
@@ -248,8 +260,9 @@ export class Jail {
         // A network that holds an ignored address is never banned: the ban would block it.
         if (!this.touchesIgnore(target)) {
           const failures = this.nCount[n]!;
+          const kinds = this.kindsOf(this.nKinds[n]!);
           this.clearNet(n, seq);
-          const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime);
+          const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime, false, kinds);
           if (bans === null) bans = [ban];
           else bans.push(ban);
         }
@@ -425,7 +438,7 @@ export class Jail {
    * address's value must be in this.w. A failure that does not count for its network (`network`
    * false) never enters the network's window, so it is not a distinct address there either.
    */
-  private count(addr: string, family: Family, time: number, seq: number, network: boolean): number {
+  private count(addr: string, family: Family, time: number, seq: number, network: boolean, kind: string): number {
     const w = this.w;
     let a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
     if (a < 0) a = this.allocAddr(addr, family);
@@ -440,10 +453,15 @@ export class Jail {
     this.lastNet = n;
     this.queue.insert(time, seq, a, n);
     this.aRefs[a]!++;
-    if (seq > this.aClear[a]! && this.aCount[a]!++ === 0) this.failing++;
+    const bit = this.kindBit(kind);
+    if (seq > this.aClear[a]!) {
+      this.aKinds[a]! |= bit;
+      if (this.aCount[a]!++ === 0) this.failing++;
+    }
     if (n >= 0) {
       this.nRefs[n]!++;
       if (seq > this.nClear[n]!) {
+        this.nKinds[n]! |= bit;
         this.nCount[n]!++;
         if (this.aNetEpoch[a] !== this.nClear[n]) {
           this.aNetEpoch[a] = this.nClear[n]!;
@@ -459,12 +477,31 @@ export class Jail {
     this.aClear[a] = seq;
     if (this.aCount[a]! > 0) this.failing--;
     this.aCount[a] = 0;
+    this.aKinds[a] = 0;
+  }
+
+  private kindBit(kind: string): number {
+    let bit = this.kindBits.get(kind);
+    if (bit === undefined) {
+      bit = this.kindNames.length < 31 ? 1 << this.kindNames.length : 0;
+      if (bit !== 0) this.kindNames.push(kind);
+      this.kindBits.set(kind, bit);
+    }
+    return bit;
+  }
+
+  /** The kind names of a slot's bits, in the order the jail first saw them. */
+  private kindsOf(bits: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.kindNames.length; i++) if ((bits & (1 << i)) !== 0) out.push(this.kindNames[i]!);
+    return out;
   }
 
   private clearNet(n: number, seq: number): void {
     this.nClear[n] = seq;
     this.nCount[n] = 0;
     this.nDistinct[n] = 0;
+    this.nKinds[n] = 0;
   }
 
   /** A manual ban clears its target's window, if it has one (an address, or a subnet-sized network). */
@@ -500,6 +537,7 @@ export class Jail {
     this.aRefs[a] = 0;
     this.aNetCount[a] = 0;
     this.aNetEpoch[a] = -1;
+    this.aKinds[a] = 0;
     this.aClear[a] = this.restoreClears?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
     return a;
   }
@@ -516,6 +554,7 @@ export class Jail {
     this.nCount[n] = 0;
     this.nDistinct[n] = 0;
     this.nRefs[n] = 0;
+    this.nKinds[n] = 0;
     this.nClear[n] = this.restoreClears === null ? 0 : (this.restoreClears.get(targetKey(this.netTarget(n))) ?? 0);
     return n;
   }
@@ -531,6 +570,7 @@ export class Jail {
     this.aClear = growF64(this.aClear, cap);
     this.aNetCount = growI32(this.aNetCount, cap);
     this.aNetEpoch = growF64(this.aNetEpoch, cap);
+    this.aKinds = growI32(this.aKinds, cap);
   }
 
   private growNet(): void {
@@ -539,6 +579,7 @@ export class Jail {
     this.nDistinct = growI32(this.nDistinct, cap);
     this.nRefs = growI32(this.nRefs, cap);
     this.nClear = growF64(this.nClear, cap);
+    this.nKinds = growI32(this.nKinds, cap);
   }
 
   // ---- ignore list and bans --------------------------------------------------------------
@@ -577,11 +618,12 @@ export class Jail {
     created: number,
     base: number | null,
     exact = false,
+    kinds?: readonly string[],
   ): RecordedBan {
     const key = targetKey(target);
     const banNumber = this.rememberedSince(key, created) + 1;
     const until = banEnd(created, exact ? base : banDuration(base, banNumber, this.policy.increment));
-    const ban: RecordedBan = { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq };
+    const ban: RecordedBan = { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq, ...(kinds === undefined ? {} : { kinds }) };
     this.remember(key, created);
     this.activate(ban);
     this.newBans.push(ban);

@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Ban } from '../../src/events.js';
 import { ManualClock } from '../../src/clock.js';
-import { createAction, RecordingExecutor, target, type ActionLogger, type CommandResult } from '../../src/actions/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createAction, parseActionDefinition, RecordingExecutor, target, type ActionLogger, type CommandResult } from '../../src/actions/index.js';
 
 const NOW = 1_800_000_000_000;
 const ban = (t: string, until: number | null = NOW + 600_000): Ban => ({ target: target(t), jail: 'postfix', kind: 'address', created: NOW, until, failures: 5, banNumber: 1 });
@@ -398,4 +401,39 @@ test('a delete the firewall refuses (the element is already gone) is a warning: 
   assert.equal(action.health().state, 'healthy');
   assert.equal(action.health().kernelEntries, 0);
   await action.stop();
+});
+
+test("command: a ban's failures and kinds reach ban_command as single arguments and stdin lines; a string with spaces for a list is refused", async () => {
+  const { exec, action } = setup('command', { params: { ban_command: ['/bin/notify', '{target}', 'failures={failures}', '{kinds}', '{ban_kind}', '{ban_number}'] } });
+  await action.start();
+  const b: Ban = { ...ban('192.0.2.9'), failures: 7, kinds: ['sasl', 'relay probe'], banNumber: 3 };
+  await action.ban([b]);
+  assert.deepEqual(exec.calls.map((c) => c.argv.slice(4)), [['/bin/notify', '192.0.2.9/32', 'failures=7', 'sasl,relay probe', 'address', '3']]);
+  assert.throws(() => setup('command', { params: { ban_command: '/bin/notify {target}' } }), /ban_command" is a list .*\["\/bin\/notify", "\{target\}"\]/);
+  assert.throws(() => setup('command', { params: { unban_command: ['/bin/x', '{failures}'] } }), /unban_command": uses a ban's values/);
+});
+
+test('norestored: start and repair take the active bans in without announcing them; a new ban is announced once', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pban-norestored-'));
+  const file = path.join(dir, 'notify.toml');
+  writeFileSync(file, [
+    'norestored = true',
+    '[ban]',
+    'run = [{ argv = ["/bin/notify", "{target}", "{failures}"], stdin = ["banned {target}", "kinds: {kinds}"] }]',
+    '[unban]',
+    'run = [["/bin/lifted", "{target}"]]',
+  ].join('\n'));
+  const exec = new RecordingExecutor(() => OK);
+  const action = createAction(file, { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), activeBans: () => [ban('192.0.2.1')], checkIntervalMs: 0, lockDir: null });
+  assert.equal(await action.start(), true);
+  assert.deepEqual(exec.calls, []);
+  await action.ban([ban('192.0.2.1')]); // already known: not again
+  await action.ban([{ ...ban('192.0.2.2'), kinds: ['sasl'] }]);
+  await action.unban([target('192.0.2.2')]);
+  assert.deepEqual(exec.calls, [
+    { argv: ['/bin/notify', '192.0.2.2/32', '5'], stdin: 'banned 192.0.2.2/32\nkinds: sasl\n' },
+    { argv: ['/bin/lifted', '192.0.2.2/32'], stdin: undefined },
+  ]);
+  assert.throws(() => parseActionDefinition('x.toml', 'norestored = true\n[batch]\nargv = ["nft", "-f", "-"]\n[ban]\neach = ["x"]\n[unban]\neach = ["y"]\n'), /x\.toml:1: norestored: only for actions without a \[batch\]/);
+  assert.throws(() => parseActionDefinition('x.toml', '[ban]\nrun = [["a"]]\n[unban]\nrun = [["b", "{kinds}"]]\n'), /x\.toml:3: unban\.run\[0\]: \{kinds\} exists only in ban\.run/);
 });

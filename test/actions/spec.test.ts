@@ -17,3 +17,13 @@ test('malformed references are refused with a message', () => {
     assert.ok('error' in r, `accepted ${JSON.stringify(bad)}`);
   }
 });
+
+test('a list value (JSON strings) gives a command its arguments; a malformed list is refused', () => {
+  assert.deepEqual(parseActionSpec('command[ban_command=["/usr/local/bin/notify", "{target}", "a \\"b\\", c"], check_command=[]]'), {
+    ref: 'command',
+    params: { ban_command: ['/usr/local/bin/notify', '{target}', 'a "b", c'], check_command: [] },
+  });
+  for (const bad of ['command[a=["x", 1]]', 'command[a=["x"]', 'command[a=[x]]', 'command[a=["\\u12"]]']) {
+    assert.ok('error' in parseActionSpec(bad), `accepted ${bad}`);
+  }
+});

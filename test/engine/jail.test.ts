@@ -279,3 +279,24 @@ test('the machine\'s own addresses (ignoreself) are never counted, but a network
   assert.equal(brief(jail.observe(failure(C, 3))), 'counted');
   assert.match(brief(jail.observe(failure(C, 4))), /^address:192\.0\.2\.3\/32@4.*\+network:192\.0\.2\.0\/24@4/);
 });
+
+test("a ban names the kinds of the failures behind it; the next window starts empty", () => {
+  const jail = new Jail(policy({ maxretry: 3, bantime: 5, subnet: { enabled: true, maxretry: 4, minAddresses: 2 } }));
+  const f = (ip: string, t: number, kind: string) => ({ ...failure(ip, t), kind });
+  jail.observe(f(A, 0, 'sasl'));
+  jail.observe(f(A, 1, 'relay'));
+  const d = jail.observe(f(A, 2, 'sasl'));
+  assert.equal(d.type, 'ban');
+  assert.deepEqual(d.type === 'ban' ? d.bans.map((b) => [b.kind, b.failures, b.kinds]) : [], [['address', 3, ['sasl', 'relay']]]);
+  // the network counted A's three and now B's one: its own kinds, all of them
+  const n = jail.observe(f(B, 3, 'unknown_user'));
+  assert.deepEqual(n.type === 'ban' ? n.bans.map((b) => [b.kind, b.failures, b.kinds]) : [], [['network', 4, ['sasl', 'relay', 'unknown_user']]]);
+  // after its ban ends, an address's next ban names only its new failures' kind
+  const j2 = new Jail(policy({ maxretry: 2, bantime: 5, findtime: 50 }));
+  j2.observe(f(A, 0, 'sasl'));
+  j2.observe(f(A, 1, 'sasl'));
+  j2.expire(10);
+  j2.observe(f(A, 11, 'pipelining'));
+  const again = j2.observe(f(A, 12, 'pipelining'));
+  assert.deepEqual(again.type === 'ban' ? again.bans.map((b) => b.kinds) : [], [['pipelining']]);
+});

@@ -1,0 +1,28 @@
+// What a notification learns about a ban: the one place that maps a ban to template values.
+// A new value (the matched lines, say) is one more entry here and one more name in
+// BAN_PLACEHOLDERS; the loader then accepts it in ban commands and nowhere else.
+//
+// These values exist only in `ban.run` commands (argv elements and stdin lines): never in a
+// batch script, where a firewall program would parse them. Some come from log lines, which an
+// attacker writes; a command gets each as one argv element (or one stdin line), never a shell.
+import type { Ban } from '../events.js';
+import type { ParamScalar } from './template.js';
+
+/** The names, for the loader's checks. */
+export const BAN_PLACEHOLDERS = ['failures', 'kinds', 'ban_kind', 'ban_number', 'ban_until', 'ban_created'] as const;
+export type BanPlaceholder = (typeof BAN_PLACEHOLDERS)[number];
+
+/** The template values of one ban. */
+export function banValues(ban: Ban): Map<BanPlaceholder, ParamScalar> {
+  return new Map<BanPlaceholder, ParamScalar>([
+    // failures in the window that triggered it (0 for a manual ban)
+    ['failures', String(ban.failures)],
+    // "sasl,relay": a comma-separated string, so it is one argument whatever its length
+    ['kinds', (ban.kinds ?? []).join(',')],
+    // address, network or manual
+    ['ban_kind', ban.kind],
+    ['ban_number', String(ban.banNumber)],
+    ['ban_created', new Date(ban.created).toISOString()],
+    ['ban_until', ban.until === null ? 'permanent' : new Date(ban.until).toISOString()],
+  ]);
+}
