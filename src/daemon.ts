@@ -23,6 +23,7 @@ import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FILE_SOURCE_DEFAULTS, FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
+import type { IgnoreCommand } from './ignore/command-runner.js';
 import { buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
@@ -88,6 +89,8 @@ interface JailRuntime {
   /** Replaced by a rebuild from the store when a commit fails (see store-guard.ts). */
   jail: Jail;
   readonly actions: readonly ActionRunner[];
+  /** The jail's `ignorecommand`, asked before its failures count; null when it has none. */
+  readonly ignorer: IgnoreCommand | null;
   /** Future-dated lines and clock steps are logged at most once a minute per jail. */
   readonly clockNotice: ClockNoticeThrottle;
 }
@@ -272,7 +275,7 @@ export class Daemon implements ControlHandlers {
     const { cfg, filter } = parts;
     const snap = this.store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
     const jail = Jail.restore(cfg.policy, snap, filter.countsForNetwork);
-    return { cfg, filter, jail, actions: keepActions ?? parts.actions, clockNotice: new ClockNoticeThrottle() };
+    return { cfg, filter, jail, actions: keepActions ?? parts.actions, ignorer: parts.ignorer, clockNotice: new ClockNoticeThrottle() };
   }
 
   /**
@@ -288,7 +291,7 @@ export class Daemon implements ControlHandlers {
     const applied = this.startActions({ cfg, actions });
     const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork));
     this.restoring.delete(cfg.name);
-    return { jail: { cfg, filter, jail, actions, clockNotice: new ClockNoticeThrottle() }, applied };
+    return { jail: { cfg, filter, jail, actions, ignorer: parts.ignorer, clockNotice: new ClockNoticeThrottle() }, applied };
   }
 
   private async startActions(j: Pick<JailRuntime, 'cfg' | 'actions'>): Promise<void> {
@@ -373,7 +376,10 @@ export class Daemon implements ControlHandlers {
         let turnEnded = -Infinity;
         for await (const batch of rt.source.follow(rt.abort.signal)) {
           // A batch handed over at once, without waiting for the file to grow, is part of a backlog.
-          this.onBatch(rt, batch, performance.now() - turnEnded < BACK_TO_BACK_MS);
+          const backToBack = performance.now() - turnEnded < BACK_TO_BACK_MS;
+          // a jail with an ignorecommand has its verdicts before it counts (ignore/command-runner.ts)
+          if (rt.jails.some((j) => j.ignorer !== null)) await this.askIgnorers(rt, batch);
+          this.onBatch(rt, batch, backToBack);
           // A backlog arrives as many bounded batches (maxBatchLines) that the source hands over
           // without waiting for I/O. Between two, give the event loop a turn: the control socket
           // answers, firewall commands complete and the expiry timer fires while a burst is worked off.
@@ -402,6 +408,26 @@ export class Daemon implements ControlHandlers {
     this.metrics.sourcesStopped();
   }
 
+  /**
+   * Runs the ignore commands of the batch's failing addresses that have no verdict yet. The
+   * lines are matched here once more: the price of a jail with an ignorecommand, and it keeps
+   * onBatch synchronous (and unchanged) for every other jail.
+   */
+  private async askIgnorers(rt: SourceRuntime, batch: SourceBatch): Promise<void> {
+    const now = this.clock.now();
+    const asks: Promise<void>[] = [];
+    for (const j of rt.jails) {
+      if (j.ignorer === null) continue;
+      const ips: string[] = [];
+      for (const l of batch.lines) {
+        const r = j.filter.match(l.text, now);
+        if (r.type === 'failure' && j.jail.wouldCount(r.failure)) ips.push(r.failure.ip);
+      }
+      if (ips.length > 0) asks.push(j.ignorer.resolve(ips));
+    }
+    await Promise.all(asks);
+  }
+
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
   private onBatch(rt: SourceRuntime, batch: SourceBatch, backToBack = false): void {
     rt.failure = null;
@@ -418,6 +444,8 @@ export class Daemon implements ControlHandlers {
         if (r.type !== 'failure') continue;
         hit = true;
         this.metrics.failure(j.cfg.name, r.failure.kind);
+        // The ignore command said "ignore": never counted, not even for its network.
+        if (j.ignorer?.verdict(r.failure.ip) === true) continue;
         // The wall clock bounds the jail's clock: a forged date cannot lift bans (engine/wall-clock.ts).
         const d = j.jail.observe(r.failure, now);
         if (d.type === 'ban') {

@@ -8,7 +8,8 @@
 // policy check through the config loader); this module only gives each error the config line
 // that caused it.
 import type { Ban } from './events.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
+import { IgnoreCommand } from './ignore/command-runner.js';
 import { loadConfig, type DaemonConfig, type JailConfig, type PbanConfig } from './config/index.js';
 import type { JailProblem } from './config/types.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
@@ -21,6 +22,8 @@ export interface JailParts {
   readonly filter: CompiledFilter;
   /** Constructed, never started: the caller starts them, or keeps the running ones instead. */
   readonly actions: readonly ActionRunner[];
+  /** The jail's `ignorecommand`, with an empty cache; null when it has none. */
+  readonly ignorer: IgnoreCommand | null;
 }
 
 export interface Runtime {
@@ -88,5 +91,7 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
     if (missing !== undefined) return { problem: { key: 'action', index, message: missing } };
     actions.push(runner);
   }
-  return { cfg, filter, actions };
+  const log = deps.logger ?? { warn: () => undefined, debug: () => undefined };
+  const ignorer = cfg.ignoreCommand === null ? null : new IgnoreCommand(cfg.ignoreCommand, { jail: cfg.name, clock: deps.clock ?? systemClock, log });
+  return { cfg, filter, actions, ignorer };
 }

@@ -3,6 +3,8 @@
 import os from 'node:os';
 import { parseAllowName, type AllowName } from '../engine/allow-names.js';
 import { parseActionSpec } from '../actions/spec.js';
+import { findProgram } from '../actions/programs.js';
+import { DEFAULT_IGNORE_CACHE_MS, DEFAULT_IGNORE_TIMEOUT_MS, MAX_IGNORE_TIMEOUT_MS, ignoreCommandProblem, type IgnoreCommandSpec } from '../ignore/command-spec.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
@@ -31,7 +33,7 @@ import {
 const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
 const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval', 'fail2ban_filter_dir'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
-const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'ignoreself', 'allow_names', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
+const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'ignoreself', 'allow_names', 'ignorecommand', 'ignorecommand_timeout', 'ignorecommand_cache', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
 const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
 const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
@@ -65,6 +67,10 @@ interface Settings {
   ignore?: Located<readonly Target[]>;
   allowNames?: Located<readonly AllowName[]>;
   ignoreSelf?: Located<boolean>;
+  /** Empty: none (a jail's `ignorecommand = []` turns an inherited one off). */
+  ignoreCommand?: Located<readonly string[]>;
+  ignoreTimeout?: Located<number>;
+  ignoreCache?: Located<number>;
   actions?: Located<readonly ActionRef[]>;
   ports?: Located<Ports>;
   protocol?: Located<Protocol>;
@@ -91,6 +97,9 @@ const BUILTIN_SETTINGS: Required<Omit<Settings, 'incRemember'>> & Pick<Settings,
   ignore: builtin([]),
   allowNames: builtin([]),
   ignoreSelf: builtin(true),
+  ignoreCommand: builtin([]),
+  ignoreTimeout: builtin(DEFAULT_IGNORE_TIMEOUT_MS),
+  ignoreCache: builtin(DEFAULT_IGNORE_CACHE_MS),
   actions: builtin([{ name: 'nftables', at: HERE }]),
   ports: builtin('all'),
   protocol: builtin('tcp'),
@@ -208,6 +217,14 @@ function readSettings(s: Section): Settings {
   put('ignore', 'ignoreip', readIgnore(s));
   put('allowNames', 'allow_names', readAllowNames(s));
   put('ignoreSelf', 'ignoreself', s.bool('ignoreself'));
+  put('ignoreCommand', 'ignorecommand', readIgnoreCommand(s));
+  const ignoreTimeout = s.duration('ignorecommand_timeout', false) as number | undefined;
+  if (ignoreTimeout !== undefined && (ignoreTimeout < 1 || ignoreTimeout > MAX_IGNORE_TIMEOUT_MS)) s.fail('ignorecommand_timeout', `must be between 1ms and ${MAX_IGNORE_TIMEOUT_MS / 1000}s (the verdict holds up the log)`);
+  put('ignoreTimeout', 'ignorecommand_timeout', ignoreTimeout);
+  const ignoreCache = s.duration('ignorecommand_cache', false) as number | undefined;
+  // a verdict must outlive the batch it was asked for
+  if (ignoreCache !== undefined && ignoreCache < 1000) s.fail('ignorecommand_cache', 'must be at least 1s');
+  put('ignoreCache', 'ignorecommand_cache', ignoreCache);
   put('actions', 'action', readActions(s));
   put('ports', 'ports', readPorts(s));
   const protocol = s.string('protocol');
@@ -254,6 +271,20 @@ function readAllowNames(s: Section): AllowName[] | undefined {
     if ('error' in p) throw configError(s.src, at, p.error, 'config.invalidValue');
     return p;
   });
+}
+
+/** `ignorecommand`: an argument array; ignore/command-spec.ts owns its rules. */
+function readIgnoreCommand(s: Section): string[] | undefined {
+  const v = s.raw('ignorecommand');
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    s.fail('ignorecommand', 'expected an argument array, e.g. ["/usr/local/bin/is-friend", "<ip>"] (no shell runs it)', 'config.wrongType');
+  }
+  const argv = v as string[];
+  if (argv.length === 0) return argv;
+  const problem = ignoreCommandProblem(argv);
+  if (problem !== undefined) s.fail('ignorecommand', problem);
+  return argv;
 }
 
 interface ActionRef {
@@ -339,6 +370,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
 
   const settings = merge(inherited, readSettings(s));
   const policy = buildPolicy(s.src, name, settings, settings.ignoreSelf!.value ? (opts.selfAddresses ?? machineAddresses)() : []);
+  const ignoreCommand = readIgnoreSpec(s.src, settings, enabled);
   const actions = settings.actions!;
   if (actions.value.length === 0) throw configError(s.src, actions.at, 'must name at least one action (use "dry-run" to only log)');
 
@@ -352,6 +384,7 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
     ports: settings.ports!.value,
     protocol: settings.protocol!.value,
     policy,
+    ignoreCommand,
   };
   if (!enabled) return jail; // Disabled jails may name filters or actions that are not installed here.
   const filterAt: KeyPath = s.has('filter') ? [...s.path, 'filter'] : s.path;
@@ -371,6 +404,15 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
     if (problem !== undefined) throw configError(s.src, action.at.length > 0 ? action.at : s.path, problem, 'config.badAction');
   }
   return jail;
+}
+
+/** The jail's ignore command, or null; its program must be there when the jail is enabled. */
+function readIgnoreSpec(src: ConfigSource, st: Settings, enabled: boolean): IgnoreCommandSpec | null {
+  const cmd = st.ignoreCommand!;
+  if (cmd.value.length === 0) return null;
+  const program = cmd.value[0]!;
+  if (enabled && findProgram(program) === undefined) throw configError(src, cmd.at, `ignorecommand: program "${program}" not found or not executable`);
+  return { argv: cmd.value, timeoutMs: st.ignoreTimeout!.value, cacheMs: st.ignoreCache!.value };
 }
 
 /**

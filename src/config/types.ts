@@ -3,6 +3,7 @@
 import type { Target } from '../events.js';
 import type { JailPolicy } from '../engine/policy.js';
 import type { MetricsConfig } from '../metrics/server.js';
+import type { IgnoreCommandSpec } from '../ignore/command-spec.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -52,6 +53,8 @@ export interface JailConfig {
   readonly ports: Ports;
   readonly protocol: Protocol;
   readonly policy: JailPolicy;
+  /** `ignorecommand`: asked before a failure counts; null when the jail has none. */
+  readonly ignoreCommand: IgnoreCommandSpec | null;
 }
 
 /** What a jail reads from the systemd journal (`journalmatch`, `journal_directory`). */

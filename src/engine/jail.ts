@@ -272,6 +272,18 @@ export class Jail {
   }
 
   /**
+   * Whether observe() could count this failure: false for an ignored or allowed client and for
+   * an address already banned. The daemon asks before it runs a jail's ignore command, so
+   * no program starts for an address the jail would not count anyway.
+   */
+  wouldCount(f: Failure): boolean {
+    addressWords(f.ip, f.family, this.w);
+    if (this.isIgnored(f.family, this.w)) return false;
+    if (f.client !== undefined && nameAllowed(this.policy.allowNames ?? [], f.client)) return false;
+    return !this.isBanned(f.family, this.w);
+  }
+
+  /**
    * Lifts every ban whose `until` ≤ now (reason "expired", time = its until) and returns
    * them in expiry order, together with bans observe() already lifted as its clock moved.
    */

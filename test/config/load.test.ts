@@ -113,6 +113,36 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
     message: `${FILE}:4: defaults.allow_names[1]: allow_names: "unknown[1.2.3.4].outlook.com" is not a host name or "*." and a domain (letters, digits, "-" and dots, at least two labels; "*" only as the whole first label)`,
   },
   {
+    name: 'ignorecommand given as one string (a shell line)',
+    text: lines(...MINIMAL_JAIL, 'ignorecommand = "/usr/local/bin/is-friend <ip>"'),
+    message: `${FILE}:4: jails.postfix.ignorecommand: expected an argument array, e.g. ["/usr/local/bin/is-friend", "<ip>"] (no shell runs it)`,
+  },
+  {
+    name: 'ignorecommand without <ip>',
+    text: lines('[defaults]', 'ignorecommand = ["/bin/true", "ip"]', ...MINIMAL_JAIL),
+    message: `${FILE}:2: defaults.ignorecommand: no argument holds <ip>: the program would not know which address to judge`,
+  },
+  {
+    name: 'ignorecommand with an unknown tag',
+    text: lines(...MINIMAL_JAIL, 'ignorecommand = ["/bin/true", "<ip>", "<F-USER>"]'),
+    message: `${FILE}:4: jails.postfix.ignorecommand: unknown tag <F-USER> in "<F-USER>" (only <ip> is replaced)`,
+  },
+  {
+    name: 'ignorecommand with a relative program',
+    text: lines(...MINIMAL_JAIL, 'ignorecommand = ["is-friend", "<ip>"]'),
+    message: `${FILE}:4: jails.postfix.ignorecommand: the program "is-friend" must be an absolute path (the daemon's PATH is not yours)`,
+  },
+  {
+    name: 'ignorecommand program missing',
+    text: lines(...MINIMAL_JAIL, 'ignorecommand = ["/nonexistent/is-friend", "<ip>"]'),
+    message: `${FILE}:4: jails.postfix.ignorecommand: ignorecommand: program "/nonexistent/is-friend" not found or not executable`,
+  },
+  {
+    name: 'ignorecommand_timeout too long',
+    text: lines(...MINIMAL_JAIL, 'ignorecommand_timeout = "5m"'),
+    message: `${FILE}:4: jails.postfix.ignorecommand_timeout: must be between 1ms and 60s (the verdict holds up the log)`,
+  },
+  {
     name: 'allow_names covering a top-level domain',
     text: lines(...MINIMAL_JAIL, 'allow_names = ["*.com"]'),
     message: `${FILE}:4: jails.postfix.allow_names[0]: allow_names: "*.com" covers a whole top-level domain`,
@@ -290,7 +320,7 @@ test('a minimal jail gets the built-in defaults', () => {
   const jail = cfg.jails[0]!;
   assert.deepEqual(
     { ...jail, policy: undefined },
-    { name: 'postfix', enabled: true, filter: 'postfix', logpath: ['/var/log/mail.log'], journal: null, actions: ['nftables'], ports: 'all', protocol: 'tcp', policy: undefined },
+    { name: 'postfix', enabled: true, filter: 'postfix', logpath: ['/var/log/mail.log'], journal: null, actions: ['nftables'], ports: 'all', protocol: 'tcp', policy: undefined, ignoreCommand: null },
   );
   assert.deepEqual(jail.policy, {
     name: 'postfix',
@@ -572,4 +602,10 @@ test('ignoreself: the machine\'s addresses are read at load unless a jail turns 
   const real = loadConfig(file, { checkFilter: () => undefined, checkAction: () => undefined });
   assert.ok(real.jails[0]?.policy.self?.some((t) => t.addr === '127.0.0.1'));
   assert.deepEqual(machineAddresses().filter((t) => t.addr === '127.0.0.1'), [{ addr: '127.0.0.1', prefix: 32, family: 4 }]);
+});
+
+test('ignorecommand: an argument array with its timeout and cache; a jail turns an inherited one off with []', () => {
+  const cfg = load(lines('[defaults]', 'ignorecommand = ["/bin/true", "--ip=<ip>"]', 'ignorecommand_timeout = "2s"', ...MINIMAL_JAIL, '[jails.other]', 'filter = "postfix"', 'logpath = "/var/log/mail.log"', 'ignorecommand = []'));
+  assert.deepEqual(cfg.jails[0]!.ignoreCommand, { argv: ['/bin/true', '--ip=<ip>'], timeoutMs: 2000, cacheMs: 300_000 });
+  assert.equal(cfg.jails[1]!.ignoreCommand, null);
 });
