@@ -357,6 +357,8 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
     if (allowScript && t['script'] !== undefined && !batch) r.fail(key, `${key}.script: needs a [batch] program to write to`);
     return { script: r.optStrings(t, 'script', key), run: r.steps(t, key, key === 'check') };
   };
+  const norestored = r.bool(doc, 'norestored', 'top level', false);
+  if (norestored && batch) r.fail('norestored', 'norestored: only for actions without a [batch] program (a firewall must get its bans back at start)');
   const itemOp = (key: 'ban' | 'unban'): ItemOp => {
     const t = r.table(doc, key, key) ?? {};
     r.onlyKeys(t, key === 'ban' ? ['each', 'each_permanent', 'run'] : ['each', 'run', 'rebuild_above'], key);
@@ -369,13 +371,12 @@ export function parseActionDefinition(file: string, text: string): ActionDefinit
     const run = r.steps(t, key);
     if (batch && each.length === 0) r.fail(key, `${key}.each: required when [batch] is set`);
     if (!batch && each.length > 0) r.fail(key, `${key}.each: needs a [batch] program to write to`);
-    if (!batch && run.length === 0) r.fail(key, `${key}.run: required (or a [batch] program with ${key}.each)`);
+    // a notification (norestored) may have nothing to say when a ban ends
+    if (!batch && run.length === 0 && !(key === 'unban' && norestored)) r.fail(key, `${key}.run: required (or a [batch] program with ${key}.each)`);
     const perm = t['each_permanent'] === undefined ? each : r.strings(t['each_permanent'], `${key}.each_permanent`);
     return { each, eachPermanent: perm, run, rebuildAbove: rebuildAbove as number | undefined };
   };
 
-  const norestored = r.bool(doc, 'norestored', 'top level', false);
-  if (norestored && batch) r.fail('norestored', 'norestored: only for actions without a [batch] program (a firewall must get its bans back at start)');
   const def: ActionDefinition = {
     name: path.basename(file, '.toml'),
     file,

@@ -20,7 +20,7 @@ export { parseTarget, target, contains } from '../cidr.js';
 export type { ParamValue } from './template.js';
 
 /** The actions shipped in actions/*.toml. */
-export const SHIPPED_ACTIONS = ['nftables', 'iptables', 'ipset', 'command', 'dry-run'] as const;
+export const SHIPPED_ACTIONS = ['nftables', 'iptables', 'ipset', 'command', 'dry-run', 'sendmail', 'webhook'] as const;
 
 /**
  * Loads an action (a shipped name such as "nftables", or a path to a .toml file) and binds it
