@@ -17,6 +17,7 @@ declare -A NEED=(
   [ss]=iproute2
   [timeout]=coreutils
   [postfix]=postfix
+  [sendmail]=postfix
   [dovecot]=dovecot-core
   [nc]=netcat-openbsd
   [logrotate]=logrotate
