@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { saslLine, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
+import { saslLine, cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 import { must, run } from '../helpers/netns.js';
 import { requireCommands } from '../helpers/system.js';
 import type { BannedEntry } from '../../src/control/types.js';
@@ -181,6 +181,14 @@ test('webhook: each new ban is POSTed as JSON; a restored ban is not; a server t
     await waitFor('the second POST', () => posts.length >= 2, 30_000);
     await sleep(1000);
     assert.deepEqual(posts.map((x) => x['target']), ['198.51.100.7/32', '198.51.100.8/32']);
+
+    // A reload that changes the webhook's parameters starts a new runner with both active bans: no POST.
+    writeFileSync(s.config, readFileSync(s.config, 'utf8').replace('/hook"', '/hook2"'));
+    const r = cli(s.socket, ['reload']);
+    assert.equal(r.status, 0, r.stderr);
+    await waitFor('the reload', () => /daemon\.reloaded/.test(d.output()), 10_000);
+    await sleep(1500);
+    assert.equal(posts.length, 2);
 
     // The endpoint stops answering: the webhook waits 2 s per ban, the bans go on at once.
     hang = true;
