@@ -378,7 +378,11 @@ export class Daemon implements ControlHandlers {
           // A batch handed over at once, without waiting for the file to grow, is part of a backlog.
           const backToBack = performance.now() - turnEnded < BACK_TO_BACK_MS;
           // a jail with an ignorecommand has its verdicts before it counts (ignore/command-runner.ts)
-          if (rt.jails.some((j) => j.ignorer !== null)) await this.askIgnorers(rt, batch);
+          if (rt.jails.some((j) => j.ignorer !== null)) {
+            await this.askIgnorers(rt, batch);
+            // stopping: the batch is not committed, so it is read again at the next start
+            if (rt.abort.signal.aborted) return;
+          }
           this.onBatch(rt, batch, backToBack);
           // A backlog arrives as many bounded batches (maxBatchLines) that the source hands over
           // without waiting for I/O. Between two, give the event loop a turn: the control socket
@@ -423,7 +427,7 @@ export class Daemon implements ControlHandlers {
         const r = j.filter.match(l.text, now);
         if (r.type === 'failure' && j.jail.wouldCount(r.failure)) ips.push(r.failure.ip);
       }
-      if (ips.length > 0) asks.push(j.ignorer.resolve(ips));
+      if (ips.length > 0) asks.push(j.ignorer.resolve(ips, rt.abort.signal));
     }
     await Promise.all(asks);
   }

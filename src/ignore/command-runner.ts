@@ -37,14 +37,17 @@ export class IgnoreCommand {
     return v.ignore;
   }
 
-  /** Asks for every address without a cached verdict; resolves when all have one. */
-  async resolve(ips: Iterable<string>): Promise<void> {
+  /**
+   * Asks for every address without a cached verdict; resolves when all have one, or at once
+   * when `signal` aborts (the daemon is stopping): running programs are killed, nothing cached.
+   */
+  async resolve(ips: Iterable<string>, signal?: AbortSignal): Promise<void> {
     const pending: Promise<void>[] = [];
     for (const ip of new Set(ips)) {
       if (this.verdict(ip) !== undefined) continue;
       let p = this.inFlight.get(ip);
       if (p === undefined) {
-        p = this.ask(ip).finally(() => this.inFlight.delete(ip));
+        p = this.ask(ip, signal).finally(() => this.inFlight.delete(ip));
         this.inFlight.set(ip, p);
       }
       pending.push(p);
@@ -52,14 +55,16 @@ export class IgnoreCommand {
     await Promise.all(pending);
   }
 
-  private async ask(ip: string): Promise<void> {
+  private async ask(ip: string, signal?: AbortSignal): Promise<void> {
     if (this.running >= IGNORE_CONCURRENCY) await new Promise<void>((r) => this.waiting.push(r));
     this.running++;
     try {
+      if (signal?.aborted) return;
       const argv = ignoreArgv(this.spec.argv, ip);
       this.runs++;
       const exec = this.deps.executor ?? new SpawnExecutor();
-      const r = await exec.run(argv, undefined, { timeoutMs: this.spec.timeoutMs });
+      const r = await exec.run(argv, undefined, { timeoutMs: this.spec.timeoutMs, signal });
+      if (signal?.aborted) return;
       const v = ignoreVerdict(r.status);
       if (v === 'error') {
         this.deps.log.warn(

@@ -167,3 +167,24 @@ min_addresses = 2`);
   assert.ok(calls.every((c) => c.length === 2 && c[1] === '--jail=postfix'));
   assert.equal(await stopDaemon(d), 0);
 });
+
+test('ignorecommand: a stop while the program hangs ends at once; the unjudged lines are read again at the next start', async () => {
+  const dir = path.join(root, 'cmd-stop');
+  mkdirSync(dir, { recursive: true });
+  const j = judge(dir);
+  const s = setup('cmd-stop', `ignorecommand = [${JSON.stringify(j.program)}, "<ip>"]
+ignorecommand_timeout = "60s"`);
+  const d = await start(s);
+  burst(s, times(3, () => saslLine('2001:db8:4::4')));
+  await waitFor('the program asked', () => j.calls().length > 0);
+  const t0 = Date.now();
+  assert.equal(await stopDaemon(d), 0);
+  assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`);
+  // Nothing of the batch was committed: started again, the daemon reads and judges the same
+  // lines (its start waits for that, as for any backlog; 1 s now), and they count.
+  writeFileSync(s.config, readFileSync(s.config, 'utf8').replace('ignorecommand_timeout = "60s"', 'ignorecommand_timeout = "1s"'));
+  const d2 = await start(s);
+  await waitFor('the re-read lines banned', () => banned(s).includes('2001:db8:4::4/128'), 20_000);
+  assert.equal(j.calls().length, 2);
+  assert.equal(await stopDaemon(d2), 0);
+});

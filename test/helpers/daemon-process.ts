@@ -24,7 +24,11 @@ export async function startDaemon(config: string, socket: string, extraArgs: rea
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + 15_000;
   while (!existsSync(socket) || !out.includes('daemon.started')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`daemon did not start (exit ${child.exitCode}):\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      // not handed to the caller, so nobody else would end it
+      child.kill('SIGKILL');
+      throw new Error(`daemon did not start (exit ${child.exitCode}):\n${out}`);
+    }
     await sleep(25);
   }
   return { child, socket, output: () => out, exited };
