@@ -317,9 +317,15 @@ export class Store {
     ).map(toBan);
   }
 
-  /** How many bans `target` had in `jail` created after `since` (ms). */
+  /**
+   * How many bans `target` had in `jail` created after `since` (ms) that still count towards its
+   * ban number: a manual lift resets the count, so only bans after the last one count.
+   */
   banCount(jail: string, target: Target, since = -Infinity): number {
-    return this.banHistory(jail, target).filter((b) => b.created > since).length;
+    const h = this.banHistory(jail, target);
+    let from = 0;
+    for (let i = 0; i < h.length; i++) if (h[i]!.liftReason === 'manual') from = i + 1;
+    return h.slice(from).filter((b) => b.created > since).length;
   }
 
   position(sourceId: string): SourcePosition | null {
