@@ -23,11 +23,13 @@ import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FILE_SOURCE_DEFAULTS, FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
-import { buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
+import { buildActions, buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
+import { firewallOf, keptWhenJailRemoved, parseJailFirewall, RETIRED_FILTER, retiredJailConfig, retiredPolicy } from './retired-jails.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
 import type { DaemonState, DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
+import { banToEntry } from './control/ban-json.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
 import { DaemonMetrics } from './metrics/index.js';
 
@@ -90,6 +92,8 @@ interface JailRuntime {
   readonly actions: readonly ActionRunner[];
   /** Future-dated lines and clock steps are logged at most once a minute per jail. */
   readonly clockNotice: ClockNoticeThrottle;
+  /** No longer in the config: holds its manual and permanent bans only (see retired-jails.ts). */
+  readonly retired?: boolean;
 }
 
 /** What onBatch needs of a batch, from a file or from the journal. */
@@ -247,6 +251,8 @@ export class Daemon implements ControlHandlers {
         d.jails.set(parts.cfg.name, r.jail);
         applied.push(r.applied);
       }
+      d.saveFirewalls(prepared.runtime);
+      applied.push(...(await d.restoreRetired(prepared.runtime)));
       // Bans that ended while pban was down are lifted (they were not re-applied either).
       d.expireDue(d.clock.now());
       d.pruneHistory();
@@ -289,6 +295,79 @@ export class Daemon implements ControlHandlers {
     const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork));
     this.restoring.delete(cfg.name);
     return { jail: { cfg, filter, jail, actions, clockNotice: new ClockNoticeThrottle() }, applied };
+  }
+
+  /** Records each jail's firewall, so a jail later removed keeps its bans with the same one. */
+  private saveFirewalls(runtime: Runtime): void {
+    for (const [name, parts] of runtime.jails) {
+      try {
+        this.store.saveJailFirewall(name, JSON.stringify(firewallOf(parts.cfg)));
+      } catch (err) {
+        this.log.error({ err, jail: name }, 'store.firewallNotSaved');
+      }
+    }
+  }
+
+  /**
+   * At start: the jails the store has and the config does not (see retired-jails.ts). Their
+   * automatic bans with an end are lifted; their manual and permanent bans are kept in force
+   * by a retired jail with the firewall it had. Returns the retired jails' action starts.
+   */
+  private async restoreRetired(runtime: Runtime): Promise<Promise<void>[]> {
+    const applied: Promise<void>[] = [];
+    for (const name of this.store.jails()) {
+      if (runtime.jails.has(name) || this.store.activeBans(name).length === 0) continue;
+      const policy = retiredPolicy(name);
+      const snap = this.store.loadJail(name, { findtime: policy.findtime, remember: policy.increment.remember });
+      const jail = Jail.restore(policy, snap);
+      const now = this.clock.now();
+      const lifts = jail.liftWhere((b) => !keptWhenJailRemoved(b), 'jail-removed', now);
+      const kept = jail.activeBans();
+      let fw = parseJailFirewall(this.store.jailFirewall(name));
+      if (fw === null) {
+        // A store from an older pban: the first jail's actions, on every port (stricter, never looser).
+        const first = [...runtime.jails.values()][0];
+        fw = first === undefined ? null : { ...firewallOf(first.cfg), ports: 'all' };
+      }
+      const cfg = retiredJailConfig(name, fw ?? { actions: [], ports: 'all', protocol: 'tcp' }, policy);
+      let actions: ActionRunner[] = [];
+      if (kept.length > 0 && fw !== null) {
+        const built = buildActions(cfg, runtime.config.pban, this.prepared.deps);
+        if ('problem' in built) this.log.error({ jail: name, problem: built.problem.message }, 'jail.retiredUnenforced');
+        else actions = built;
+      }
+      const rt: JailRuntime = { cfg, filter: RETIRED_FILTER, jail, actions, clockNotice: new ClockNoticeThrottle(), retired: true };
+      for (const l of lifts) this.metrics.lifted(l.ban, l.reason);
+      this.guard.commit([rt]);
+      if (lifts.length > 0) this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
+      if (kept.length === 0) continue;
+      this.warnRetired(name, kept);
+      for (const a of actions) a.lock();
+      this.jails.set(name, rt);
+      applied.push(this.startActions(rt));
+    }
+    return applied;
+  }
+
+  private warnRetired(name: string, kept: readonly Ban[]): void {
+    this.log.warn(
+      {
+        jail: name,
+        kept: kept.map((b) => ({ target: targetToString(b.target), kind: b.kind, until: b.until === null ? null : new Date(b.until).toISOString() })),
+        note: `not in the config: its manual and permanent bans stay in force; lift them with \`pban unban --all --jail ${name}\` or \`pban reload --lift-removed\``,
+      },
+      'jail.retired',
+    );
+  }
+
+  /** Retired jails whose last ban is gone are dropped, and their firewall objects removed. */
+  private async dropEmptyRetired(): Promise<void> {
+    for (const [name, j] of [...this.jails]) {
+      if (!j.retired || j.jail.activeBans().length > 0) continue;
+      this.jails.delete(name);
+      for (const a of j.actions) await a.stop();
+      this.log.info({ jail: name }, 'jail.retiredEmpty');
+    }
   }
 
   private async startActions(j: Pick<JailRuntime, 'cfg' | 'actions'>): Promise<void> {
@@ -585,7 +664,7 @@ export class Daemon implements ControlHandlers {
         const s = j.jail.status();
         return {
           name: j.cfg.name,
-          filter: `${j.filter.name}[mode=${j.filter.mode}]`,
+          filter: j.retired ? 'retired (not in the config; holds its manual and permanent bans)' : `${j.filter.name}[mode=${j.filter.mode}]`,
           sources: this.sourcesOf(j),
           currentlyFailing: s.failing,
           totalFailed: s.totalFailed,
@@ -648,6 +727,7 @@ export class Daemon implements ControlHandlers {
     await this.started;
     return this.exclusive(() => {
       const j = this.jailOrThrow(jail);
+      if (j.retired) throw new ControlError('jail.retired', `jail "${jail}" is no longer in the config: it only keeps its earlier bans`);
       const now = this.clock.now();
       const b = j.jail.ban(target, now, timeMs);
       if (!this.commit()) throw new ControlError('store.unavailable', `the ban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
@@ -659,7 +739,7 @@ export class Daemon implements ControlHandlers {
 
   async unban(which: UnbanSelector, jail?: string): Promise<Ban[]> {
     await this.started;
-    return this.exclusive(() => {
+    return this.exclusive(async () => {
       const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
       const now = this.clock.now();
       const lifts = new Map<JailRuntime, Lift[]>();
@@ -677,6 +757,7 @@ export class Daemon implements ControlHandlers {
         if (!this.commit()) throw new ControlError('store.unavailable', `the unban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
         this.apply(new Map(), lifts, now);
         this.rearm();
+        await this.dropEmptyRetired();
       }
       return [...lifts.values()].flat().map((l) => l.ban);
     });
@@ -689,12 +770,12 @@ export class Daemon implements ControlHandlers {
    * from the store under its new policy, and only then is anything of the old runtime stopped.
    * Windows and bans are kept; a removed jail has its bans lifted. One reload at a time.
    */
-  async reload(): Promise<ReloadReply> {
+  async reload(opts: { liftRemoved?: boolean } = {}): Promise<ReloadReply> {
     await this.started;
-    return this.exclusive(() => this.reloadNow());
+    return this.exclusive(() => this.reloadNow(opts.liftRemoved === true));
   }
 
-  private async reloadNow(): Promise<ReloadReply> {
+  private async reloadNow(liftRemoved: boolean): Promise<ReloadReply> {
     const next = buildRuntime(this.opts.configFile, this.prepared.deps);
     this.assertRunning();
     // Bound before anything stops: a busy port refuses the reload with nothing changed.
@@ -725,18 +806,32 @@ export class Daemon implements ControlHandlers {
       throw err;
     }
     const now = this.clock.now();
-    const removed = [...old.keys()].filter((n) => !wanted.has(n));
-    const added = [...wanted.keys()].filter((n) => !old.has(n));
+    const removed = [...old.keys()].filter((n) => !wanted.has(n) && !old.get(n)!.retired);
+    const added = [...wanted.keys()].filter((n) => !old.has(n) || old.get(n)!.retired);
     let lifted = 0;
-    for (const name of removed) {
-      const j = old.get(name)!;
-      const lifts = j.jail.liftAll('jail-removed', now);
+    const kept: Ban[] = [];
+    const retiredNow: string[] = [];
+    // Removed now, or retired before: see retired-jails.ts for the rule.
+    for (const [name, j] of old) {
+      if (wanted.has(name)) continue;
+      const lifts = liftRemoved ? j.jail.liftAll('jail-removed', now) : j.jail.liftWhere((b) => !keptWhenJailRemoved(b), 'jail-removed', now);
       lifted += lifts.length;
       for (const l of lifts) this.metrics.lifted(l.ban, l.reason);
-      // If this fails the bans stay active in the store (logged); the jail's firewall objects go anyway.
+      // If this fails the bans stay active in the store (logged).
       this.guard.commit([j]);
-      for (const a of j.actions) await a.stop();
-      this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
+      const keep = j.jail.activeBans();
+      if (keep.length === 0) {
+        for (const a of j.actions) await a.stop();
+        if (!j.retired || lifts.length > 0) this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
+        continue;
+      }
+      // Kept in force by the same runners: the kernel keeps them with no gap; the lifted go.
+      const rt: JailRuntime = j.retired ? j : { ...j, cfg: retiredJailConfig(name, firewallOf(j.cfg), j.cfg.policy), retired: true };
+      jails.set(name, rt);
+      if (lifts.length > 0) this.apply(new Map(), new Map([[rt, lifts]]), now);
+      kept.push(...keep);
+      retiredNow.push(name);
+      this.warnRetired(name, keep);
     }
     const fresh: JailRuntime[] = [];
     for (const [name, j] of jails) {
@@ -747,6 +842,7 @@ export class Daemon implements ControlHandlers {
     }
     this.config = next.config;
     this.jails = jails;
+    this.saveFirewalls(next);
     this.expireDue(now);
     await Promise.all(fresh.map((j) => this.startActions(j)));
     if (!this.stopping) {
@@ -754,8 +850,9 @@ export class Daemon implements ControlHandlers {
       await Promise.all(this.sources.map((s) => s.source.ready));
     }
     this.rearm();
-    this.log.info({ jails: [...jails.keys()], added, removed }, 'daemon.reloaded');
-    return { jails: [...jails.keys()], added, removed, lifted };
+    const active = [...wanted.keys()];
+    this.log.info({ jails: active, added, removed, retired: retiredNow }, 'daemon.reloaded');
+    return { jails: active, added, removed, lifted, retired: retiredNow, kept: kept.map(banToEntry) };
   }
 
   private assertRunning(): void {

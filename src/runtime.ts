@@ -61,6 +61,16 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
   } catch (err) {
     return { problem: { key: 'filter', message: (err as Error).message } };
   }
+  const actions = buildActions(cfg, pban, deps);
+  return 'problem' in actions ? actions : { cfg, filter, actions };
+}
+
+/** A jail's action runners, constructed and never started (also for a retired jail, see retired-jails.ts). */
+export function buildActions(
+  cfg: Pick<JailConfig, 'name' | 'actions' | 'ports' | 'protocol'>,
+  pban: DaemonConfig,
+  deps: BuildDeps,
+): ActionRunner[] | { problem: JailProblem } {
   const actions: ActionRunner[] = [];
   for (const [index, text] of cfg.actions.entries()) {
     const spec = parseActionSpec(text);
@@ -88,5 +98,5 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
     if (missing !== undefined) return { problem: { key: 'action', index, message: missing } };
     actions.push(runner);
   }
-  return { cfg, filter, actions };
+  return actions;
 }

@@ -361,6 +361,18 @@ export class Store {
     }));
   }
 
+  /** Records how a jail drives the firewall (see retired-jails.ts); creates the jail's row if needed. */
+  saveJailFirewall(name: string, firewall: string): void {
+    const id = this.jailId(name);
+    this.db.prepare('UPDATE jails SET firewall = ? WHERE id = ?').run(firewall, id);
+  }
+
+  /** What saveJailFirewall() recorded for a jail, or null. */
+  jailFirewall(name: string): string | null {
+    const r = this.db.prepare('SELECT firewall FROM jails WHERE name = ?').get(name) as { firewall: string | null } | undefined;
+    return r?.firewall ?? null;
+  }
+
   /** Names of the jails the store has seen. */
   jails(): string[] {
     return (this.db.prepare('SELECT name FROM jails ORDER BY name').all() as { name: string }[]).map((r) => r.name);
