@@ -24,6 +24,7 @@ import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FILE_SOURCE_DEFAULTS, FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
 import { buildActions, buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
+import { banAsFailure, BANS_SOURCE, countsAsRecidive } from './recidive.js';
 import { firewallOf, keptWhenJailRemoved, parseJailFirewall, RETIRED_FILTER, retiredJailConfig, retiredPolicy } from './retired-jails.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
@@ -259,6 +260,7 @@ export class Daemon implements ControlHandlers {
       d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
       d.pruneTimer.unref();
       await Promise.all(applied);
+      d.seedBansJails();
       d.startSources();
       // Where each file starts is fixed before we say we are up: no line written after is missed.
       await Promise.all(d.sources.map((s) => s.source.ready));
@@ -508,6 +510,7 @@ export class Daemon implements ControlHandlers {
       if (hit) matched++;
     }
     this.metrics.batch(rt.pattern, lines.length, matched, batch.position);
+    this.feedBansJails(bans, now);
     for (const j of rt.jails) {
       const note = j.clockNotice.take(now, j.jail.status());
       if (note !== null) this.log.warn({ jail: j.cfg.name, ...note, wallClock: new Date(now).toISOString() }, note.futureDated > 0 ? 'time.futureDated' : 'time.clockSetBack');
@@ -526,6 +529,48 @@ export class Daemon implements ControlHandlers {
   }
 
   // ---- decisions → store → actions ----------------------------------------------------------
+
+  /**
+   * The bans just decided, counted by the jails with source = "bans" (recidive.ts), before the
+   * commit: their failures and bans are stored in the same transaction as the bans they count.
+   */
+  private feedBansJails(bans: Map<JailRuntime, Ban[]>, now: number): void {
+    if (bans.size === 0) return;
+    const counters = [...this.jails.values()].filter((j) => j.cfg.source === BANS_SOURCE);
+    if (counters.length === 0) return;
+    const made: Ban[] = [];
+    for (const [j, list] of bans) for (const b of list) if (countsAsRecidive(b, j.cfg.source === BANS_SOURCE)) made.push(b);
+    made.sort((x, y) => x.created - y.created);
+    for (const r of counters) {
+      for (const b of made) {
+        const d = r.jail.observe(banAsFailure(b), now);
+        if (d.type === 'ban') bans.set(r, [...(bans.get(r) ?? []), ...d.bans]);
+      }
+    }
+  }
+
+  /**
+   * A bans jail that has never counted anything (just added to the config) starts from the
+   * store's history: every jail's automatic address bans inside its findtime.
+   */
+  private seedBansJails(): void {
+    const now = this.clock.now();
+    const bans = new Map<JailRuntime, Ban[]>();
+    const counters = new Set([...this.jails.values()].filter((j) => j.cfg.source === BANS_SOURCE).map((j) => j.cfg.name));
+    for (const r of this.jails.values()) {
+      if (r.cfg.source !== BANS_SOURCE || r.jail.now !== null) continue;
+      let seen = 0;
+      for (const b of this.store.addressBansSince(now - r.cfg.policy.findtime)) {
+        if (!countsAsRecidive(b, counters.has(b.jail))) continue;
+        seen++;
+        const d = r.jail.observe(banAsFailure(b), now);
+        if (d.type === 'ban') bans.set(r, [...(bans.get(r) ?? []), ...d.bans]);
+      }
+      if (seen > 0) this.log.info({ jail: r.cfg.name, bans: seen }, 'jail.seededFromHistory');
+    }
+    if (bans.size === 0 && [...this.jails.values()].every((j) => j.cfg.source !== BANS_SOURCE)) return;
+    if (this.commit()) this.apply(bans, new Map(), now);
+  }
 
   private collectLifts(now: number): Map<JailRuntime, Lift[]> {
     const lifts = new Map<JailRuntime, Lift[]>();
@@ -845,6 +890,7 @@ export class Daemon implements ControlHandlers {
     this.saveFirewalls(next);
     this.expireDue(now);
     await Promise.all(fresh.map((j) => this.startActions(j)));
+    this.seedBansJails();
     if (!this.stopping) {
       this.startSources();
       await Promise.all(this.sources.map((s) => s.source.ready));

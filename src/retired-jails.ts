@@ -10,6 +10,7 @@
 // once by `pban reload --lift-removed`; a retired jail with no ban left goes away.
 import type { Ban } from './events.js';
 import type { CompiledFilter } from './filters/index.js';
+import { silentFilter } from './filters/silent.js';
 import type { JailConfig, Ports, Protocol } from './config/index.js';
 import type { JailPolicy } from './engine/policy.js';
 
@@ -65,14 +66,4 @@ export function retiredJailConfig(name: string, fw: JailFirewall, policy: JailPo
 }
 
 /** A retired jail reads no log: its filter never matches (it is only named in `pban status`). */
-export const RETIRED_FILTER: CompiledFilter = {
-  name: 'retired',
-  description: 'a jail no longer in the config, holding its manual and permanent bans',
-  mode: 'none',
-  modes: ['none'],
-  file: '',
-  regexes: [],
-  timezone: 'UTC',
-  countsForNetwork: () => true,
-  match: () => ({ type: 'missed' }),
-};
+export const RETIRED_FILTER: CompiledFilter = silentFilter('retired', 'a jail no longer in the config, holding its manual and permanent bans');

@@ -14,6 +14,7 @@ import type { JailProblem } from './config/types.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { createAction, type ActionLogger, type ActionRunner } from './actions/index.js';
 import { parseActionSpec } from './actions/spec.js';
+import { BANS_FILTER, BANS_SOURCE } from './recidive.js';
 
 /** One enabled jail, built: everything but its windows and bans, which come from the store. */
 export interface JailParts {
@@ -57,7 +58,7 @@ export function buildRuntime(file: string, deps: BuildDeps = {}): Runtime {
 function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailParts | { problem: JailProblem } {
   let filter: CompiledFilter;
   try {
-    filter = loadFilter(cfg.filter, { timezone: pban.timezone });
+    filter = cfg.source === BANS_SOURCE ? BANS_FILTER : loadFilter(cfg.filter, { timezone: pban.timezone });
   } catch (err) {
     return { problem: { key: 'filter', message: (err as Error).message } };
   }

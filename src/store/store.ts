@@ -305,6 +305,19 @@ export class Store {
     return (rows as BanRow[]).map(toBan);
   }
 
+  /**
+   * Automatic address bans of every jail created after `since` (ms), oldest first: what a bans
+   * jail counts when it starts with no state of its own (recidive.ts). Read once per such start,
+   * so a scan of the bans table is acceptable.
+   */
+  addressBansSince(since: number): StoredBan[] {
+    return (
+      this.db
+        .prepare(`SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id WHERE b.kind = 'address' AND b.created > ? ORDER BY b.created, b.id`)
+        .all(since) as BanRow[]
+    ).map(toBan);
+  }
+
   /** Every ban of `target` in `jail` (active and lifted), oldest first: its ban history. */
   banHistory(jail: string, target: Target): StoredBan[] {
     return (

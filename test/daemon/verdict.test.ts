@@ -173,3 +173,53 @@ test('a retired jail goes away when its last kept ban is unbanned; a jail that c
   assert.deepEqual(banned(s), []);
   assert.equal(await stopDaemon(d), 0);
 });
+
+test('recidive: 3 bans of one address across two jails give a long ban on every port; the recidive ban does not count', async () => {
+  const s = setup(
+    'recidive',
+    `[defaults]
+maxretry = 3
+bantime = "2s"
+action = ["dry-run"]
+ports = ["25", "587"]
+[jails.smtp]
+filter = "postfix[mode=auth]"
+logpath = ["mail.log"]
+[jails.submission]
+filter = "postfix[mode=auth]"
+logpath = ["sub.log"]
+[jails.recidive]
+source = "bans"
+maxretry = 3
+findtime = "1d"
+bantime = "1w"
+`,
+  );
+  const sub = path.join(path.dirname(s.log), 'sub.log');
+  writeFileSync(sub, '');
+  const ip = '203.0.113.66';
+  const d = await start(s);
+  const threeIn = (file: string): void => appendFileSync(file, [1, 2, 3].map(() => saslLine(ip)).join('\n') + '\n');
+  const bansOf = (jail: string): BannedEntry[] => banned(s).filter((b) => b.jail === jail && b.target === `${ip}/32`);
+  threeIn(s.log);
+  await waitFor('ban 1 (smtp)', () => bansOf('smtp').length === 1, 20_000);
+  threeIn(sub);
+  await waitFor('ban 2 (submission)', () => bansOf('submission').length === 1, 20_000);
+  assert.deepEqual(bansOf('recidive'), [], 'two bans: not yet');
+  await waitFor('both bans over', () => bansOf('smtp').length + bansOf('submission').length === 0, 20_000);
+  threeIn(s.log);
+  const [rec] = await waitFor('the recidive ban', () => bansOf('recidive').length === 1 && bansOf('recidive'), 20_000);
+  assert.deepEqual([rec!.kind, rec!.failures, rec!.expiresAt! - rec!.bannedAt], ['address', 3, 7 * 86_400_000]);
+  const added = (jail: string): number => (d.output().match(new RegExp(`"jail":"${jail}","target":"${ip.replace(/\./g, '\\.')}/32"[^\n]*"msg":"ban\\.added"`, 'g')) ?? []).length;
+  // (The log reaches the pipe in its own time: wait for it.)
+  await waitFor('the three jail bans and the recidive ban in the log', () => added('smtp') === 2 && added('submission') === 1 && added('recidive') === 1);
+  const st = status(s).jails.find((j) => j.name === 'recidive');
+  assert.equal(st?.filter, 'bans[mode=none]');
+  // The action path of the recidive jail: its dry-run action ran for the ban.
+  await waitFor('the recidive action', () => new RegExp(`"jail":"recidive"[^\\n]*${ip.replace(/\./g, '\\.')}|${ip.replace(/\./g, '\\.')}[^\\n]*jail=recidive`).test(d.output()));
+  // The recidive ban does not count towards recidive: still exactly one, after a restart too.
+  assert.equal(await stopDaemon(d), 0);
+  const d2 = await start(s);
+  assert.equal(bansOf('recidive').length, 1);
+  assert.equal(await stopDaemon(d2), 0);
+});
