@@ -733,6 +733,7 @@ export class Daemon implements ControlHandlers {
     if (!store.ok) problems.push(`store ${store.path}: ${store.lastError ?? 'failing'}`);
     for (const s of this.sources) if (s.failure) problems.push(`source ${s.pattern}: ${s.failure.message}`);
     for (const j of this.jails.values()) {
+      if (j.retired && j.actions.length === 0) problems.push(`jail ${j.cfg.name}: retired with kept bans that no action enforces (see the log: jail.retiredUnenforced)`);
       for (const a of j.actions) {
         const h = a.health();
         if (h.state !== 'healthy') problems.push(`jail ${j.cfg.name}: action ${h.action}: ${h.lastError?.message ?? h.state}`);
