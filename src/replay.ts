@@ -8,6 +8,7 @@ import type { Ban } from './events.js';
 import { targetToString } from './events.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
+import { banAsFailure, BANS_FILTER, BANS_SOURCE, countsAsRecidive } from './recidive.js';
 import { Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
 import { readLineChunks } from './sources/read-lines.js';
@@ -98,11 +99,24 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   let end: number | null = null;
   try {
     const jails: ReplayJail[] = cfgs.map((cfg) => {
-      const filter = opts.filters?.get(cfg.filter) ?? loadFilter(cfg.filter, { timezone: config.pban.timezone });
+      const filter = cfg.source === BANS_SOURCE ? BANS_FILTER : (opts.filters?.get(cfg.filter) ?? loadFilter(cfg.filter, { timezone: config.pban.timezone }));
       const snap = store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
       return { cfg, filter, jail: Jail.restore(cfg.policy, snap, filter.countsForNetwork), matched: 0, bans: 0, unbans: 0 };
     });
     const commit = (): void => store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
+    const counters = jails.filter((j) => j.cfg.source === BANS_SOURCE);
+    /** A ban, counted by the bans jails (recidive.ts), as the daemon does. */
+    const countBan = (b: Ban, by: ReplayJail): void => {
+      if (!countsAsRecidive(b, by.cfg.source === BANS_SOURCE)) return;
+      for (const r of counters) {
+        const d = r.jail.observe(banAsFailure(b), now);
+        if (d.type !== 'ban') continue;
+        for (const rb of d.bans) {
+          r.bans++;
+          events.push(banEvent(rb));
+        }
+      }
+    };
     let sinceCommit = 0;
 
     for (const log of logs) {
@@ -139,6 +153,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
                 for (const b of d.bans) {
                   j.bans++;
                   events.push(banEvent(b));
+                  countBan(b, j);
                 }
               }
               if (++sinceCommit >= COMMIT_EVERY_FAILURES) {

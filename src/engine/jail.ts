@@ -171,6 +171,8 @@ export class Jail {
       const key = targetKey(b.target);
       if ((clears.get(key) ?? 0) < b.clearSeq) clears.set(key, b.clearSeq);
       jail.remember(key, b.created);
+      // A manual lift is a verdict on the target: the bans before it stop counting (see unban).
+      if (b.liftReason === 'manual') jail.history.delete(key);
       if (b.active) jail.activate(b);
       if (++done % RESTORE_STEP === 0) yield;
     }
@@ -308,7 +310,12 @@ export class Jail {
     return this.makeBan(t, 'manual', 0, now, duration, true);
   }
 
-  /** Lifts an active ban now (reason "manual"). Throws PbanError if the target is not banned. */
+  /**
+   * Lifts an active ban now (reason "manual"). Throws PbanError if the target is not banned.
+   * A manual lift is the admin's verdict that the ban was wrong: the target's ban history is
+   * forgotten, so its next ban starts again at ban number 1 (not doubled by the increment).
+   * The store keeps the lift with reason "manual", and restore() forgets the same history.
+   */
   unban(target: Target, now: number): Lift {
     const key = targetKey(normaliseTarget(target));
     const ab = this.active.get(key);
@@ -316,10 +323,20 @@ export class Jail {
     return this.lift(ab, 'manual', now);
   }
 
-  /** Lifts every active ban (for a jail removed from the config, or a flush). */
+  /**
+   * Lifts every active ban (a flush, or a jail removed from the config). With reason "manual"
+   * each target's history is forgotten, as for unban().
+   */
   liftAll(reason: LiftReason, now: number): Lift[] {
     const out: Lift[] = [];
     for (const ab of [...this.active.values()]) out.push(this.lift(ab, reason, now));
+    return out;
+  }
+
+  /** Lifts the active bans `which` selects (reason as for liftAll), oldest first. */
+  liftWhere(which: (ban: RecordedBan) => boolean, reason: LiftReason, now: number): Lift[] {
+    const out: Lift[] = [];
+    for (const ab of [...this.active.values()]) if (which(ab.ban)) out.push(this.lift(ab, reason, now));
     return out;
   }
 
@@ -625,6 +642,7 @@ export class Jail {
       } else this.banPrefixCount.set(tag, c);
       if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddrCount--;
     }
+    if (reason === 'manual') this.history.delete(ab.key);
     const l: Lift = { ban: ab.ban, reason, time };
     this.newLifts.push(l);
     return l;

@@ -259,6 +259,26 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
     text: lines(...MINIMAL_JAIL, 'filter = "dovecot"'),
     message: `${FILE}:4: TOML syntax error at column 1: trying to redefine an already defined table or value`,
   },
+  {
+    name: 'a bans jail takes no filter',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "bans"', 'filter = "postfix"'),
+    message: `${FILE}:6: jails.recidive.filter: a jail with source = "bans" reads no log: it counts the bans of the other jails (remove filter)`,
+  },
+  {
+    name: 'a bans jail reads no log',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "bans"', 'logpath = ["/var/log/mail.log"]'),
+    message: `${FILE}:6: jails.recidive.logpath: a jail with source = "bans" reads no log: it counts the bans of the other jails (remove logpath)`,
+  },
+  {
+    name: 'a bans jail has no subnet rule',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "bans"', 'subnet = { enabled = true }'),
+    message: `${FILE}:6: jails.recidive.subnet.enabled: a jail with source = "bans" counts addresses only (no subnet rule)`,
+  },
+  {
+    name: 'unknown source',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "fail2ban.log"'),
+    message: `${FILE}:5: jails.recidive.source: unknown source "fail2ban.log" (expected "log", the default, or "bans": count the bans of the other jails)`,
+  },
 ];
 
 for (const c of errorCases) {
@@ -572,4 +592,18 @@ test('ignoreself: the machine\'s addresses are read at load unless a jail turns 
   const real = loadConfig(file, { checkFilter: () => undefined, checkAction: () => undefined });
   assert.ok(real.jails[0]?.policy.self?.some((t) => t.addr === '127.0.0.1'));
   assert.deepEqual(machineAddresses().filter((t) => t.addr === '127.0.0.1'), [{ addr: '127.0.0.1', prefix: 32, family: 4 }]);
+});
+
+test('a jail with source = "bans" (recidive) blocks every port unless it names ports, and counts addresses only', () => {
+  const cfg = load(lines(
+    '[defaults]', 'ports = ["25", "587"]', 'subnet = { enabled = true }',
+    ...MINIMAL_JAIL,
+    '[jails.recidive]', 'source = "bans"', 'maxretry = 3', 'findtime = "1d"', 'bantime = "1w"',
+    '[jails.recidive-smtp]', 'source = "bans"', 'ports = ["25"]',
+  ));
+  const [postfix, rec, recSmtp] = cfg.jails;
+  assert.deepEqual([postfix?.source, postfix?.ports, postfix?.policy.subnet.enabled], [undefined, ['25', '587'], true]);
+  assert.deepEqual([rec?.source, rec?.filter, rec?.logpath, rec?.journal, rec?.ports], ['bans', 'bans', [], null, 'all']);
+  assert.deepEqual([rec?.policy.maxretry, rec?.policy.findtime, rec?.policy.bantime, rec?.policy.subnet.enabled], [3, 24 * H, 7 * 24 * H, false]);
+  assert.deepEqual(recSmtp?.ports, ['25']);
 });
