@@ -315,9 +315,9 @@ Examples:
 }
 
 export function queueCommand(): Command {
-  const cmd = commonOptions(
-    new Command('queue').description('summarise the Postfix queue (by queue, sender, recipient domain, age, deferral reason, client) and flag backscatter'),
-  ).addHelpText(
+  // The summary is the default sub-command, so that the queue command itself takes no options:
+  // with options on both, `pban queue delete -C DIR` would hand -C to `pban queue`.
+  const show = commonOptions(new Command('show').description('summarise the queue and flag backscatter (the default: `pban queue` is `pban queue show`)')).addHelpText(
     'after',
     `
 Backscatter: a bounce (null sender) whose recipient's domain does not take mail, or any message
@@ -327,15 +327,17 @@ Examples:
   $ pban queue --log /var/log/mail.log --json | jq .backscatter
   $ pban queue -C /etc/postfix-out`,
   );
-  cmd.action(async (flags: CommonFlags) => {
-    const view = await gather(cmd, flags);
+  show.action(async (flags: CommonFlags) => {
+    const view = await gather(show, flags);
     reportProblems(view);
     const summary = summarise(view.messages, view.now);
     if (flags.json) process.stdout.write(JSON.stringify(summaryJson(summary, view)) + '\n');
     else process.stdout.write(renderSummary(summary, view, paletteFor(process.stdout)));
   });
-  cmd.addCommand(operationCommand('delete', 'delete the selected messages from the queue (postsuper -d)'));
-  cmd.addCommand(operationCommand('hold', 'put the selected messages on hold (postsuper -h)'));
-  cmd.addCommand(operationCommand('release', 'release the selected held messages (postsuper -H)'));
-  return cmd;
+  return new Command('queue')
+    .description('the Postfix queue: summarise it (by queue, sender, recipient domain, age, deferral reason, client) and flag backscatter; delete, hold or release a selection')
+    .addCommand(show, { isDefault: true })
+    .addCommand(operationCommand('delete', 'delete the selected messages from the queue (postsuper -d)'))
+    .addCommand(operationCommand('hold', 'put the selected messages on hold (postsuper -h)'))
+    .addCommand(operationCommand('release', 'release the selected held messages (postsuper -H)'));
 }

@@ -18,7 +18,7 @@ export const NOT_ACCEPTING: ReadonlySet<ReasonClass> = new Set(['no-such-domain'
 // ("delivery temporarily suspended: connect to …: Connection refused"), so patterns search the
 // whole text rather than its start.
 const RULES: readonly (readonly [ReasonClass, RegExp])[] = [
-  ['no-such-domain', /host or domain name not found|name service error|domain not found|no mx (?:host|record)|nxdomain|unknown (?:mail )?domain|malformed (?:dns|mx)|domain (?:name )?does not exist/i],
+  ['no-such-domain', /host or domain name not found|name service error|unable to look up host|temporary failure in name resolution|name or service not known|host not found|domain not found|no mx (?:host|record)|nxdomain|unknown (?:mail )?domain|malformed (?:dns|mx)|domain (?:name )?does not exist/i],
   ['refused', /does not accept mail|null ?mx|nullmx|relay (?:access )?denied|relaying denied|not permitted to relay/i],
   ['no-such-user', /user unknown|unknown user|no such (?:user|mailbox|recipient)|(?:mailbox|user|recipient|address)(?: \S+)? (?:does not exist|not found|unavailable)|does not exist|invalid recipient|recipient address rejected|mailbox unavailable/i],
   ['unreachable', /connection refused|connection timed out|no route to host|network is unreachable|host is unreachable|lost connection with .* while receiving the initial server greeting|conversation with .* timed out while receiving the initial server greeting/i],
