@@ -12,7 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MailLab, run, runOk, inNs } from './harness.js';
 import { runAttacksIn } from './attacks.js';
-import { writePbanConfig } from './pban-fixture.js';
+import { PbanDaemon, writePbanConfig } from './pban-fixture.js';
+import { postsuper, readOrigins } from '../../src/queue/postfix.js';
+import { PBAN_BIN } from '../helpers/run-cli.js';
 import type { MailSpec } from './queue-mail.js';
 import { runPban, type CliResult } from '../helpers/run-cli.js';
 
@@ -196,6 +198,44 @@ describe('pban queue on a real Postfix queue', { timeout: 240_000 }, () => {
     assert.equal(s.backscatter.messages, 5);
     rmSync(path.join(dir, 'pban.sqlite'), { force: true });
     for (const suffix of ['-wal', '-shm']) rmSync(path.join(dir, `pban.sqlite${suffix}`), { force: true });
+  });
+
+  it('takes the banned clients from the running daemon over its control socket', async () => {
+    const daemon = await PbanDaemon.start(lab, config, path.join(dir, 'daemon.log'), 30_000);
+    try {
+      const victim9 = byRecipient.get('victim9@forged9.invalid')!;
+      const ban = runPban(['ban', 'postfix', lab.attackers[1].v4[0]!, '-c', config]);
+      assert.equal(ban.status, 0, ban.stderr);
+      const r = pban('--json');
+      assert.equal(r.status, 0, r.stderr);
+      const s = JSON.parse(r.stdout) as JsonSummary;
+      assert.deepEqual(s.messages.find((m) => m.id === victim9)!.backscatter, ['bounce-to-dead-domain', 'banned-client']);
+      assert.ok(!s.notes.some((n) => /banned clients/.test(n)), JSON.stringify(s.notes));
+    } finally {
+      await daemon.stop();
+      for (const suffix of ['', '-wal', '-shm', '.identity']) rmSync(path.join(dir, `pban.sqlite${suffix}`), { force: true });
+    }
+  });
+
+  it('asks on a terminal, and a "no" changes nothing', async () => {
+    const before = await queue();
+    // script(1) gives pban a terminal; the command line is the test's own, not queue text.
+    const cmd = `${process.execPath} ${PBAN_BIN} queue delete --sender carol@example.com -C ${cfgDir} -c ${config}`;
+    const r = await run(['script', '-qec', cmd, '/dev/null'], { input: 'n\n', timeoutMs: 60_000 });
+    assert.match(r.stdout, /Delete these 1 messages\? \[y\/N\]/);
+    assert.match(r.stdout, /pban: nothing deleted/);
+    assert.equal(r.code, 1);
+    assert.deepEqual((await queue()).map((m) => m.queue_id).sort(), before.map((m) => m.queue_id).sort());
+  });
+
+  it('a queue id that vanished is no error for postcat or postsuper', async () => {
+    const ids = [...legitIds];
+    const o = await readOrigins({ configDir: cfgDir }, [ids[0]!, 'F00BA4C0FFEE', ids[1]!]);
+    assert.deepEqual([...o.vanished], ['F00BA4C0FFEE']);
+    assert.ok(o.origins.has(ids[0]!) && o.origins.has(ids[1]!));
+    const d = await postsuper({ configDir: cfgDir }, 'delete', ['F00BA4C0FFEE']);
+    assert.equal(d.done.size, 0);
+    assert.deepEqual(d.warnings, []);
   });
 
   it('refuses to act without a selector, and without a terminal unless --yes', async () => {
