@@ -37,6 +37,8 @@ interface QueueView {
   readonly vanished: string[];
   /** What pban could not consult, and similar remarks for the reader. */
   readonly notes: string[];
+  /** The -C/-c/--socket/--log options of this run, for a follow-up command that must see the same (" -C DIR --log FILE"). */
+  readonly sameInputs: string;
   readonly now: number;
 }
 
@@ -114,7 +116,18 @@ async function gather(cmd: Command, flags: CommonFlags): Promise<QueueView> {
   );
   const messages = listing.messages.filter((m) => !vanished.has(m.id)).map((m) => analyseMessage(m, origins.get(m.id), hostiles));
   if (vanished.size > 0) notes.push(`${vanished.size} messages left the queue while it was read (delivered, expired or deleted meanwhile)`);
-  return { messages, problems: listing.problems, vanished: [...vanished], notes, now };
+  return { messages, problems: listing.problems, vanished: [...vanished], notes, now, sameInputs: sameInputs(cmd, flags) };
+}
+
+/** The options that decide what is flagged, as typed again (paths quoted when they need it). */
+function sameInputs(cmd: Command, flags: CommonFlags): string {
+  const quote = (v: string): string => (/^[\w./:@%+=,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const parts: string[] = [];
+  if (flags.configDir !== undefined) parts.push(`-C ${quote(flags.configDir)}`);
+  if (cmd.getOptionValueSource('config') === 'cli') parts.push(`-c ${quote(flags.config)}`);
+  if (flags.socket !== undefined) parts.push(`--socket ${quote(flags.socket)}`);
+  if (flags.log !== undefined) parts.push(`--log ${quote(flags.log)}`);
+  return parts.map((p) => ' ' + p).join('');
 }
 
 function reportProblems(view: QueueView): void {
@@ -198,7 +211,7 @@ function renderSummary(s: QueueSummary, view: QueueView, p: Palette): string {
   out.push(countTable('CLIENT', s.clients, p));
   for (const n of view.notes) out.push(`\nnote: ${n}`);
   if (view.notes.length > 0) out.push('\n');
-  if (s.backscatter.total > 0) out.push(`\nTo list the backscatter: pban queue delete --backscatter --dry-run\n`);
+  if (s.backscatter.total > 0) out.push(`\nTo list the backscatter: pban queue delete --backscatter${safeText(view.sameInputs)} --dry-run\n`);
   return out.join('');
 }
 

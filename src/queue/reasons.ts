@@ -52,6 +52,7 @@ export function reasonKey(reason: string): string {
   return reason
     .replace(/<[^>]*>/g, '<…>')
     .replace(/\bname=\S+/g, 'name=…')
+    .replace(/\b(look up host|mail for) [^\s:]+/gi, '$1 …')
     .replace(/\S+\[[^\]]*\](?::\d+)?/g, '…')
     .replace(/\bid=\S+/g, 'id=…')
     .replace(/\s+/g, ' ')

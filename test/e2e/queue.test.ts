@@ -182,7 +182,10 @@ describe('pban queue on a real Postfix queue', { timeout: 240_000 }, () => {
     assert.match(r.stdout, /Postfix queue: 8 messages \(active 0, deferred 8, hold 0, incoming 0\)/);
     assert.match(r.stdout, /Backscatter: 4 messages \(4 bounces to domains that take no mail\)/);
     assert.match(r.stdout, /^<> +5$/m);
-    assert.match(r.stdout, /^DEFERRAL REASON|CLASS +RECIPIENTS +DEFERRAL REASON/m);
+    assert.match(r.stdout, /^CLASS +RECIPIENTS +DEFERRAL REASON$/m);
+    assert.match(r.stdout, /^no-such-domain +4 +unable to look up host …: Temporary failure in name resolution$/m);
+    // The hint repeats the options that decide what is flagged.
+    assert.ok(r.stdout.includes(`To list the backscatter: pban queue delete --backscatter -C ${cfgDir} -c ${config} --dry-run\n`), r.stdout);
   });
 
   it('takes the banned clients from the store when pban is not running', () => {

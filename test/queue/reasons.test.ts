@@ -47,6 +47,7 @@ describe('deferral reason classifier', () => {
       reasonKey('Host or domain name not found. Name service error for name=b.example type=MX: Host not found, try again'),
     );
     assert.equal(reasonKey('connect to mx.a.example[192.0.2.1]:25: Connection refused'), 'connect to …: Connection refused');
+    assert.equal(reasonKey('unable to look up host forged1.invalid: Temporary failure in name resolution'), 'unable to look up host …: Temporary failure in name resolution');
     assert.equal(reasonKey('said: 550 <a@example.net>: User unknown'), 'said: 550 <…>: User unknown');
   });
 });
