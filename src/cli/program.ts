@@ -20,6 +20,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Command>])
   ['import', async () => (await import('./import.js')).importCommand()],
   ['start', async () => (await import('./start.js')).startCommand()],
   ['check', async () => (await import('./check.js')).checkCommand()],
+  ['queue', async () => (await import('./queue.js')).queueCommand()],
   ['completion', async () => (await import('./completion.js')).completionCommand()],
 ];
 
