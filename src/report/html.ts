@@ -8,7 +8,10 @@ import { escapeHtml as h } from './text-safety.js';
 import { missingText } from './terminal.js';
 
 /** Colours for the kinds' series, in order; then they repeat. */
-const PALETTE = ['#d7263d', '#1b998b', '#f46036', '#2e294e', '#c5d86d', '#3a86ff', '#8338ec', '#ff006e', '#6c757d', '#fb8500'];
+export const PALETTE = ['#e63946', '#2a9d8f', '#f4a261', '#264653', '#a7c957', '#4cc9f0', '#ff006e', '#8d99ae', '#ffb703', '#6a4c93'];
+/** The bans chart's colours, and the share bars': none of them is in PALETTE. */
+export const BAN_COLORS = { address: '#0b5cad', network: '#7b2cbf', manual: '#495057' } as const;
+export const SHARE_COLORS = { hostile: '#c1121f', rest: '#cfe8d7' } as const;
 
 const CSS = `
 *{box-sizing:border-box}
@@ -24,7 +27,7 @@ h2{font-size:1.1em;margin:1.4em 0 .4em;border-bottom:1px solid #ddd;padding-bott
 table{border-collapse:collapse;width:100%;font-size:.9em}
 th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-td.t{white-space:normal;word-break:break-all;min-width:8em}
+td.t{white-space:normal;overflow-wrap:anywhere;min-width:12em}
 svg{width:100%;height:auto;display:block}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:.85em;margin:4px 0}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;border-radius:2px}
@@ -49,7 +52,7 @@ export function stackedColumns(
 ): string {
   const W = 720;
   const H = 220;
-  const left = 44;
+  const left = 56;
   const bottom = 24;
   const top = 8;
   const n = Math.max(1, ...series.map((s) => s.values.length));
@@ -64,7 +67,7 @@ export function stackedColumns(
   for (const frac of [0.5, 1]) {
     const y = top + plotH - plotH * frac;
     out.push(`<line x1="${left}" x2="${W - 6}" y1="${fmt(y)}" y2="${fmt(y)}" stroke="#e4e4e4"/>`);
-    out.push(`<text x="${left - 4}" y="${fmt(y + 4)}" text-anchor="end" font-size="11" fill="#555">${h(count(Math.round(max * frac)))}</text>`);
+    out.push(`<text x="${left - 4}" y="${fmt(y + 4)}" text-anchor="end" font-size="14" fill="#555">${h(count(Math.round(max * frac)))}</text>`);
   }
   for (let i = 0; i < n; i++) {
     let y = top + plotH;
@@ -76,8 +79,8 @@ export function stackedColumns(
       out.push(`<rect x="${fmt(left + i * colW + colW * 0.08)}" y="${fmt(y)}" width="${fmt(Math.max(0.5, colW * 0.84))}" height="${fmt(Math.max(0.5, bh))}" fill="${s.color}"><title>${h(`${s.label}: ${count(v)}`)}</title></rect>`);
     }
   }
-  out.push(`<text x="${left}" y="${H - 6}" font-size="11" fill="#555">${h(labels.start)}</text>`);
-  out.push(`<text x="${W - 6}" y="${H - 6}" font-size="11" fill="#555" text-anchor="end">${h(labels.end)}</text>`);
+  out.push(`<text x="${left}" y="${H - 6}" font-size="14" fill="#555">${h(labels.start)}</text>`);
+  out.push(`<text x="${W - 6}" y="${H - 6}" font-size="14" fill="#555" text-anchor="end">${h(labels.end)}</text>`);
   out.push('</svg>');
   return out.join('');
 }
@@ -88,10 +91,10 @@ export function shareBar(label: string, part: number, whole: number): string {
   const share = whole > 0 ? part / whole : 0;
   const w = Math.round(share * (W - 2) * 10) / 10;
   return (
-    `<svg viewBox="0 0 ${W} 46" role="img" aria-label="${h(label)}">` +
-    `<rect x="1" y="4" width="${W - 2}" height="22" rx="4" fill="#cfe8d7"/>` +
-    (w > 0 ? `<rect x="1" y="4" width="${fmt(Math.max(1, w))}" height="22" rx="4" fill="#d7263d"/>` : '') +
-    `<text x="2" y="42" font-size="12" fill="#333">${h(`${label}: ${count(part)} of ${count(whole)} (${percent(whole > 0 ? share : null)}) hostile`)}</text>` +
+    `<svg viewBox="0 0 ${W} 48" role="img" aria-label="${h(label)}">` +
+    `<rect x="1" y="4" width="${W - 2}" height="22" rx="4" fill="${SHARE_COLORS.rest}"/>` +
+    (w > 0 ? `<rect x="1" y="4" width="${fmt(Math.max(1, w))}" height="22" rx="4" fill="${SHARE_COLORS.hostile}"/>` : '') +
+    `<text x="2" y="42" font-size="15" fill="#333">${h(`${label}: ${count(part)} of ${count(whole)} (${percent(whole > 0 ? share : null)}) hostile`)}</text>` +
     '</svg>'
   );
 }
@@ -149,9 +152,9 @@ export function renderHtml(r: Report): string {
   else {
     const hours = r.bansPerHour.hours;
     const series = [
-      { label: 'address bans', color: '#3a86ff', values: hours.map((x) => x.address) },
-      { label: 'network bans', color: '#d7263d', values: hours.map((x) => x.network) },
-      { label: 'manual bans', color: '#6c757d', values: hours.map((x) => x.manual) },
+      { label: 'address bans', color: BAN_COLORS.address, values: hours.map((x) => x.address) },
+      { label: 'network bans', color: BAN_COLORS.network, values: hours.map((x) => x.network) },
+      { label: 'manual bans', color: BAN_COLORS.manual, values: hours.map((x) => x.manual) },
     ].filter((s) => s.values.some((v) => v > 0));
     parts.push(legend(series));
     parts.push(`<div class="chart" id="chart-bans">${stackedColumns(series, { start: `${utcMinute(hours[0]!.time)} UTC`, end: utcMinute(hours[hours.length - 1]!.time + 3_600_000), title: 'bans per hour' })}</div>`);
