@@ -45,6 +45,13 @@ function table(headers: readonly (readonly [string, 'n' | '' | 't'])[], rows: re
 
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
+/** The smallest of 1, 2, 4, 5 times a power of ten that is at least `x`: the chart's top. */
+export function niceCeil(x: number): number {
+  const m = 10 ** Math.floor(Math.log10(Math.max(1, x)));
+  for (const f of [1, 2, 4, 5, 10]) if (f * m >= x) return f * m;
+  return 10 * m;
+}
+
 /** Stacked columns: one per bucket, one colour per series. */
 export function stackedColumns(
   series: readonly { readonly label: string; readonly color: string; readonly values: readonly number[] }[],
@@ -57,17 +64,17 @@ export function stackedColumns(
   const top = 8;
   const n = Math.max(1, ...series.map((s) => s.values.length));
   const totals = Array.from({ length: n }, (_, i) => series.reduce((a, s) => a + (s.values[i] ?? 0), 0));
-  const max = Math.max(1, ...totals);
+  const max = niceCeil(Math.max(1, ...totals));
   const plotW = W - left - 6;
   const plotH = H - top - bottom;
   const colW = plotW / n;
   const out: string[] = [];
   out.push(`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${h(labels.title)}">`);
   out.push(`<rect x="${left}" y="${top}" width="${fmt(plotW)}" height="${plotH}" fill="#fafafa" stroke="#ddd"/>`);
-  for (const frac of [0.5, 1]) {
-    const y = top + plotH - plotH * frac;
+  for (const tick of Number.isInteger(max / 2) ? [max / 2, max] : [max]) {
+    const y = top + plotH - (plotH * tick) / max;
     out.push(`<line x1="${left}" x2="${W - 6}" y1="${fmt(y)}" y2="${fmt(y)}" stroke="#e4e4e4"/>`);
-    out.push(`<text x="${left - 4}" y="${fmt(y + 4)}" text-anchor="end" font-size="14" fill="#555">${h(count(Math.round(max * frac)))}</text>`);
+    out.push(`<text x="${left - 4}" y="${fmt(y + 5)}" text-anchor="end" font-size="14" fill="#555">${h(count(tick))}</text>`);
   }
   for (let i = 0; i < n; i++) {
     let y = top + plotH;
