@@ -136,12 +136,12 @@ export function renderHtml(r: Report): string {
     card(count(t.networks), `networks (${prefixes})`) +
     card(count(bans), `bans (${count(t.bans.address)} addresses, ${count(t.bans.network)} networks)`) +
     card(percent(tr.hostileClientShare), 'of clients hostile') +
-    (tr.connections !== null ? card(percent(tr.hostileConnectionShare), 'of smtpd connections hostile') : '') +
+    (tr.connections ? card(percent(tr.hostileConnectionShare), 'of smtpd connections hostile') : '') +
     '</div>');
 
   parts.push('<h2 id="share">Hostile share of the traffic</h2>');
   parts.push(shareBar('clients', tr.hostileClients, tr.clients));
-  if (tr.connections !== null) parts.push(shareBar('smtpd connections', tr.hostileConnections ?? 0, tr.connections));
+  if (tr.connections) parts.push(shareBar('smtpd connections', tr.hostileConnections ?? 0, tr.connections));
   parts.push('<p class="meta">A client is an address that opened an smtpd session or that a filter matched; it is hostile when a filter matched it. A connection is hostile when its client is.</p>');
 
   parts.push('<h2 id="timeline">Failures over time, by kind</h2>');

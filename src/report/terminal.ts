@@ -44,7 +44,8 @@ export function renderTerminal(r: Report, opts: TerminalOptions): string {
   out.push(`bans: ${count(bans)} (${count(t.bans.address)} addresses, ${count(t.bans.network)} networks` + (t.bans.manual > 0 ? `, ${count(t.bans.manual)} manual` : '') + ')\n');
   const tr = r.traffic;
   let hostile = `hostile: ${count(tr.hostileClients)} of ${count(tr.clients)} clients (${percent(tr.hostileClientShare)})`;
-  if (tr.connections !== null) hostile += `; ${count(tr.hostileConnections ?? 0)} of ${count(tr.connections)} smtpd connections (${percent(tr.hostileConnectionShare)})`;
+  if (tr.connections === 0) hostile += '; no smtpd "connect from" line seen';
+  else if (tr.connections !== null) hostile += `; ${count(tr.hostileConnections ?? 0)} of ${count(tr.connections)} smtpd connections (${percent(tr.hostileConnectionShare)})`;
   out.push(hostile + '\n');
 
   if (r.kinds.length > 0) {
