@@ -78,7 +78,8 @@ export class ReportBuilder {
 
   private readonly addrs = new Map<string, AddrAcc>();
   private readonly nets = new Map<string, NetAcc>();
-  private readonly kinds = new Map<string, { failures: number; addresses: Map<string, number>; networks: Set<string> }>();
+  /** Failures per kind; its addresses and networks are derived from `addrs` when the report is built. */
+  private readonly kinds = new Map<string, number>();
   private readonly users = new Map<string, { failures: number; addresses: Set<string> }>();
   private readonly jailFailures = new Map<string, number>();
   private readonly jailBans = new Map<string, number>();
@@ -137,14 +138,7 @@ export class ReportBuilder {
     if (f.time < n.first) n.first = f.time;
     if (f.time > n.last) n.last = f.time;
 
-    let k = this.kinds.get(f.kind);
-    if (k === undefined) {
-      k = { failures: 0, addresses: new Map(), networks: new Set() };
-      this.kinds.set(f.kind, k);
-    }
-    k.failures++;
-    bump(k.addresses, f.address);
-    k.networks.add(a.network);
+    bump(this.kinds, f.kind);
 
     if (f.user !== undefined) {
       let u = this.users.get(f.user);
@@ -227,18 +221,33 @@ export class ReportBuilder {
         last: n.last,
         bans: bansOf.get(network) ?? 0,
       }));
+    const perKind = new Map<string, { addresses: [string, number][]; networks: Set<string> }>();
+    for (const [address, a] of this.addrs) {
+      for (const [kind, n] of a.kinds) {
+        let k = perKind.get(kind);
+        if (k === undefined) {
+          k = { addresses: [], networks: new Set() };
+          perKind.set(kind, k);
+        }
+        k.addresses.push([address, n]);
+        k.networks.add(a.network);
+      }
+    }
     const kinds: KindRow[] = [...this.kinds]
-      .sort((x, y) => y[1].failures - x[1].failures || (x[0] < y[0] ? -1 : 1))
-      .map(([kind, k]) => ({
-        kind,
-        failures: k.failures,
-        addresses: k.addresses.size,
-        networks: k.networks.size,
-        top: [...k.addresses]
-          .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
-          .slice(0, 3)
-          .map(([address, failures]) => ({ address, failures })),
-      }));
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+      .map(([kind, failures]) => {
+        const k = perKind.get(kind)!;
+        return {
+          kind,
+          failures,
+          addresses: k.addresses.length,
+          networks: k.networks.size,
+          top: k.addresses
+            .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+            .slice(0, 3)
+            .map(([address, n]) => ({ address, failures: n })),
+        };
+      });
     const users: UserRow[] = [...this.users]
       .sort((x, y) => y[1].failures - x[1].failures || (x[0] < y[0] ? -1 : 1))
       .slice(0, top)
@@ -275,7 +284,7 @@ export class ReportBuilder {
     const hi = Number.isFinite(this.until) ? this.until : this.last + 1;
     const { start, bucketMs, buckets } = pickBucket(lo, hi, this.timelineBuckets);
     const series = [...this.kinds.keys()]
-      .sort((x, y) => this.kinds.get(y)!.failures - this.kinds.get(x)!.failures || (x < y ? -1 : 1))
+      .sort((x, y) => this.kinds.get(y)! - this.kinds.get(x)! || (x < y ? -1 : 1))
       .map((kind) => {
         const counts = new Array<number>(buckets).fill(0);
         for (const [minute, c] of this.perMinute.get(kind)!) {
