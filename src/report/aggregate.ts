@@ -77,14 +77,19 @@ export class ReportBuilder {
   private readonly timelineBuckets: number;
 
   private readonly addrs = new Map<string, AddrAcc>();
-  private readonly nets = new Map<string, NetAcc>();
   /** Failures per kind; its addresses and networks are derived from `addrs` when the report is built. */
   private readonly kinds = new Map<string, number>();
   private readonly users = new Map<string, { failures: number; addresses: Set<string> }>();
-  private readonly jailFailures = new Map<string, number>();
+  private readonly jailFailures = new Map<string, { n: number }>();
+  /** The last jail's counter: consecutive failures mostly come from the same jail. */
+  private lastJail: { name: string; counter: { n: number } } | null = null;
   private readonly jailBans = new Map<string, number>();
-  /** Failures per kind per minute (minute number since the epoch). */
-  private readonly perMinute = new Map<string, Map<number, number>>();
+  /**
+   * Failures per kind per minute (minute number since the epoch). The current minute of each
+   * kind is counted apart and added when the kind's next failure falls in another minute: the
+   * per-failure cost is a comparison, not two map operations.
+   */
+  private readonly perMinute = new Map<string, { map: Map<number, number>; minute: number; n: number }>();
   private readonly bans: BanInput[] = [];
   private readonly connects = new Map<string, number>();
   private connections = 0;
@@ -113,30 +118,29 @@ export class ReportBuilder {
     if (f.whileBanned) this.whileBanned++;
     if (f.time < this.first) this.first = f.time;
     if (f.time > this.last) this.last = f.time;
-    bump(this.jailFailures, f.jail);
+    const lj = this.lastJail;
+    if (lj !== null && lj.name === f.jail) lj.counter.n++;
+    else {
+      let counter = this.jailFailures.get(f.jail);
+      if (counter === undefined) {
+        counter = { n: 0 };
+        this.jailFailures.set(f.jail, counter);
+      }
+      counter.n++;
+      this.lastJail = { name: f.jail, counter };
+    }
 
     let a = this.addrs.get(f.address);
     if (a === undefined) {
       const network = targetKey(networkOf(f.address, f.family, f.family === 4 ? this.prefixes.ipv4 : this.prefixes.ipv6));
       a = { failures: 0, kinds: new Map(), first: f.time, last: f.time, name: null, network };
       this.addrs.set(f.address, a);
-      let n = this.nets.get(network);
-      if (n === undefined) {
-        n = { failures: 0, addresses: 0, kinds: new Map(), first: f.time, last: f.time };
-        this.nets.set(network, n);
-      }
-      n.addresses++;
     }
     a.failures++;
     bump(a.kinds, f.kind);
     if (f.time < a.first) a.first = f.time;
     if (f.time > a.last) a.last = f.time;
     if (f.name !== undefined) a.name = f.name;
-    const n = this.nets.get(a.network)!;
-    n.failures++;
-    bump(n.kinds, f.kind);
-    if (f.time < n.first) n.first = f.time;
-    if (f.time > n.last) n.last = f.time;
 
     bump(this.kinds, f.kind);
 
@@ -150,13 +154,15 @@ export class ReportBuilder {
       u.addresses.add(f.address);
     }
 
-    let pm = this.perMinute.get(f.kind);
-    if (pm === undefined) {
-      pm = new Map();
-      this.perMinute.set(f.kind, pm);
-    }
     const minute = Math.floor(f.time / MINUTE);
-    pm.set(minute, (pm.get(minute) ?? 0) + 1);
+    const pm = this.perMinute.get(f.kind);
+    if (pm === undefined) this.perMinute.set(f.kind, { map: new Map(), minute, n: 1 });
+    else if (pm.minute === minute) pm.n++;
+    else {
+      if (pm.n > 0) pm.map.set(pm.minute, (pm.map.get(pm.minute) ?? 0) + pm.n);
+      pm.minute = minute;
+      pm.n = 1;
+    }
   }
 
   addBan(b: BanInput): void {
@@ -179,7 +185,7 @@ export class ReportBuilder {
 
   /** Jails present even without failures (so an empty report still lists them). */
   addJail(name: string): void {
-    if (!this.jailFailures.has(name)) this.jailFailures.set(name, 0);
+    if (!this.jailFailures.has(name)) this.jailFailures.set(name, { n: 0 });
   }
 
   setNearThreshold(near: { networks: NearRow[]; addresses: NearRow[] }): void {
@@ -209,7 +215,21 @@ export class ReportBuilder {
         bans: bansOf.get(full(address)) ?? 0,
         name: a.name,
       }));
-    const networks: NetworkRow[] = [...this.nets]
+    // Networks are added up from their addresses (each address is in one network).
+    const nets = new Map<string, NetAcc>();
+    for (const a of this.addrs.values()) {
+      let n = nets.get(a.network);
+      if (n === undefined) {
+        n = { failures: 0, addresses: 0, kinds: new Map(), first: a.first, last: a.last };
+        nets.set(a.network, n);
+      }
+      n.failures += a.failures;
+      n.addresses++;
+      for (const [k, c] of a.kinds) bump(n.kinds, k, c);
+      if (a.first < n.first) n.first = a.first;
+      if (a.last > n.last) n.last = a.last;
+    }
+    const networks: NetworkRow[] = [...nets]
       .sort((x, y) => y[1].failures - x[1].failures || (x[0] < y[0] ? -1 : 1))
       .slice(0, top)
       .map(([network, n]) => ({
@@ -261,10 +281,10 @@ export class ReportBuilder {
       first: this.failures > 0 ? this.first : null,
       last: this.failures > 0 ? this.last : null,
       prefixes: this.prefixes,
-      totals: { failures: this.failures, addresses: this.addrs.size, networks: this.nets.size, whileBanned: this.whileBanned, bans: banTotals },
+      totals: { failures: this.failures, addresses: this.addrs.size, networks: nets.size, whileBanned: this.whileBanned, bans: banTotals },
       jails: [...this.jailFailures.keys(), ...[...this.jailBans.keys()].filter((j) => !this.jailFailures.has(j))].map((name) => ({
         name,
-        failures: this.jailFailures.get(name) ?? 0,
+        failures: this.jailFailures.get(name)?.n ?? 0,
         bans: this.jailBans.get(name) ?? 0,
       })),
       kinds,
@@ -287,19 +307,26 @@ export class ReportBuilder {
       .sort((x, y) => this.kinds.get(y)! - this.kinds.get(x)! || (x < y ? -1 : 1))
       .map((kind) => {
         const counts = new Array<number>(buckets).fill(0);
-        for (const [minute, c] of this.perMinute.get(kind)!) {
+        const pm = this.perMinute.get(kind)!;
+        const add = (minute: number, c: number): void => {
           const i = Math.floor((minute * MINUTE - start) / bucketMs);
           if (i >= 0 && i < buckets) counts[i]! += c;
-        }
+        };
+        for (const [minute, c] of pm.map) add(minute, c);
+        add(pm.minute, pm.n);
         return { kind, counts };
       });
     return { start, bucketMs, buckets, series };
   }
 
   private bansPerHour(): BansPerHour | null {
-    const times = this.bans.map((b) => b.time);
-    const lo = Number.isFinite(this.since) ? this.since : Math.min(this.first, ...times);
-    const hi = Number.isFinite(this.until) ? this.until - 1 : Math.max(this.last, ...times);
+    // A loop, not Math.min(...times): a spread of 100,000 bans overflows the stack.
+    let lo = Number.isFinite(this.since) ? this.since : this.first;
+    let hi = Number.isFinite(this.until) ? this.until - 1 : this.last;
+    for (const b of this.bans) {
+      if (!Number.isFinite(this.since) && b.time < lo) lo = b.time;
+      if (!Number.isFinite(this.until) && b.time > hi) hi = b.time;
+    }
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) return null;
     const start = Math.floor(lo / HOUR) * HOUR;
     const n = Math.floor((hi - start) / HOUR) + 1;

@@ -62,9 +62,9 @@ export function stackedColumns(
   const left = 56;
   const bottom = 24;
   const top = 8;
-  const n = Math.max(1, ...series.map((s) => s.values.length));
+  const n = series.reduce((m, s) => Math.max(m, s.values.length), 1);
   const totals = Array.from({ length: n }, (_, i) => series.reduce((a, s) => a + (s.values[i] ?? 0), 0));
-  const max = niceCeil(Math.max(1, ...totals));
+  const max = niceCeil(totals.reduce((m, x) => Math.max(m, x), 1));
   const plotW = W - left - 6;
   const plotH = H - top - bottom;
   const colW = plotW / n;

@@ -96,8 +96,11 @@ export function renderTerminal(r: Report, opts: TerminalOptions): string {
 
   if (r.bansPerHour !== null && bans > 0) {
     heading('Bans per hour (UTC)');
-    const hours = r.bansPerHour.hours;
-    const max = Math.max(...hours.map((h) => h.address + h.network + h.manual));
+    // Over two days of hours, only those with bans: a month would be 720 lines.
+    const all = r.bansPerHour.hours;
+    const hours = all.length > 48 ? all.filter((h) => h.address + h.network + h.manual > 0) : all;
+    if (hours.length < all.length) out.push(`(${count(all.length - hours.length)} hours without bans left out)\n`);
+    const max = hours.reduce((m, h) => Math.max(m, h.address + h.network + h.manual), 0);
     for (const h of hours) {
       const n = h.address + h.network + h.manual;
       const detail = n === 0 ? '' : ` ${count(n)}` + (h.network > 0 || h.manual > 0 ? ` (${count(h.address)} addr, ${count(h.network)} net${h.manual > 0 ? `, ${count(h.manual)} manual` : ''})` : '');

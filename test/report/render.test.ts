@@ -74,3 +74,17 @@ test('stacked columns: heights are proportional on a round scale', () => {
   assert.equal(hs.length, 2);
   assert.ok(Math.abs(hs[1]! - 2 * hs[0]!) < 0.2, `4 is twice as tall as 2: ${hs.join(', ')}`);
 });
+
+test('a long period: bans per hour list only the hours with bans, and nothing overflows', () => {
+  const b = new ReportBuilder();
+  const H = 3_600_000;
+  b.addFailure({ jail: 'j', time: T0, address: '192.0.2.1', family: 4, kind: 'sasl' });
+  for (let i = 0; i < 150_000; i++) b.addBan({ jail: 'j', time: T0 + (i % 3) * 100 * H, target: { addr: '192.0.2.1' as never, prefix: 32, family: 4 }, kind: 'address' });
+  const r = b.build({ source: { kind: 'log', notes: [] }, generatedAt: T0 });
+  assert.equal(r.bansPerHour!.hours.length, 201);
+  const out = renderTerminal(r, { unicode: false });
+  const lines = out.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d \|/.test(l));
+  assert.equal(lines.length, 3);
+  assert.match(out, /\(198 hours without bans left out\)/);
+  assert.ok(renderHtml(r).includes('<svg'));
+});
