@@ -69,9 +69,9 @@ Examples:
     const common = { jail: flags.jail, now, since, until, top, filters };
     let report: Report;
     if (logs.length > 0) {
-      const { reportFromLogs } = await import('../report/from-log.js');
+      const [{ reportFromLogs }, { totalBytes }] = await Promise.all([import('../report/from-log.js'), import('./replay.js')]);
       const progress = progressWanted({ stderrIsTTY: process.stderr.isTTY === true, json: flags.json === true, stdoutLive: false, term: process.env['TERM'] })
-        ? new ProgressLine(process.stderr, null)
+        ? new ProgressLine(process.stderr, totalBytes(logs))
         : undefined;
       try {
         report = reportFromLogs(config, logs, { ...common, onProgress: progress && ((l, b) => progress.update(l, b)) });
