@@ -37,7 +37,16 @@ export function reportFromStore(config: PbanConfig, opts: StoreReportOptions): R
         const family: Family = address.includes(':') ? 6 : 4;
         b.addFailure({ jail: cfg.name, time: f.time[i]!, address, family, kind: f.kind[i]! });
       }
-      const jail = Jail.restore(cfg.policy, snap, filter.countsForNetwork);
+      // The windows as they stand at the end of the period (--until, else now), not at the
+      // store's clock (its newest failure, maybe hours ago): failures older than findtime
+      // before then have left them, and the bans due by then are lifted.
+      const at = opts.until ?? opts.now;
+      const cutoff = at - cfg.policy.findtime;
+      const keep = f.time.map((t) => t > cutoff);
+      const pick = <T>(xs: readonly T[]): T[] => xs.filter((_, i) => keep[i]);
+      const recent = { ...snap, failures: { seq: pick(f.seq), time: pick(f.time), address: pick(f.address), kind: pick(f.kind) } };
+      const jail = Jail.restore(cfg.policy, recent, filter.countsForNetwork);
+      jail.expire(at);
       near.push({
         name: cfg.name,
         maxretry: cfg.policy.maxretry,
