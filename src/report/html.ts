@@ -8,7 +8,7 @@ import { escapeHtml as h } from './text-safety.js';
 import { missingText } from './terminal.js';
 
 /** Colours for the kinds' series, in order; then they repeat. */
-export const PALETTE = ['#e63946', '#2a9d8f', '#f4a261', '#264653', '#a7c957', '#4cc9f0', '#ff006e', '#8d99ae', '#ffb703', '#6a4c93'];
+export const PALETTE = ['#e63946', '#2a9d8f', '#f4a261', '#264653', '#a7c957', '#4cc9f0', '#ff006e', '#8d99ae', '#ffb703', '#6a4c93', '#bc6c25', '#606c38', '#00b4d8', '#b5179e'];
 /** The bans chart's colours, and the share bars': none of them is in PALETTE. */
 export const BAN_COLORS = { address: '#0b5cad', network: '#7b2cbf', manual: '#495057' } as const;
 export const SHARE_COLORS = { hostile: '#c1121f', rest: '#cfe8d7' } as const;
@@ -32,6 +32,8 @@ svg{width:100%;height:auto;display:block}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:.85em;margin:4px 0}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px;border-radius:2px}
 .note{color:#8a6d00;font-size:.9em}
+.axis{display:flex;justify-content:space-between;font-size:.8em;color:#555;margin:2px 0 0}
+.caption{margin:2px 0 10px;font-size:.9em}
 .empty{color:#777}
 `;
 
@@ -58,10 +60,10 @@ export function stackedColumns(
   labels: { readonly start: string; readonly end: string; readonly title: string },
 ): string {
   const W = 720;
-  const H = 220;
-  const left = 56;
-  const bottom = 24;
-  const top = 8;
+  const H = 200;
+  const left = 76;
+  const bottom = 2;
+  const top = 4;
   const n = series.reduce((m, s) => Math.max(m, s.values.length), 1);
   const totals = Array.from({ length: n }, (_, i) => series.reduce((a, s) => a + (s.values[i] ?? 0), 0));
   const max = niceCeil(totals.reduce((m, x) => Math.max(m, x), 1));
@@ -73,8 +75,9 @@ export function stackedColumns(
   out.push(`<rect x="${left}" y="${top}" width="${fmt(plotW)}" height="${plotH}" fill="#fafafa" stroke="#ddd"/>`);
   for (const tick of Number.isInteger(max / 2) ? [max / 2, max] : [max]) {
     const y = top + plotH - (plotH * tick) / max;
+    // (the label sits under its line, inside the plot, so the top one is not cut off)
     out.push(`<line x1="${left}" x2="${W - 6}" y1="${fmt(y)}" y2="${fmt(y)}" stroke="#e4e4e4"/>`);
-    out.push(`<text x="${left - 4}" y="${fmt(y + 5)}" text-anchor="end" font-size="14" fill="#555">${h(count(tick))}</text>`);
+    out.push(`<text x="${left - 6}" y="${fmt(y + 18)}" text-anchor="end" font-size="22" fill="#555">${h(count(tick))}</text>`);
   }
   for (let i = 0; i < n; i++) {
     let y = top + plotH;
@@ -86,9 +89,9 @@ export function stackedColumns(
       out.push(`<rect x="${fmt(left + i * colW + colW * 0.08)}" y="${fmt(y)}" width="${fmt(Math.max(0.5, colW * 0.84))}" height="${fmt(Math.max(0.5, bh))}" fill="${s.color}"><title>${h(`${s.label}: ${count(v)}`)}</title></rect>`);
     }
   }
-  out.push(`<text x="${left}" y="${H - 6}" font-size="14" fill="#555">${h(labels.start)}</text>`);
-  out.push(`<text x="${W - 6}" y="${H - 6}" font-size="14" fill="#555" text-anchor="end">${h(labels.end)}</text>`);
   out.push('</svg>');
+  // The time axis is HTML text under the chart: SVG text shrinks with the chart on a phone.
+  out.push(`<div class="axis"><span>${h(labels.start)}</span><span>${h(labels.end)}</span></div>`);
   return out.join('');
 }
 
@@ -98,11 +101,11 @@ export function shareBar(label: string, part: number, whole: number): string {
   const share = whole > 0 ? part / whole : 0;
   const w = Math.round(share * (W - 2) * 10) / 10;
   return (
-    `<svg viewBox="0 0 ${W} 48" role="img" aria-label="${h(label)}">` +
+    `<svg viewBox="0 0 ${W} 28" role="img" aria-label="${h(label)}">` +
     `<rect x="1" y="4" width="${W - 2}" height="22" rx="4" fill="${SHARE_COLORS.rest}"/>` +
     (w > 0 ? `<rect x="1" y="4" width="${fmt(Math.max(1, w))}" height="22" rx="4" fill="${SHARE_COLORS.hostile}"/>` : '') +
-    `<text x="2" y="42" font-size="15" fill="#333">${h(`${label}: ${count(part)} of ${count(whole)} (${percent(whole > 0 ? share : null)}) hostile`)}</text>` +
-    '</svg>'
+    '</svg>' +
+    `<p class="caption">${h(`${label}: ${count(part)} of ${count(whole)} (${percent(whole > 0 ? share : null)}) hostile`)}</p>`
   );
 }
 
