@@ -25,6 +25,8 @@ export function reportFromLogs(config: PbanConfig, logs: readonly string[], opts
   const zone = zoneFor(config.pban.timezone);
   const now = opts.now;
   let lastLine = 0;
+  // Connections are counted by time only when a period was asked for.
+  const dated = (opts.since ?? null) !== null || (opts.until ?? null) !== null;
   const result = replay(config, logs, {
     jail: opts.jail,
     now,
@@ -33,7 +35,7 @@ export function reportFromLogs(config: PbanConfig, logs: readonly string[], opts
     onProgress: opts.onProgress,
     observer: {
       line(text) {
-        const c = parseConnect(text, zone, now);
+        const c = parseConnect(text, zone, now, dated);
         if (c !== null) b.addConnect(c.time, c.address);
       },
       failure(jail, f, d, line) {

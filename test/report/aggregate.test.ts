@@ -126,3 +126,8 @@ test('--since/--until: ISO times (UTC unless zoned) or a duration before now', (
   assert.deepEqual(parseReportTime('1d', now), { ms: now - 86_400_000 });
   for (const bad of ['yesterday', '2026-13-01', '-1', '', '2026-11-27T25:00']) assert.ok('error' in parseReportTime(bad, now), bad);
 });
+
+test('connect lines undated when no period needs the time', () => {
+  const utc = resolveZone('UTC');
+  assert.deepEqual(parseConnect('Nov 27 10:00:00 mail postfix/smtpd[1]: connect from x[192.0.2.1]', utc, Date.now(), false), { time: 0, address: '192.0.2.1', family: 4 });
+});
