@@ -41,7 +41,8 @@ export interface BanInput {
 
 interface AddrAcc {
   failures: number;
-  kinds: Map<string, number>;
+  /** An address has few kinds: a list scanned by identity beats a map per address. */
+  kinds: { readonly k: string; n: number }[];
   first: number;
   last: number;
   name: string | null;
@@ -77,8 +78,6 @@ export class ReportBuilder {
   private readonly timelineBuckets: number;
 
   private readonly addrs = new Map<string, AddrAcc>();
-  /** Failures per kind; its addresses and networks are derived from `addrs` when the report is built. */
-  private readonly kinds = new Map<string, number>();
   private readonly users = new Map<string, { failures: number; addresses: Set<string> }>();
   private readonly jailFailures = new Map<string, { n: number }>();
   /** The last jail's counter: consecutive failures mostly come from the same jail. */
@@ -89,9 +88,9 @@ export class ReportBuilder {
    * kind is counted apart and added when the kind's next failure falls in another minute: the
    * per-failure cost is a comparison, not two map operations.
    */
-  private readonly perMinute = new Map<string, { map: Map<number, number>; minute: number; n: number }>();
+  private readonly perMinute = new Map<string, { failures: number; map: Map<number, number>; minute: number; n: number }>();
   private readonly bans: BanInput[] = [];
-  private readonly connects = new Map<string, number>();
+  private readonly connects = new Map<string, { n: number }>();
   private connections = 0;
   private failures = 0;
   private whileBanned = 0;
@@ -133,16 +132,19 @@ export class ReportBuilder {
     let a = this.addrs.get(f.address);
     if (a === undefined) {
       const network = targetKey(networkOf(f.address, f.family, f.family === 4 ? this.prefixes.ipv4 : this.prefixes.ipv6));
-      a = { failures: 0, kinds: new Map(), first: f.time, last: f.time, name: null, network };
+      a = { failures: 0, kinds: [], first: f.time, last: f.time, name: null, network };
       this.addrs.set(f.address, a);
     }
     a.failures++;
-    bump(a.kinds, f.kind);
+    let ki = 0;
+    const ks = a.kinds;
+    while (ki < ks.length && ks[ki]!.k !== f.kind) ki++;
+    if (ki < ks.length) ks[ki]!.n++;
+    else ks.push({ k: f.kind, n: 1 });
     if (f.time < a.first) a.first = f.time;
     if (f.time > a.last) a.last = f.time;
     if (f.name !== undefined) a.name = f.name;
 
-    bump(this.kinds, f.kind);
 
     if (f.user !== undefined) {
       let u = this.users.get(f.user);
@@ -155,9 +157,10 @@ export class ReportBuilder {
     }
 
     const minute = Math.floor(f.time / MINUTE);
+    // Also the kind's failures: its addresses and networks are derived from `addrs` at build().
     const pm = this.perMinute.get(f.kind);
-    if (pm === undefined) this.perMinute.set(f.kind, { map: new Map(), minute, n: 1 });
-    else if (pm.minute === minute) pm.n++;
+    if (pm === undefined) this.perMinute.set(f.kind, { failures: 1, map: new Map(), minute, n: 1 });
+    else if ((pm.failures++, pm.minute === minute)) pm.n++;
     else {
       if (pm.n > 0) pm.map.set(pm.minute, (pm.map.get(pm.minute) ?? 0) + pm.n);
       pm.minute = minute;
@@ -175,7 +178,9 @@ export class ReportBuilder {
   addConnect(time: number, address: string): void {
     if (!this.inPeriod(time)) return;
     this.connections++;
-    bump(this.connects, address);
+    const c = this.connects.get(address);
+    if (c === undefined) this.connects.set(address, { n: 1 });
+    else c.n++;
   }
 
   /** This source cannot see connections (the store): the traffic share is not known. */
@@ -209,7 +214,7 @@ export class ReportBuilder {
         address,
         network: a.network,
         failures: a.failures,
-        kinds: record(a.kinds),
+        kinds: record(new Map(a.kinds.map((x) => [x.k, x.n]))),
         first: a.first,
         last: a.last,
         bans: bansOf.get(full(address)) ?? 0,
@@ -225,7 +230,7 @@ export class ReportBuilder {
       }
       n.failures += a.failures;
       n.addresses++;
-      for (const [k, c] of a.kinds) bump(n.kinds, k, c);
+      for (const x of a.kinds) bump(n.kinds, x.k, x.n);
       if (a.first < n.first) n.first = a.first;
       if (a.last > n.last) n.last = a.last;
     }
@@ -243,7 +248,7 @@ export class ReportBuilder {
       }));
     const perKind = new Map<string, { addresses: [string, number][]; networks: Set<string> }>();
     for (const [address, a] of this.addrs) {
-      for (const [kind, n] of a.kinds) {
+      for (const { k: kind, n } of a.kinds) {
         let k = perKind.get(kind);
         if (k === undefined) {
           k = { addresses: [], networks: new Set() };
@@ -253,7 +258,7 @@ export class ReportBuilder {
         k.networks.add(a.network);
       }
     }
-    const kinds: KindRow[] = [...this.kinds]
+    const kinds: KindRow[] = [...this.perMinute].map(([kind, pm]): [string, number] => [kind, pm.failures])
       .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
       .map(([kind, failures]) => {
         const k = perKind.get(kind)!;
@@ -303,8 +308,8 @@ export class ReportBuilder {
     const lo = Number.isFinite(this.since) ? this.since : this.first;
     const hi = Number.isFinite(this.until) ? this.until : this.last + 1;
     const { start, bucketMs, buckets } = pickBucket(lo, hi, this.timelineBuckets);
-    const series = [...this.kinds.keys()]
-      .sort((x, y) => this.kinds.get(y)! - this.kinds.get(x)! || (x < y ? -1 : 1))
+    const series = [...this.perMinute.keys()]
+      .sort((x, y) => this.perMinute.get(y)!.failures - this.perMinute.get(x)!.failures || (x < y ? -1 : 1))
       .map((kind) => {
         const counts = new Array<number>(buckets).fill(0);
         const pm = this.perMinute.get(kind)!;
@@ -342,7 +347,7 @@ export class ReportBuilder {
     let clients = this.addrs.size;
     for (const a of this.connects.keys()) if (!this.addrs.has(a)) clients++;
     let hostileConnections = 0;
-    for (const [a, c] of this.connects) if (this.addrs.has(a)) hostileConnections += c;
+    for (const [a, c] of this.connects) if (this.addrs.has(a)) hostileConnections += c.n;
     const known = this.connectionsKnown;
     return {
       clients,
