@@ -111,9 +111,13 @@ async function main(): Promise<void> {
     say(line('--html run    ', h) + ` (page ${(statSync(html).size / 1024).toFixed(0)} KiB)`);
     const rep = JSON.parse(json.stdout) as { totals: { failures: number; addresses: number; networks: number; bans: Record<string, number> } };
     say(`  report: ${rep.totals.failures} failures, ${rep.totals.addresses} addresses, ${rep.totals.networks} networks, bans ${JSON.stringify(rep.totals.bans)}`);
+    // The same pass without the report, in the same conditions: what the report itself adds.
+    const base = run(['replay', '-c', cfg, '--json', LOG]);
+    say(line('replay --json (baseline)', base));
     const wall = median(all.map((r) => r.wall));
     const cpu = median(all.map((r) => r.cpu));
     say(`\npban report on ${LINES.toLocaleString('en-US')} lines, process start included, median of ${all.length}: ${wall.toFixed(3)} s wall, ${cpu.toFixed(3)} s user+sys CPU`);
+    say(`  the report adds ${(cpu - base.cpu).toFixed(3)} s CPU to the replay's ${base.cpu.toFixed(3)} s`);
     say(`  target < ${TARGET_S} s wall: ${wall < TARGET_S ? 'met' : 'NOT met'}${cpu < TARGET_S && wall >= TARGET_S ? ` (CPU ${cpu.toFixed(3)} s is under it: the machine is busy, load ${os.loadavg()[0]!.toFixed(2)})` : ''}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
