@@ -4,7 +4,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Ban } from './events.js';
+import type { Ban, Decision, Failure } from './events.js';
 import { targetToString } from './events.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
@@ -56,6 +56,22 @@ export interface ReplayOptions {
   filters?: ReadonlyMap<string, CompiledFilter>;
   /** Called after each chunk read (some thousand lines) with the lines and bytes read so far. */
   onProgress?: (lines: number, bytes: number) => void;
+  /** Failures dated at or after this (ms) are not counted: the replay stops there in log time. */
+  until?: number;
+  /** Sees every line and every failure as the replay goes: how `pban report` reads the same pass. */
+  observer?: ReplayObserver;
+}
+
+/**
+ * Hooks into the replay's one pass over the logs. `line` gets every line (without its newline);
+ * `failure` every failure a jail matched with what the jail decided, `line` being the line's
+ * number (from 1, across all logs) so a caller can tell two jails matching one line.
+ */
+export interface ReplayObserver {
+  line?(text: string): void;
+  failure?(jail: string, f: Failure, decision: Decision, line: number): void;
+  /** Called once at the end with each jail's state, before the replay's store is closed. */
+  end?(jails: readonly { readonly name: string; readonly jail: Jail }[]): void;
 }
 
 interface ReplayJail {
@@ -94,6 +110,9 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   const tmpDir = opts.database === undefined ? mkdtempSync(path.join(os.tmpdir(), 'pban-replay-')) : undefined;
   const store: Store = openStore(opts.database ?? path.join(tmpDir!, 'replay.sqlite'), { synchronous: 'off' });
   const events: ReplayEvent[] = [];
+  const until = opts.until ?? Infinity;
+  const onLine = opts.observer?.line;
+  const onFailure = opts.observer?.failure;
   let lines = 0;
   let bytes = 0;
   let end: number | null = null;
@@ -133,10 +152,12 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
           for (let e = chunk.indexOf('\n'); e !== -1; p = e + 1, e = chunk.indexOf('\n', p)) {
             lines++;
             const line = chunk.slice(p, e > p && chunk.charCodeAt(e - 1) === 13 ? e - 1 : e);
+            if (onLine !== undefined) onLine(line);
             for (const j of jails) {
               const r = j.filter.match(line, now);
               if (r.type !== 'failure') continue;
               const f = r.failure;
+              if (f.time >= until) continue;
               j.matched++;
               // A line dated after `now` counts at `now`, as in the daemon (engine/wall-clock.ts).
               const at = Math.min(f.time, now);
@@ -149,6 +170,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
                 }
               }
               const d = j.jail.observe(f, now);
+              if (onFailure !== undefined) onFailure(j.cfg.name, f, d, lines);
               if (d.type === 'ban') {
                 for (const b of d.bans) {
                   j.bans++;
@@ -179,6 +201,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
       }
     }
     commit();
+    opts.observer?.end?.(jails.map((j) => ({ name: j.cfg.name, jail: j.jail })));
     // Jails run side by side over the same lines, so their events interleave; a stable sort by
     // time gives one timeline and keeps each jail's own order (ban before the unban it causes).
     events.sort((a, b) => a.time - b.time);

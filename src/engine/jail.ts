@@ -45,6 +45,13 @@ export interface JailStatus {
   readonly clockSetBack: number;
 }
 
+/** A window's content: failures counted in it now and the distinct addresses among them. */
+export interface WindowCount {
+  readonly target: Target;
+  readonly failures: number;
+  readonly addresses: number;
+}
+
 const COUNTED: Decision = { type: 'none', reason: 'counted' };
 const IGNORED: Decision = { type: 'none', reason: 'ignored' };
 const ALREADY_BANNED: Decision = { type: 'none', reason: 'already-banned' };
@@ -355,6 +362,32 @@ export class Jail {
     addressWords(addr, family, w);
     const a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
     return a < 0 ? 0 : this.aCount[a]!;
+  }
+
+  /**
+   * Every network window that holds failures now, with its counts, and every address window
+   * holding at least `minAddressFailures`: what `pban report` compares with the thresholds to show
+   * who is near a ban. Reads only; the order is the slots' (callers sort).
+   */
+  windows(minAddressFailures = 1): { networks: WindowCount[]; addresses: WindowCount[] } {
+    const networks: WindowCount[] = [];
+    const x = this.netIndex;
+    for (let n = 0, seen = 0; seen < x.size && n < this.nRefs.length; n++) {
+      if (this.nRefs[n]! <= 0) continue;
+      seen++;
+      if (this.nCount[n]! > 0) networks.push({ target: this.netTarget(n), failures: this.nCount[n]!, addresses: this.nDistinct[n]! });
+    }
+    const addresses: WindowCount[] = [];
+    const a = this.addrIndex;
+    for (let s = 0, seen = 0; seen < a.size && s < this.aRefs.length; s++) {
+      if (this.aRefs[s]! <= 0) continue;
+      seen++;
+      if (this.aCount[s]! < minAddressFailures) continue;
+      const family = a.family(s) as Family;
+      const addr = (family === 4 ? formatIPv4(a.word(s, 0)) : formatIPv6(wordsToHextets(a.word(s, 0), a.word(s, 1), a.word(s, 2), a.word(s, 3)))) as Address;
+      addresses.push({ target: addressTarget(addr, family), failures: this.aCount[s]!, addresses: 1 });
+    }
+    return { networks, addresses };
   }
 
   status(): JailStatus {

@@ -318,6 +318,17 @@ export class Store {
     ).map(toBan);
   }
 
+  /** Every ban kept (active and lifted) created in [since, until), oldest first: for `pban report`. */
+  bansCreated(since = -Infinity, until = Infinity): StoredBan[] {
+    const lo = Number.isFinite(since) ? since : Number.MIN_SAFE_INTEGER;
+    const hi = Number.isFinite(until) ? until : Number.MAX_SAFE_INTEGER;
+    return (
+      this.db
+        .prepare(`SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id WHERE b.created >= ? AND b.created < ? ORDER BY b.created, b.id`)
+        .all(lo, hi) as BanRow[]
+    ).map(toBan);
+  }
+
   /** Every ban of `target` in `jail` (active and lifted), oldest first: its ban history. */
   banHistory(jail: string, target: Target): StoredBan[] {
     return (
