@@ -33,6 +33,7 @@ declare -A NEED=(
   [dpkg-deb]=dpkg
   [promtool]=prometheus
   [faketime]=faketime
+  [chromium]=chromium
 )
 
 have() {

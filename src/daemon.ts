@@ -24,11 +24,14 @@ import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FILE_SOURCE_DEFAULTS, FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
 import type { IgnoreCommand } from './ignore/command-runner.js';
-import { buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
+import { buildActions, buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
+import { banAsFailure, BANS_SOURCE, countsAsRecidive } from './recidive.js';
+import { firewallOf, keptWhenJailRemoved, parseJailFirewall, RETIRED_FILTER, retiredJailConfig, retiredPolicy } from './retired-jails.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
 import type { DaemonState, DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
+import { banToEntry } from './control/ban-json.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
 import { DaemonMetrics } from './metrics/index.js';
 
@@ -93,6 +96,8 @@ interface JailRuntime {
   readonly ignorer: IgnoreCommand | null;
   /** Future-dated lines and clock steps are logged at most once a minute per jail. */
   readonly clockNotice: ClockNoticeThrottle;
+  /** No longer in the config: holds its manual and permanent bans only (see retired-jails.ts). */
+  readonly retired?: boolean;
 }
 
 /** What onBatch needs of a batch, from a file or from the journal. */
@@ -250,12 +255,15 @@ export class Daemon implements ControlHandlers {
         d.jails.set(parts.cfg.name, r.jail);
         applied.push(r.applied);
       }
+      d.saveFirewalls(prepared.runtime);
+      applied.push(...(await d.restoreRetired(prepared.runtime)));
       // Bans that ended while pban was down are lifted (they were not re-applied either).
       d.expireDue(d.clock.now());
       d.pruneHistory();
       d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
       d.pruneTimer.unref();
       await Promise.all(applied);
+      d.seedBansJails();
       d.startSources();
       // Where each file starts is fixed before we say we are up: no line written after is missed.
       await Promise.all(d.sources.map((s) => s.source.ready));
@@ -292,6 +300,79 @@ export class Daemon implements ControlHandlers {
     const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork));
     this.restoring.delete(cfg.name);
     return { jail: { cfg, filter, jail, actions, ignorer: parts.ignorer, clockNotice: new ClockNoticeThrottle() }, applied };
+  }
+
+  /** Records each jail's firewall, so a jail later removed keeps its bans with the same one. */
+  private saveFirewalls(runtime: Runtime): void {
+    for (const [name, parts] of runtime.jails) {
+      try {
+        this.store.saveJailFirewall(name, JSON.stringify(firewallOf(parts.cfg)));
+      } catch (err) {
+        this.log.error({ err, jail: name }, 'store.firewallNotSaved');
+      }
+    }
+  }
+
+  /**
+   * At start: the jails the store has and the config does not (see retired-jails.ts). Their
+   * automatic bans with an end are lifted; their manual and permanent bans are kept in force
+   * by a retired jail with the firewall it had. Returns the retired jails' action starts.
+   */
+  private async restoreRetired(runtime: Runtime): Promise<Promise<void>[]> {
+    const applied: Promise<void>[] = [];
+    for (const name of this.store.jails()) {
+      if (runtime.jails.has(name) || this.store.activeBans(name).length === 0) continue;
+      const policy = retiredPolicy(name);
+      const snap = this.store.loadJail(name, { findtime: policy.findtime, remember: policy.increment.remember });
+      const jail = Jail.restore(policy, snap);
+      const now = this.clock.now();
+      const lifts = jail.liftWhere((b) => !keptWhenJailRemoved(b), 'jail-removed', now);
+      const kept = jail.activeBans();
+      let fw = parseJailFirewall(this.store.jailFirewall(name));
+      if (fw === null) {
+        // A store from an older pban: the first jail's actions, on every port (stricter, never looser).
+        const first = [...runtime.jails.values()][0];
+        fw = first === undefined ? null : { ...firewallOf(first.cfg), ports: 'all' };
+      }
+      const cfg = retiredJailConfig(name, fw ?? { actions: [], ports: 'all', protocol: 'tcp' }, policy);
+      let actions: ActionRunner[] = [];
+      if (kept.length > 0 && fw !== null) {
+        const built = buildActions(cfg, runtime.config.pban, this.prepared.deps);
+        if ('problem' in built) this.log.error({ jail: name, problem: built.problem.message }, 'jail.retiredUnenforced');
+        else actions = built;
+      }
+      const rt: JailRuntime = { cfg, filter: RETIRED_FILTER, jail, actions, ignorer: null, clockNotice: new ClockNoticeThrottle(), retired: true };
+      for (const l of lifts) this.metrics.lifted(l.ban, l.reason);
+      this.guard.commit([rt]);
+      if (lifts.length > 0) this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
+      if (kept.length === 0) continue;
+      this.warnRetired(name, kept);
+      for (const a of actions) a.lock();
+      this.jails.set(name, rt);
+      applied.push(this.startActions(rt));
+    }
+    return applied;
+  }
+
+  private warnRetired(name: string, kept: readonly Ban[]): void {
+    this.log.warn(
+      {
+        jail: name,
+        kept: kept.map((b) => ({ target: targetToString(b.target), kind: b.kind, until: b.until === null ? null : new Date(b.until).toISOString() })),
+        note: `not in the config: its manual and permanent bans stay in force; lift them with \`pban unban --all --jail ${name}\` or \`pban reload --lift-removed\``,
+      },
+      'jail.retired',
+    );
+  }
+
+  /** Retired jails whose last ban is gone are dropped, and their firewall objects removed. */
+  private async dropEmptyRetired(): Promise<void> {
+    for (const [name, j] of [...this.jails]) {
+      if (!j.retired || j.jail.activeBans().length > 0) continue;
+      this.jails.delete(name);
+      for (const a of j.actions) await a.stop();
+      this.log.info({ jail: name }, 'jail.retiredEmpty');
+    }
   }
 
   private async startActions(j: Pick<JailRuntime, 'cfg' | 'actions'>): Promise<void> {
@@ -461,6 +542,7 @@ export class Daemon implements ControlHandlers {
       if (hit) matched++;
     }
     this.metrics.batch(rt.pattern, lines.length, matched, batch.position);
+    this.feedBansJails(bans, now);
     for (const j of rt.jails) {
       const note = j.clockNotice.take(now, j.jail.status());
       if (note !== null) this.log.warn({ jail: j.cfg.name, ...note, wallClock: new Date(now).toISOString() }, note.futureDated > 0 ? 'time.futureDated' : 'time.clockSetBack');
@@ -479,6 +561,48 @@ export class Daemon implements ControlHandlers {
   }
 
   // ---- decisions → store → actions ----------------------------------------------------------
+
+  /**
+   * The bans just decided, counted by the jails with source = "bans" (recidive.ts), before the
+   * commit: their failures and bans are stored in the same transaction as the bans they count.
+   */
+  private feedBansJails(bans: Map<JailRuntime, Ban[]>, now: number): void {
+    if (bans.size === 0) return;
+    const counters = [...this.jails.values()].filter((j) => j.cfg.source === BANS_SOURCE);
+    if (counters.length === 0) return;
+    const made: Ban[] = [];
+    for (const [j, list] of bans) for (const b of list) if (countsAsRecidive(b, j.cfg.source === BANS_SOURCE)) made.push(b);
+    made.sort((x, y) => x.created - y.created);
+    for (const r of counters) {
+      for (const b of made) {
+        const d = r.jail.observe(banAsFailure(b), now);
+        if (d.type === 'ban') bans.set(r, [...(bans.get(r) ?? []), ...d.bans]);
+      }
+    }
+  }
+
+  /**
+   * A bans jail that has never counted anything (just added to the config) starts from the
+   * store's history: every jail's automatic address bans inside its findtime.
+   */
+  private seedBansJails(): void {
+    const now = this.clock.now();
+    const bans = new Map<JailRuntime, Ban[]>();
+    const counters = new Set([...this.jails.values()].filter((j) => j.cfg.source === BANS_SOURCE).map((j) => j.cfg.name));
+    for (const r of this.jails.values()) {
+      if (r.cfg.source !== BANS_SOURCE || r.jail.now !== null) continue;
+      let seen = 0;
+      for (const b of this.store.addressBansSince(now - r.cfg.policy.findtime)) {
+        if (!countsAsRecidive(b, counters.has(b.jail))) continue;
+        seen++;
+        const d = r.jail.observe(banAsFailure(b), now);
+        if (d.type === 'ban') bans.set(r, [...(bans.get(r) ?? []), ...d.bans]);
+      }
+      if (seen > 0) this.log.info({ jail: r.cfg.name, bans: seen }, 'jail.seededFromHistory');
+    }
+    if (bans.size === 0 && [...this.jails.values()].every((j) => j.cfg.source !== BANS_SOURCE)) return;
+    if (this.commit()) this.apply(bans, new Map(), now);
+  }
 
   private collectLifts(now: number): Map<JailRuntime, Lift[]> {
     const lifts = new Map<JailRuntime, Lift[]>();
@@ -617,7 +741,7 @@ export class Daemon implements ControlHandlers {
         const s = j.jail.status();
         return {
           name: j.cfg.name,
-          filter: `${j.filter.name}[mode=${j.filter.mode}]`,
+          filter: j.retired ? 'retired (not in the config; holds its manual and permanent bans)' : `${j.filter.name}[mode=${j.filter.mode}]`,
           sources: this.sourcesOf(j),
           currentlyFailing: s.failing,
           totalFailed: s.totalFailed,
@@ -641,6 +765,7 @@ export class Daemon implements ControlHandlers {
     if (!store.ok) problems.push(`store ${store.path}: ${store.lastError ?? 'failing'}`);
     for (const s of this.sources) if (s.failure) problems.push(`source ${s.pattern}: ${s.failure.message}`);
     for (const j of this.jails.values()) {
+      if (j.retired && j.actions.length === 0) problems.push(`jail ${j.cfg.name}: retired with kept bans that no action enforces (see the log: jail.retiredUnenforced)`);
       for (const a of j.actions) {
         const h = a.health();
         if (h.state !== 'healthy') problems.push(`jail ${j.cfg.name}: action ${h.action}: ${h.lastError?.message ?? h.state}`);
@@ -680,6 +805,7 @@ export class Daemon implements ControlHandlers {
     await this.started;
     return this.exclusive(() => {
       const j = this.jailOrThrow(jail);
+      if (j.retired) throw new ControlError('jail.retired', `jail "${jail}" is no longer in the config: it only keeps its earlier bans`);
       const now = this.clock.now();
       const b = j.jail.ban(target, now, timeMs);
       if (!this.commit()) throw new ControlError('store.unavailable', `the ban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
@@ -691,7 +817,7 @@ export class Daemon implements ControlHandlers {
 
   async unban(which: UnbanSelector, jail?: string): Promise<Ban[]> {
     await this.started;
-    return this.exclusive(() => {
+    return this.exclusive(async () => {
       const jails = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
       const now = this.clock.now();
       const lifts = new Map<JailRuntime, Lift[]>();
@@ -709,6 +835,7 @@ export class Daemon implements ControlHandlers {
         if (!this.commit()) throw new ControlError('store.unavailable', `the unban was not stored: ${this.guard.health().lastError ?? 'store failing'}`);
         this.apply(new Map(), lifts, now);
         this.rearm();
+        await this.dropEmptyRetired();
       }
       return [...lifts.values()].flat().map((l) => l.ban);
     });
@@ -721,12 +848,12 @@ export class Daemon implements ControlHandlers {
    * from the store under its new policy, and only then is anything of the old runtime stopped.
    * Windows and bans are kept; a removed jail has its bans lifted. One reload at a time.
    */
-  async reload(): Promise<ReloadReply> {
+  async reload(opts: { liftRemoved?: boolean } = {}): Promise<ReloadReply> {
     await this.started;
-    return this.exclusive(() => this.reloadNow());
+    return this.exclusive(() => this.reloadNow(opts.liftRemoved === true));
   }
 
-  private async reloadNow(): Promise<ReloadReply> {
+  private async reloadNow(liftRemoved: boolean): Promise<ReloadReply> {
     const next = buildRuntime(this.opts.configFile, this.prepared.deps);
     this.assertRunning();
     // Bound before anything stops: a busy port refuses the reload with nothing changed.
@@ -757,18 +884,32 @@ export class Daemon implements ControlHandlers {
       throw err;
     }
     const now = this.clock.now();
-    const removed = [...old.keys()].filter((n) => !wanted.has(n));
-    const added = [...wanted.keys()].filter((n) => !old.has(n));
+    const removed = [...old.keys()].filter((n) => !wanted.has(n) && !old.get(n)!.retired);
+    const added = [...wanted.keys()].filter((n) => !old.has(n) || old.get(n)!.retired);
     let lifted = 0;
-    for (const name of removed) {
-      const j = old.get(name)!;
-      const lifts = j.jail.liftAll('jail-removed', now);
+    const kept: Ban[] = [];
+    const retiredNow: string[] = [];
+    // Removed now, or retired before: see retired-jails.ts for the rule.
+    for (const [name, j] of old) {
+      if (wanted.has(name)) continue;
+      const lifts = liftRemoved ? j.jail.liftAll('jail-removed', now) : j.jail.liftWhere((b) => !keptWhenJailRemoved(b), 'jail-removed', now);
       lifted += lifts.length;
       for (const l of lifts) this.metrics.lifted(l.ban, l.reason);
-      // If this fails the bans stay active in the store (logged); the jail's firewall objects go anyway.
+      // If this fails the bans stay active in the store (logged).
       this.guard.commit([j]);
-      for (const a of j.actions) await a.stop();
-      this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
+      const keep = j.jail.activeBans();
+      if (keep.length === 0) {
+        for (const a of j.actions) await a.stop();
+        if (!j.retired || lifts.length > 0) this.log.info({ jail: name, lifted: lifts.length }, 'jail.removed');
+        continue;
+      }
+      // Kept in force by the same runners: the kernel keeps them with no gap; the lifted go.
+      const rt: JailRuntime = j.retired ? j : { ...j, cfg: retiredJailConfig(name, firewallOf(j.cfg), j.cfg.policy), retired: true };
+      jails.set(name, rt);
+      if (lifts.length > 0) this.apply(new Map(), new Map([[rt, lifts]]), now);
+      kept.push(...keep);
+      retiredNow.push(name);
+      this.warnRetired(name, keep);
     }
     const fresh: JailRuntime[] = [];
     for (const [name, j] of jails) {
@@ -779,15 +920,18 @@ export class Daemon implements ControlHandlers {
     }
     this.config = next.config;
     this.jails = jails;
+    this.saveFirewalls(next);
     this.expireDue(now);
     await Promise.all(fresh.map((j) => this.startActions(j)));
+    this.seedBansJails();
     if (!this.stopping) {
       this.startSources();
       await Promise.all(this.sources.map((s) => s.source.ready));
     }
     this.rearm();
-    this.log.info({ jails: [...jails.keys()], added, removed }, 'daemon.reloaded');
-    return { jails: [...jails.keys()], added, removed, lifted };
+    const active = [...wanted.keys()];
+    this.log.info({ jails: active, added, removed, retired: retiredNow }, 'daemon.reloaded');
+    return { jails: active, added, removed, lifted, retired: retiredNow, kept: kept.map(banToEntry) };
   }
 
   private assertRunning(): void {

@@ -4,10 +4,11 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Ban } from './events.js';
+import type { Ban, Decision, Failure } from './events.js';
 import { targetToString } from './events.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
+import { banAsFailure, BANS_FILTER, BANS_SOURCE, countsAsRecidive } from './recidive.js';
 import { Jail, type Lift } from './engine/index.js';
 import { openStore, type Store } from './store/index.js';
 import { readLineChunks } from './sources/read-lines.js';
@@ -55,6 +56,22 @@ export interface ReplayOptions {
   filters?: ReadonlyMap<string, CompiledFilter>;
   /** Called after each chunk read (some thousand lines) with the lines and bytes read so far. */
   onProgress?: (lines: number, bytes: number) => void;
+  /** Failures dated at or after this (ms) are not counted: the replay stops there in log time. */
+  until?: number;
+  /** Sees every line and every failure as the replay goes: how `pban report` reads the same pass. */
+  observer?: ReplayObserver;
+}
+
+/**
+ * Hooks into the replay's one pass over the logs. `line` gets every line (without its newline);
+ * `failure` every failure a jail matched with what the jail decided, `line` being the line's
+ * number (from 1, across all logs) so a caller can tell two jails matching one line.
+ */
+export interface ReplayObserver {
+  line?(text: string): void;
+  failure?(jail: string, f: Failure, decision: Decision, line: number): void;
+  /** Called once at the end with each jail's state, before the replay's store is closed. */
+  end?(jails: readonly { readonly name: string; readonly jail: Jail }[]): void;
 }
 
 interface ReplayJail {
@@ -93,16 +110,32 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   const tmpDir = opts.database === undefined ? mkdtempSync(path.join(os.tmpdir(), 'pban-replay-')) : undefined;
   const store: Store = openStore(opts.database ?? path.join(tmpDir!, 'replay.sqlite'), { synchronous: 'off' });
   const events: ReplayEvent[] = [];
+  const until = opts.until ?? Infinity;
+  const onLine = opts.observer?.line;
+  const onFailure = opts.observer?.failure;
   let lines = 0;
   let bytes = 0;
   let end: number | null = null;
   try {
     const jails: ReplayJail[] = cfgs.map((cfg) => {
-      const filter = opts.filters?.get(cfg.filter) ?? loadFilter(cfg.filter, { timezone: config.pban.timezone });
+      const filter = cfg.source === BANS_SOURCE ? BANS_FILTER : (opts.filters?.get(cfg.filter) ?? loadFilter(cfg.filter, { timezone: config.pban.timezone }));
       const snap = store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
       return { cfg, filter, jail: Jail.restore(cfg.policy, snap, filter.countsForNetwork), matched: 0, bans: 0, unbans: 0 };
     });
     const commit = (): void => store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
+    const counters = jails.filter((j) => j.cfg.source === BANS_SOURCE);
+    /** A ban, counted by the bans jails (recidive.ts), as the daemon does. */
+    const countBan = (b: Ban, by: ReplayJail): void => {
+      if (!countsAsRecidive(b, by.cfg.source === BANS_SOURCE)) return;
+      for (const r of counters) {
+        const d = r.jail.observe(banAsFailure(b), now);
+        if (d.type !== 'ban') continue;
+        for (const rb of d.bans) {
+          r.bans++;
+          events.push(banEvent(rb));
+        }
+      }
+    };
     let sinceCommit = 0;
 
     for (const log of logs) {
@@ -119,10 +152,12 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
           for (let e = chunk.indexOf('\n'); e !== -1; p = e + 1, e = chunk.indexOf('\n', p)) {
             lines++;
             const line = chunk.slice(p, e > p && chunk.charCodeAt(e - 1) === 13 ? e - 1 : e);
+            if (onLine !== undefined) onLine(line);
             for (const j of jails) {
               const r = j.filter.match(line, now);
               if (r.type !== 'failure') continue;
               const f = r.failure;
+              if (f.time >= until) continue;
               j.matched++;
               // A line dated after `now` counts at `now`, as in the daemon (engine/wall-clock.ts).
               const at = Math.min(f.time, now);
@@ -135,10 +170,12 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
                 }
               }
               const d = j.jail.observe(f, now);
+              if (onFailure !== undefined) onFailure(j.cfg.name, f, d, lines);
               if (d.type === 'ban') {
                 for (const b of d.bans) {
                   j.bans++;
                   events.push(banEvent(b));
+                  countBan(b, j);
                 }
               }
               if (++sinceCommit >= COMMIT_EVERY_FAILURES) {
@@ -164,6 +201,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
       }
     }
     commit();
+    opts.observer?.end?.(jails.map((j) => ({ name: j.cfg.name, jail: j.jail })));
     // Jails run side by side over the same lines, so their events interleave; a stable sort by
     // time gives one timeline and keeps each jail's own order (ban before the unban it causes).
     events.sort((a, b) => a.time - b.time);

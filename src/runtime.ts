@@ -15,6 +15,7 @@ import type { JailProblem } from './config/types.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { createAction, type ActionLogger, type ActionRunner } from './actions/index.js';
 import { parseActionSpec } from './actions/spec.js';
+import { BANS_FILTER, BANS_SOURCE } from './recidive.js';
 
 /** One enabled jail, built: everything but its windows and bans, which come from the store. */
 export interface JailParts {
@@ -60,10 +61,23 @@ export function buildRuntime(file: string, deps: BuildDeps = {}): Runtime {
 function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailParts | { problem: JailProblem } {
   let filter: CompiledFilter;
   try {
-    filter = loadFilter(cfg.filter, { timezone: pban.timezone });
+    filter = cfg.source === BANS_SOURCE ? BANS_FILTER : loadFilter(cfg.filter, { timezone: pban.timezone });
   } catch (err) {
     return { problem: { key: 'filter', message: (err as Error).message } };
   }
+  const actions = buildActions(cfg, pban, deps);
+  if ('problem' in actions) return actions;
+  const log = deps.logger ?? { warn: () => undefined, debug: () => undefined };
+  const ignorer = cfg.ignoreCommand === null ? null : new IgnoreCommand(cfg.ignoreCommand, { jail: cfg.name, clock: deps.clock ?? systemClock, log });
+  return { cfg, filter, actions, ignorer };
+}
+
+/** A jail's action runners, constructed and never started (also for a retired jail, see retired-jails.ts). */
+export function buildActions(
+  cfg: Pick<JailConfig, 'name' | 'actions' | 'ports' | 'protocol'>,
+  pban: DaemonConfig,
+  deps: BuildDeps,
+): ActionRunner[] | { problem: JailProblem } {
   const actions: ActionRunner[] = [];
   for (const [index, text] of cfg.actions.entries()) {
     const spec = parseActionSpec(text);
@@ -91,7 +105,5 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
     if (missing !== undefined) return { problem: { key: 'action', index, message: missing } };
     actions.push(runner);
   }
-  const log = deps.logger ?? { warn: () => undefined, debug: () => undefined };
-  const ignorer = cfg.ignoreCommand === null ? null : new IgnoreCommand(cfg.ignoreCommand, { jail: cfg.name, clock: deps.clock ?? systemClock, log });
-  return { cfg, filter, actions, ignorer };
+  return actions;
 }

@@ -17,9 +17,11 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Command>])
   ['version', async () => (await import('./version.js')).versionCommand()],
   ['test-filter', async () => (await import('./test-filter.js')).testFilterCommand()],
   ['replay', async () => (await import('./replay.js')).replayCommand()],
+  ['report', async () => (await import('./report.js')).reportCommand()],
   ['import', async () => (await import('./import.js')).importCommand()],
   ['start', async () => (await import('./start.js')).startCommand()],
   ['check', async () => (await import('./check.js')).checkCommand()],
+  ['queue', async () => (await import('./queue.js')).queueCommand()],
   ['completion', async () => (await import('./completion.js')).completionCommand()],
 ];
 

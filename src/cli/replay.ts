@@ -45,7 +45,7 @@ function renderEvents(r: ReplayResult, bold: (s: string) => string): string {
 }
 
 /** What the logs add up to, when every one is a regular file (stdin from a pipe: unknown). */
-function totalBytes(logs: readonly string[]): number | null {
+export function totalBytes(logs: readonly string[]): number | null {
   let total = 0;
   for (const log of logs) {
     let size: number | null = null;

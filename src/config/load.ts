@@ -25,6 +25,7 @@ import { formatPortRange, parsePort } from '../ports.js';
 import { checkJournalMatch } from '../sources/journald/config.js';
 import { parseListenAddress } from '../metrics/listen-address.js';
 import { hasGlob } from '../sources/glob.js';
+import { BANS_FILTER, BANS_SOURCE } from '../recidive.js';
 import {
   LOG_FORMATS, LOG_LEVELS, PROTOCOLS,
   type DaemonConfig, type JailConfig, type JailJournal, type LoadOptions, type LogFormat, type LogLevel, type PbanConfig, type Ports, type Protocol,
@@ -34,7 +35,7 @@ const TOP_KEYS = ['pban', 'defaults', 'jails'] as const;
 const PBAN_KEYS = ['database', 'socket', 'loglevel', 'logformat', 'timezone', 'metrics', 'check_interval', 'fail2ban_filter_dir'] as const;
 /** Keys a jail inherits from [defaults] and may override. */
 const INHERITED_KEYS = ['findtime', 'maxretry', 'bantime', 'ignoreip', 'ignoreself', 'allow_names', 'ignorecommand', 'ignorecommand_timeout', 'ignorecommand_cache', 'action', 'ports', 'protocol', 'bantime_increment', 'subnet'] as const;
-const JAIL_KEYS = ['enabled', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
+const JAIL_KEYS = ['enabled', 'source', 'filter', 'logpath', 'journalmatch', 'journal_directory', ...INHERITED_KEYS] as const;
 const INCREMENT_KEYS = ['enabled', 'factor', 'maxtime', 'remember'] as const;
 const SUBNET_KEYS = ['enabled', 'ipv4_prefix', 'ipv6_prefix', 'maxretry', 'min_addresses', 'bantime'] as const;
 
@@ -333,6 +334,11 @@ function readJail(s: Section, name: string, inherited: Settings, baseDir: string
   }
   s.allowOnly(JAIL_KEYS);
   const enabled = s.bool('enabled') ?? true;
+  const source = s.string('source');
+  if (source !== undefined && source !== 'log' && source !== BANS_SOURCE) {
+    s.fail('source', `unknown source "${source}" (expected "log", the default, or "bans": count the bans of the other jails)`);
+  }
+  if (source === BANS_SOURCE) return readBansJail(s, name, inherited, opts, pban, enabled);
 
   let filter = s.string('filter');
   if (filter === undefined) s.fail(undefined, 'missing key "filter" (e.g. filter = "postfix")', 'config.missingKey');
@@ -413,6 +419,45 @@ function readIgnoreSpec(src: ConfigSource, st: Settings, enabled: boolean): Igno
   const program = cmd.value[0]!;
   if (enabled && findProgram(program) === undefined) throw configError(src, cmd.at, `ignorecommand: program "${program}" not found or not executable`);
   return { argv: cmd.value, timeoutMs: st.ignoreTimeout!.value, cacheMs: st.ignoreCache!.value };
+}
+
+/**
+ * A jail with `source = "bans"` (recidive.ts): no filter, no log; it counts addresses only (no
+ * subnet rule) and bans on every port unless the jail itself names ports.
+ */
+function readBansJail(s: Section, name: string, inherited: Settings, opts: LoadOptions, pban: DaemonConfig, enabled: boolean): JailConfig {
+  for (const key of ['filter', 'logpath', 'journalmatch', 'journal_directory']) {
+    if (s.has(key)) s.fail(key, `a jail with source = "bans" reads no log: it counts the bans of the other jails (remove ${key})`);
+  }
+  const own = readSettings(s);
+  if (own.netEnabled?.value === true) throw configError(s.src, own.netEnabled.at, 'a jail with source = "bans" counts addresses only (no subnet rule)');
+  const settings = merge(inherited, own);
+  const base = buildPolicy(s.src, name, settings, settings.ignoreSelf!.value ? (opts.selfAddresses ?? machineAddresses)() : []);
+  const policy: JailPolicy = { ...base, subnet: { ...base.subnet, enabled: false } };
+  const actions = settings.actions!;
+  if (actions.value.length === 0) throw configError(s.src, actions.at, 'must name at least one action (use "dry-run" to only log)');
+  const jail: JailConfig = {
+    name,
+    enabled,
+    source: BANS_SOURCE,
+    filter: BANS_FILTER.name,
+    logpath: [],
+    journal: null,
+    actions: actions.value.map((a) => a.name),
+    // A repeat offender is blocked on every port, whatever the mail jails block.
+    ports: own.ports?.value ?? 'all',
+    protocol: settings.protocol!.value,
+    policy,
+    // it counts bans, which no ignore command judges
+    ignoreCommand: null,
+  };
+  if (!enabled || !opts.buildJail) return jail;
+  const problem = opts.buildJail(jail, pban);
+  if (problem !== undefined) {
+    const at = problem.key === 'action' ? (actions.value[problem.index]?.at ?? HERE) : HERE;
+    throw configError(s.src, at.length > 0 ? at : s.path, problem.message, problem.key === 'filter' ? 'config.badFilter' : 'config.badAction');
+  }
+  return jail;
 }
 
 /**

@@ -42,6 +42,11 @@ export type Ports = 'all' | readonly string[];
 export interface JailConfig {
   readonly name: string;
   readonly enabled: boolean;
+  /**
+   * "bans": the jail reads no log and counts the bans of the other jails (recidive.ts); its
+   * filter is "bans" and it has no logpath or journal. Left out: it reads logs.
+   */
+  readonly source?: 'bans';
   /** The filter reference as written: `postfix[mode=aggressive]` or a path. */
   readonly filter: string;
   /** Files or globs to follow (absolute). Empty when the jail reads only the journal. */

@@ -38,7 +38,7 @@ export interface ControlHandlers {
   /** Lifts matching active bans (in one jail, or in every jail) and returns those lifted. */
   unban(which: UnbanSelector, jail?: string): MaybePromise<readonly Ban[]>;
   /** Throws a ConfigError for an invalid config; the old config keeps running. */
-  reload(): MaybePromise<ReloadReply>;
+  reload(opts?: { liftRemoved?: boolean }): MaybePromise<ReloadReply>;
   /** Begins shutdown. Called after the reply is sent. */
   stop(): MaybePromise<void>;
   version(): MaybePromise<VersionReply>;

@@ -42,7 +42,7 @@ export interface CommandArgs {
   banned: { jail?: string };
   ban: { jail: string; target: string; timeMs?: number | null };
   unban: { targets?: string[]; all?: boolean; jail?: string };
-  reload: Record<string, never>;
+  reload: { liftRemoved?: boolean };
   stop: Record<string, never>;
   version: Record<string, never>;
 }
@@ -90,9 +90,9 @@ export const COMMANDS: { readonly [K in CommandName]: CommandSpec & { readonly n
   },
   reload: {
     name: 'reload',
-    summary: 'reread the config; keeps windows and bans, lifts the bans of removed jails, refuses an invalid config',
-    params: [],
-    examples: ['pban reload'],
+    summary: 'reread the config; keeps windows and bans, refuses an invalid config; a removed jail keeps its manual and permanent bans',
+    params: [p('liftRemoved', 'boolean', false, 'also lift the manual and permanent bans of jails no longer in the config')],
+    examples: ['pban reload', 'pban reload --lift-removed'],
     reads: false,
   },
   stop: {

@@ -133,7 +133,7 @@ async function dispatch(h: ControlHandlers, req: Request): Promise<ReplyBody> {
       return okReply(JSON.stringify(data));
     }
     case 'reload':
-      return okReply(JSON.stringify(await h.reload()));
+      return okReply(JSON.stringify(await h.reload({ liftRemoved: (req.args as CommandArgs['reload']).liftRemoved === true })));
     case 'stop':
       // The handler runs once this reply is flushed (see handleConnection).
       return okReply(JSON.stringify({ stopping: true }));

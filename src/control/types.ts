@@ -122,6 +122,10 @@ export interface ReloadReply {
   readonly removed: readonly string[];
   /** Bans lifted because their jail was removed. */
   readonly lifted: number;
+  /** Jails no longer in the config that keep manual or permanent bans in force (retired-jails.ts). */
+  readonly retired: readonly string[];
+  /** Those bans, kept in force. */
+  readonly kept: readonly BannedEntry[];
 }
 
 export interface StopReply {

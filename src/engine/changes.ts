@@ -52,6 +52,8 @@ export interface JailChanges {
 /** A stored ban, as the store returns it for a rebuild. */
 export interface SnapshotBan extends RecordedBan {
   readonly active: boolean;
+  /** Why a lifted ban ended: a "manual" lift resets the target's ban count. Left out: unknown. */
+  readonly liftReason?: LiftReason | null;
 }
 
 /** What a jail needs to rebuild its windows, bans and history exactly. */

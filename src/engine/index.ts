@@ -43,7 +43,7 @@
 // run the actions; arm the scheduler with min over jails of j.nextExpiry().
 // At start: Jail.restore(policy, store.loadJail(name, { findtime, remember })), then
 // j.expire(Date.now()) lifts what expired while pban was down; j.activeBans() re-applies.
-export { Jail, type JailStatus } from './jail.js';
+export { Jail, type JailStatus, type WindowCount } from './jail.js';
 export type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan, SnapshotBan } from './changes.js';
 export type { JailPolicy, IncrementPolicy, SubnetPolicy } from './policy.js';
 export { banDuration, banEnd } from './ban-duration.js';

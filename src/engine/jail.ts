@@ -45,6 +45,13 @@ export interface JailStatus {
   readonly clockSetBack: number;
 }
 
+/** A window's content: failures counted in it now and the distinct addresses among them. */
+export interface WindowCount {
+  readonly target: Target;
+  readonly failures: number;
+  readonly addresses: number;
+}
+
 const COUNTED: Decision = { type: 'none', reason: 'counted' };
 const IGNORED: Decision = { type: 'none', reason: 'ignored' };
 const ALREADY_BANNED: Decision = { type: 'none', reason: 'already-banned' };
@@ -182,6 +189,8 @@ export class Jail {
       const key = targetKey(b.target);
       if ((clears.get(key) ?? 0) < b.clearSeq) clears.set(key, b.clearSeq);
       jail.remember(key, b.created);
+      // A manual lift is a verdict on the target: the bans before it stop counting (see unban).
+      if (b.liftReason === 'manual') jail.history.delete(key);
       if (b.active) jail.activate(b);
       if (++done % RESTORE_STEP === 0) yield;
     }
@@ -333,7 +342,12 @@ export class Jail {
     return this.makeBan(t, 'manual', 0, now, duration, true);
   }
 
-  /** Lifts an active ban now (reason "manual"). Throws PbanError if the target is not banned. */
+  /**
+   * Lifts an active ban now (reason "manual"). Throws PbanError if the target is not banned.
+   * A manual lift is the admin's verdict that the ban was wrong: the target's ban history is
+   * forgotten, so its next ban starts again at ban number 1 (not doubled by the increment).
+   * The store keeps the lift with reason "manual", and restore() forgets the same history.
+   */
   unban(target: Target, now: number): Lift {
     const key = targetKey(normaliseTarget(target));
     const ab = this.active.get(key);
@@ -341,10 +355,20 @@ export class Jail {
     return this.lift(ab, 'manual', now);
   }
 
-  /** Lifts every active ban (for a jail removed from the config, or a flush). */
+  /**
+   * Lifts every active ban (a flush, or a jail removed from the config). With reason "manual"
+   * each target's history is forgotten, as for unban().
+   */
   liftAll(reason: LiftReason, now: number): Lift[] {
     const out: Lift[] = [];
     for (const ab of [...this.active.values()]) out.push(this.lift(ab, reason, now));
+    return out;
+  }
+
+  /** Lifts the active bans `which` selects (reason as for liftAll), oldest first. */
+  liftWhere(which: (ban: RecordedBan) => boolean, reason: LiftReason, now: number): Lift[] {
+    const out: Lift[] = [];
+    for (const ab of [...this.active.values()]) if (which(ab.ban)) out.push(this.lift(ab, reason, now));
     return out;
   }
 
@@ -363,6 +387,32 @@ export class Jail {
     addressWords(addr, family, w);
     const a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
     return a < 0 ? 0 : this.aCount[a]!;
+  }
+
+  /**
+   * Every network window that holds failures now, with its counts, and every address window
+   * holding at least `minAddressFailures`: what `pban report` compares with the thresholds to show
+   * who is near a ban. Reads only; the order is the slots' (callers sort).
+   */
+  windows(minAddressFailures = 1): { networks: WindowCount[]; addresses: WindowCount[] } {
+    const networks: WindowCount[] = [];
+    const x = this.netIndex;
+    for (let n = 0, seen = 0; seen < x.size && n < this.nRefs.length; n++) {
+      if (this.nRefs[n]! <= 0) continue;
+      seen++;
+      if (this.nCount[n]! > 0) networks.push({ target: this.netTarget(n), failures: this.nCount[n]!, addresses: this.nDistinct[n]! });
+    }
+    const addresses: WindowCount[] = [];
+    const a = this.addrIndex;
+    for (let s = 0, seen = 0; seen < a.size && s < this.aRefs.length; s++) {
+      if (this.aRefs[s]! <= 0) continue;
+      seen++;
+      if (this.aCount[s]! < minAddressFailures) continue;
+      const family = a.family(s) as Family;
+      const addr = (family === 4 ? formatIPv4(a.word(s, 0)) : formatIPv6(wordsToHextets(a.word(s, 0), a.word(s, 1), a.word(s, 2), a.word(s, 3)))) as Address;
+      addresses.push({ target: addressTarget(addr, family), failures: this.aCount[s]!, addresses: 1 });
+    }
+    return { networks, addresses };
   }
 
   status(): JailStatus {
@@ -679,6 +729,7 @@ export class Jail {
       } else this.banPrefixCount.set(tag, c);
       if (t.prefix === (t.family === 4 ? 32 : 128)) this.bannedAddrCount--;
     }
+    if (reason === 'manual') this.history.delete(ab.key);
     const l: Lift = { ban: ab.ban, reason, time };
     this.newLifts.push(l);
     return l;

@@ -90,7 +90,6 @@ export function importFail2ban(dir: string): ImportResult {
     `fail2ban_filter_dir = ${toml(path.resolve(filterDir))}`,
     '',
   ];
-  let increment: string[] | null = null;
   const jails: string[] = [];
   for (const section of cfg.sections.keys()) {
     if (SKIP_SECTIONS.has(section) || section.startsWith('KNOWN/')) continue;
@@ -105,58 +104,58 @@ export function importFail2ban(dir: string): ImportResult {
       warnings.push(`jail ${section}: the name is not a valid pban jail name (letters, digits, "_", "-", at most 20): skipped`);
       continue;
     }
-    if (section === 'recidive') {
-      warnings.push('jail recidive: not imported; pban lengthens repeated bans itself (bantime_increment, enabled in [defaults] below)');
-      jails.push('# [jails.recidive] was not imported: it reads fail2ban\'s own log. pban lengthens the bans of', '# repeat offenders itself: see [defaults.bantime_increment].', '');
-      increment ??= ['enabled = true', 'factor = 2', 'maxtime = "1w"'];
-      continue;
-    }
-    // filter
+    // fail2ban's recidive reads fail2ban's own log for "Ban" lines; pban's jail with
+    // source = "bans" counts the other jails' bans directly (src/recidive.ts), on every port.
     const filterText = (safeGet(cfg, section, 'filter') ?? section).split('\n')[0]?.trim() ?? section;
-    const spec = parseFilterSpec(filterText.startsWith('fail2ban:') ? filterText : `fail2ban:${filterText}`);
-    if ('error' in spec) {
-      warn(`filter "${filterText}": ${spec.error}`);
-      jails.push(`# [jails.${section}] skipped: ${spec.error}`, '');
-      continue;
-    }
-    let pbanFilter: string;
-    const alias = NATIVE_FILTER_ALIASES[spec.ref];
-    if (NATIVE_FILTERS.has(spec.ref) || alias) {
-      const ref = alias?.ref ?? spec.ref;
-      const mode = spec.options.get('mode') ?? alias?.mode;
-      pbanFilter = mode === undefined ? ref : `${ref}[mode=${mode}]`;
-      for (const k of spec.options.keys()) if (k !== 'mode') warn(`filter option ${k}=${spec.options.get(k)} (pban's native ${ref} filter takes a mode only)`);
-    } else {
-      pbanFilter = filterText.startsWith('fail2ban:') ? filterText : `fail2ban:${filterText}`;
-      if (!existsSync(path.join(filterDir, `${spec.ref}.conf`)) && !existsSync(path.join(filterDir, `${spec.ref}.local`))) warn(`filter ${spec.ref}: no ${spec.ref}.conf in ${filterDir}`);
-    }
-    lines.push(`filter = ${toml(pbanFilter)}`);
-    // log source
-    const backend = (safeGet(cfg, section, 'backend') ?? 'auto').trim();
-    if (backend.startsWith('systemd')) {
-      let jm = safeGet(cfg, section, 'journalmatch');
-      if (jm === undefined) {
-        try {
-          jm = readFail2banFilter(path.join(filterDir, `${spec.ref}.conf`), spec.options).journalmatch.join(' + ');
-        } catch {
-          jm = undefined;
+    const recidive = /^(?:fail2ban:)?recidive(?:\[.*\])?$/.test(filterText);
+    if (recidive) lines.push(`source = ${toml('bans')}`);
+    else {
+      // filter
+      const spec = parseFilterSpec(filterText.startsWith('fail2ban:') ? filterText : `fail2ban:${filterText}`);
+      if ('error' in spec) {
+        warn(`filter "${filterText}": ${spec.error}`);
+        jails.push(`# [jails.${section}] skipped: ${spec.error}`, '');
+        continue;
+      }
+      let pbanFilter: string;
+      const alias = NATIVE_FILTER_ALIASES[spec.ref];
+      if (NATIVE_FILTERS.has(spec.ref) || alias) {
+        const ref = alias?.ref ?? spec.ref;
+        const mode = spec.options.get('mode') ?? alias?.mode;
+        pbanFilter = mode === undefined ? ref : `${ref}[mode=${mode}]`;
+        for (const k of spec.options.keys()) if (k !== 'mode') warn(`filter option ${k}=${spec.options.get(k)} (pban's native ${ref} filter takes a mode only)`);
+      } else {
+        pbanFilter = filterText.startsWith('fail2ban:') ? filterText : `fail2ban:${filterText}`;
+        if (!existsSync(path.join(filterDir, `${spec.ref}.conf`)) && !existsSync(path.join(filterDir, `${spec.ref}.local`))) warn(`filter ${spec.ref}: no ${spec.ref}.conf in ${filterDir}`);
+      }
+      lines.push(`filter = ${toml(pbanFilter)}`);
+      // log source
+      const backend = (safeGet(cfg, section, 'backend') ?? 'auto').trim();
+      if (backend.startsWith('systemd')) {
+        let jm = safeGet(cfg, section, 'journalmatch');
+        if (jm === undefined) {
+          try {
+            jm = readFail2banFilter(path.join(filterDir, `${spec.ref}.conf`), spec.options).journalmatch.join(' + ');
+          } catch {
+            jm = undefined;
+          }
         }
+        if (!jm) {
+          warn('backend = systemd without a journalmatch (pban reads the whole journal only through an explicit journalmatch)');
+          jails.push(...comments.map((c) => c), `# [jails.${section}] skipped: no journalmatch`, '');
+          continue;
+        }
+        lines.push(`journalmatch = ${toml(jm.split('\n').map((x) => x.trim()).filter(Boolean))}`);
+      } else {
+        const lp = (safeGet(cfg, section, 'logpath') ?? '').split('\n').map((x) => x.trim().replace(/\s+(?:head|tail)$/, '')).filter(Boolean);
+        if (lp.length === 0) {
+          warn('no logpath');
+          jails.push(`# [jails.${section}] skipped: no logpath`, '');
+          continue;
+        }
+        lines.push(`logpath = ${toml(lp)}`);
+        if (backend !== 'auto' && backend !== 'polling' && backend !== 'pyinotify' && backend !== 'gamin') warn(`backend = ${backend}`);
       }
-      if (!jm) {
-        warn('backend = systemd without a journalmatch (pban reads the whole journal only through an explicit journalmatch)');
-        jails.push(...comments.map((c) => c), `# [jails.${section}] skipped: no journalmatch`, '');
-        continue;
-      }
-      lines.push(`journalmatch = ${toml(jm.split('\n').map((x) => x.trim()).filter(Boolean))}`);
-    } else {
-      const lp = (safeGet(cfg, section, 'logpath') ?? '').split('\n').map((x) => x.trim().replace(/\s+(?:head|tail)$/, '')).filter(Boolean);
-      if (lp.length === 0) {
-        warn('no logpath');
-        jails.push(`# [jails.${section}] skipped: no logpath`, '');
-        continue;
-      }
-      lines.push(`logpath = ${toml(lp)}`);
-      if (backend !== 'auto' && backend !== 'polling' && backend !== 'pyinotify' && backend !== 'gamin') warn(`backend = ${backend}`);
     }
     // policy
     for (const [key, f2b] of [
@@ -195,7 +194,8 @@ export function importFail2ban(dir: string): ImportResult {
       if (ok.length > 0) lines.push(`ignoreip = ${toml(ok)}`);
     }
     const port = safeGet(cfg, section, 'port');
-    if (port !== undefined) {
+    // A recidive ban blocks every port (fail2ban's banaction_allports): pban's default for it.
+    if (port !== undefined && !recidive) {
       const p = convertPorts(port);
       lines.push(`ports = ${p === 'all' ? toml('all') : toml(p)}`);
     }
@@ -231,7 +231,6 @@ export function importFail2ban(dir: string): ImportResult {
     }
     jails.push(`[jails.${section}]`, 'enabled = true', ...lines, ...comments, '');
   }
-  if (increment) out.push('[defaults.bantime_increment]', ...increment, '');
   out.push(...jails);
   if (jails.length === 0) warnings.push('no enabled jail found');
   return { toml: `${out.join('\n').replace(/\n+$/, '')}\n`, warnings };

@@ -72,6 +72,13 @@ export const MIGRATIONS: readonly Migration[] = [
       db.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)").run(randomUUID());
     },
   },
+  {
+    // How each jail drives the firewall (JSON: actions, ports, protocol; see retired-jails.ts):
+    // a jail removed from the config keeps its manual and permanent bans in force with the
+    // firewall it had, also after a restart. NULL: not written yet (an older pban).
+    version: 3,
+    up: (db) => db.exec('ALTER TABLE jails ADD COLUMN firewall TEXT'),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

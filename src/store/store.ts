@@ -305,6 +305,30 @@ export class Store {
     return (rows as BanRow[]).map(toBan);
   }
 
+  /**
+   * Automatic address bans of every jail created after `since` (ms), oldest first: what a bans
+   * jail counts when it starts with no state of its own (recidive.ts). Read once per such start,
+   * so a scan of the bans table is acceptable.
+   */
+  addressBansSince(since: number): StoredBan[] {
+    return (
+      this.db
+        .prepare(`SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id WHERE b.kind = 'address' AND b.created > ? ORDER BY b.created, b.id`)
+        .all(since) as BanRow[]
+    ).map(toBan);
+  }
+
+  /** Every ban kept (active and lifted) created in [since, until), oldest first: for `pban report`. */
+  bansCreated(since = -Infinity, until = Infinity): StoredBan[] {
+    const lo = Number.isFinite(since) ? since : Number.MIN_SAFE_INTEGER;
+    const hi = Number.isFinite(until) ? until : Number.MAX_SAFE_INTEGER;
+    return (
+      this.db
+        .prepare(`SELECT ${BAN_COLUMNS} FROM bans b JOIN jails j ON j.id = b.jail_id WHERE b.created >= ? AND b.created < ? ORDER BY b.created, b.id`)
+        .all(lo, hi) as BanRow[]
+    ).map(toBan);
+  }
+
   /** Every ban of `target` in `jail` (active and lifted), oldest first: its ban history. */
   banHistory(jail: string, target: Target): StoredBan[] {
     return (
@@ -317,9 +341,15 @@ export class Store {
     ).map(toBan);
   }
 
-  /** How many bans `target` had in `jail` created after `since` (ms). */
+  /**
+   * How many bans `target` had in `jail` created after `since` (ms) that still count towards its
+   * ban number: a manual lift resets the count, so only bans after the last one count.
+   */
   banCount(jail: string, target: Target, since = -Infinity): number {
-    return this.banHistory(jail, target).filter((b) => b.created > since).length;
+    const h = this.banHistory(jail, target);
+    let from = 0;
+    for (let i = 0; i < h.length; i++) if (h[i]!.liftReason === 'manual') from = i + 1;
+    return h.slice(from).filter((b) => b.created > since).length;
   }
 
   position(sourceId: string): SourcePosition | null {
@@ -353,6 +383,18 @@ export class Store {
       activeBans: r.active_bans,
       storedFailures: r.stored_failures,
     }));
+  }
+
+  /** Records how a jail drives the firewall (see retired-jails.ts); creates the jail's row if needed. */
+  saveJailFirewall(name: string, firewall: string): void {
+    const id = this.jailId(name);
+    this.db.prepare('UPDATE jails SET firewall = ? WHERE id = ?').run(firewall, id);
+  }
+
+  /** What saveJailFirewall() recorded for a jail, or null. */
+  jailFirewall(name: string): string | null {
+    const r = this.db.prepare('SELECT firewall FROM jails WHERE name = ?').get(name) as { firewall: string | null } | undefined;
+    return r?.firewall ?? null;
   }
 
   /** Names of the jails the store has seen. */

@@ -289,6 +289,26 @@ const errorCases: { name: string; text: string; message: string; opts?: LoadOpti
     text: lines(...MINIMAL_JAIL, 'filter = "dovecot"'),
     message: `${FILE}:4: TOML syntax error at column 1: trying to redefine an already defined table or value`,
   },
+  {
+    name: 'a bans jail takes no filter',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "bans"', 'filter = "postfix"'),
+    message: `${FILE}:6: jails.recidive.filter: a jail with source = "bans" reads no log: it counts the bans of the other jails (remove filter)`,
+  },
+  {
+    name: 'a bans jail reads no log',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "bans"', 'logpath = ["/var/log/mail.log"]'),
+    message: `${FILE}:6: jails.recidive.logpath: a jail with source = "bans" reads no log: it counts the bans of the other jails (remove logpath)`,
+  },
+  {
+    name: 'a bans jail has no subnet rule',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "bans"', 'subnet = { enabled = true }'),
+    message: `${FILE}:6: jails.recidive.subnet.enabled: a jail with source = "bans" counts addresses only (no subnet rule)`,
+  },
+  {
+    name: 'unknown source',
+    text: lines(...MINIMAL_JAIL, '[jails.recidive]', 'source = "fail2ban.log"'),
+    message: `${FILE}:5: jails.recidive.source: unknown source "fail2ban.log" (expected "log", the default, or "bans": count the bans of the other jails)`,
+  },
 ];
 
 for (const c of errorCases) {
@@ -608,4 +628,18 @@ test('ignorecommand: an argument array with its timeout and cache; a jail turns 
   const cfg = load(lines('[defaults]', 'ignorecommand = ["/bin/true", "--ip=<ip>"]', 'ignorecommand_timeout = "2s"', ...MINIMAL_JAIL, '[jails.other]', 'filter = "postfix"', 'logpath = "/var/log/mail.log"', 'ignorecommand = []'));
   assert.deepEqual(cfg.jails[0]!.ignoreCommand, { argv: ['/bin/true', '--ip=<ip>'], timeoutMs: 2000, cacheMs: 300_000 });
   assert.equal(cfg.jails[1]!.ignoreCommand, null);
+});
+
+test('a jail with source = "bans" (recidive) blocks every port unless it names ports, and counts addresses only', () => {
+  const cfg = load(lines(
+    '[defaults]', 'ports = ["25", "587"]', 'subnet = { enabled = true }',
+    ...MINIMAL_JAIL,
+    '[jails.recidive]', 'source = "bans"', 'maxretry = 3', 'findtime = "1d"', 'bantime = "1w"',
+    '[jails.recidive-smtp]', 'source = "bans"', 'ports = ["25"]',
+  ));
+  const [postfix, rec, recSmtp] = cfg.jails;
+  assert.deepEqual([postfix?.source, postfix?.ports, postfix?.policy.subnet.enabled], [undefined, ['25', '587'], true]);
+  assert.deepEqual([rec?.source, rec?.filter, rec?.logpath, rec?.journal, rec?.ports], ['bans', 'bans', [], null, 'all']);
+  assert.deepEqual([rec?.policy.maxretry, rec?.policy.findtime, rec?.policy.bantime, rec?.policy.subnet.enabled], [3, 24 * H, 7 * 24 * H, false]);
+  assert.deepEqual(recSmtp?.ports, ['25']);
 });

@@ -4,6 +4,7 @@ import { Jail } from '../../src/engine/jail.js';
 import type { Decision } from '../../src/events.js';
 import { PbanError } from '../../src/errors.js';
 import { failure, policy, target } from './helpers.js';
+import { MemoryStore } from './memory-store.js';
 
 /** Compact text of a decision, to compare whole scenarios in one assertion. */
 function brief(d: Decision): string {
@@ -179,6 +180,37 @@ test('manual ban and unban', () => {
   assert.throws(() => jail.unban(target(`${A}/32`), 5), { code: 'engine.notBanned', message: 'test: 192.0.2.1/32 is not banned' });
   assert.equal(brief(jail.observe(failure(A, 6))), 'counted');
   assert.equal(jail.status().bannedNetworks, 1);
+});
+
+test('a manual unban is a verdict: the next ban starts again at ban number 1, not doubled', () => {
+  const p = policy({ maxretry: 1, bantime: 10, increment: { enabled: true, factor: 2, maxtime: null, remember: 1000 } });
+  const jail = new Jail(p);
+  assert.equal(brief(jail.observe(failure(A, 0))), 'address:192.0.2.1/32@0-10#1x1');
+  assert.equal(brief(jail.observe(failure(A, 10))), 'address:192.0.2.1/32@10-30#2x1');
+  jail.unban(target(`${A}/32`), 12);
+  assert.equal(brief(jail.observe(failure(A, 13))), 'address:192.0.2.1/32@13-23#1x1', 'base bantime again');
+  assert.equal(brief(jail.observe(failure(A, 23))), 'address:192.0.2.1/32@23-43#2x1', 'and it grows again from there');
+  // An expiry is no verdict: B's second ban is doubled.
+  jail.observe(failure(B, 30));
+  assert.equal(brief(jail.observe(failure(B, 40))), 'address:192.0.2.2/32@40-60#2x1');
+  // unban --all is the same verdict for every target it lifts.
+  jail.liftAll('manual', 45);
+  assert.equal(brief(jail.observe(failure(B, 46))), 'address:192.0.2.2/32@46-56#1x1');
+});
+
+test('a manual unban resets the ban number after a restore too (the store keeps the lift)', () => {
+  const p = policy({ maxretry: 1, bantime: 5, increment: { enabled: true, factor: 2, maxtime: null, remember: 1000 } });
+  const store = new MemoryStore();
+  const jail = new Jail(p);
+  jail.observe(failure(A, 0)); // A#1, expires at 5
+  jail.observe(failure(B, 1)); // B#1, expires at 6
+  jail.observe(failure(A, 6)); // A#2 (doubled), lifted by hand below
+  jail.unban(target(`${A}/32`), 7);
+  jail.expire(7);
+  store.commit(jail.takeChanges());
+  const again = Jail.restore(p, store.snapshot());
+  assert.equal(brief(again.observe(failure(A, 8))), 'address:192.0.2.1/32@8-13#1x1');
+  assert.equal(brief(again.observe(failure(B, 8))), 'address:192.0.2.2/32@8-18#2x1', 'an expired ban still counts');
 });
 
 test('a manual ban overlapping ignoreip is refused with a clear message', () => {

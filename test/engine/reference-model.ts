@@ -156,7 +156,11 @@ export class ReferenceJail {
 
   makeBan(target: Target, kind: Ban['kind'], failures: number, created: number, base: number | null, exact: boolean): Ban {
     const inc = this.policy.increment;
-    const mine = this.bans.filter((b) => key(b.target) === key(target) && !b.forgotten);
+    // A manual unban resets the count: only bans after the target's last manual lift count.
+    const all = this.bans.filter((b) => key(b.target) === key(target));
+    let last = -1;
+    all.forEach((b, i) => { if (b.manualLift !== null) last = i; });
+    const mine = all.slice(last + 1).filter((b) => !b.forgotten);
     for (const b of mine) if (b.created <= created - inc.remember) b.forgotten = true;
     const n = 1 + mine.filter((b) => !b.forgotten).length;
     let duration: number | null = base;

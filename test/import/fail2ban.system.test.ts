@@ -63,7 +63,7 @@ test('pban import fail2ban: a realistic jail.local becomes a config pban check a
   const r = runPban(['import', 'fail2ban', etc]);
   assert.equal(r.status, 0, r.stderr);
   const cfg = parse(r.stdout) as { pban: Record<string, unknown>; jails: Record<string, Record<string, unknown>> };
-  assert.deepEqual(Object.keys(cfg.jails).sort(), ['dovecot', 'postfix', 'postfix-sasl', 'sshd']);
+  assert.deepEqual(Object.keys(cfg.jails).sort(), ['dovecot', 'postfix', 'postfix-sasl', 'recidive', 'sshd']);
   assert.equal(cfg.pban.fail2ban_filter_dir, path.join(etc, 'filter.d'));
   const { sshd, postfix, dovecot } = cfg.jails;
   const sasl = cfg.jails['postfix-sasl'];
@@ -84,7 +84,13 @@ test('pban import fail2ban: a realistic jail.local becomes a config pban check a
   assert.deepEqual(sshd?.logpath, ['/var/log/auth.log']);
   // Said on stderr, and as comments in the output.
   assert.match(r.stderr, /jail dovecot: action sendmail-whois/);
-  assert.match(r.stderr, /jail recidive: not imported/);
+  // fail2ban's recidive (Debian: findtime 1d, bantime 1w, banaction_allports) counts pban's own bans.
+  const rec = cfg.jails['recidive'];
+  assert.equal(rec?.source, 'bans');
+  assert.deepEqual([rec?.filter, rec?.logpath, rec?.ports], [undefined, undefined, undefined], 'no filter, no log; every port');
+  assert.deepEqual([rec?.findtime, rec?.bantime], ['1d', '1w']);
+  assert.deepEqual(rec?.action, ['iptables']);
+  assert.doesNotMatch(r.stderr, /jail recidive: (?!ignoreip)/, 'nothing of it is lost but the host name in ignoreip');
   assert.match(r.stderr, /ignoreip entry trusted\.example\.org/);
   assert.match(r.stdout, /# not carried over: action sendmail-whois/);
 
@@ -92,5 +98,5 @@ test('pban import fail2ban: a realistic jail.local becomes a config pban check a
   writeFileSync(out, r.stdout);
   const c = runPban(['check', '-c', out]);
   assert.equal(c.status, 0, c.stderr + c.stdout);
-  assert.match(c.stdout, /OK, 4 enabled jail\(s\)/);
+  assert.match(c.stdout, /OK, 5 enabled jail\(s\)/);
 });

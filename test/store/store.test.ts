@@ -80,6 +80,14 @@ test('lifts are recorded with their reason and time; history keeps lifted bans',
     [12, 32, 2, false, 'manual', 13],
   ]);
   assert.deepEqual(store.activeBans(), []);
+  assert.equal(store.banCount('test', target('192.0.2.1/32')), 0, 'a manual lift resets the count');
+  // Reopened and restored, the next ban of the address is its first again (not doubled).
+  const again = Jail.restore(jail.policy, store.loadJail('test', { findtime: jail.policy.findtime, remember: jail.policy.increment.remember }));
+  const d = again.observe(failure('192.0.2.1', 14));
+  assert.ok(d.type === 'ban');
+  assert.deepEqual([d.bans[0]!.banNumber, d.bans[0]!.until], [1, 24]);
+  store.commit({ jails: [again.takeChanges()] });
+  assert.equal(store.banCount('test', target('192.0.2.1/32')), 1);
   store.close();
 });
 

@@ -123,7 +123,15 @@ export function renderUnbanReply(r: UnbanReply): string {
 export function renderReloadReply(r: ReloadReply): string {
   const lines = [`reloaded: ${r.jails.length} ${r.jails.length === 1 ? 'jail' : 'jails'} (${r.jails.join(', ')})`];
   if (r.added.length) lines.push(`added: ${r.added.join(', ')}`);
-  if (r.removed.length) lines.push(`removed: ${r.removed.join(', ')} (${r.lifted} bans lifted)`);
+  if (r.removed.length || r.lifted > 0) lines.push(`removed: ${r.removed.join(', ') || 'none'} (${r.lifted} bans lifted)`);
+  if (r.retired.length) lines.push(`retired: ${r.retired.join(', ')} (no longer in the config; ${r.kept.length} manual or permanent ${r.kept.length === 1 ? 'ban' : 'bans'} kept in force)`);
+  return lines.join('\n') + '\n';
+}
+
+/** One line per ban a removed jail keeps in force, and how to lift them. */
+export function renderKeptWarning(r: ReloadReply): string {
+  const lines = r.kept.map((b) => `pban: kept in force: ${b.target} (jail ${b.jail}, ${b.kind}, ${b.expiresAt === null ? 'permanent' : `until ${formatTimestamp(b.expiresAt)}`})`);
+  lines.push(`pban: lift them with \`pban unban --all --jail ${r.retired[0]}\` or \`pban reload --lift-removed\``);
   return lines.join('\n') + '\n';
 }
 
