@@ -9,8 +9,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Ban, LogLine, SourcePosition, Target } from './events.js';
-import { targetToString } from './events.js';
+import type { Ban, ExplainedBan, LogLine, MatchTrace, SourcePosition, Target } from './events.js';
+import { kindsOf, targetToString } from './events.js';
+import { banLines, failingLines, type BanRef } from './why/lines.js';
+import { coveringBans } from './why/covering.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './log.js';
 import { ControlError } from './errors.js';
@@ -26,7 +28,7 @@ import type { ActionLogger, ActionRunner } from './actions/index.js';
 import { buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
-import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
+import type { ControlHandlers, JailStatusData, UnbanSelector, WhyData } from './control/handlers.js';
 import type { DaemonState, DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
 import { DaemonMetrics } from './metrics/index.js';
@@ -410,6 +412,8 @@ export class Daemon implements ControlHandlers {
     const lines: readonly LogLine[] = batch.lines;
     if (!this.guard.ready(this.jails.values())) throw new StoreUnavailableError(`${this.store.file}: the store cannot be read; lines wait`);
     let matched = 0;
+    // Each match is its own debug record (fail2ban's "Found"); the check keeps the hot path free of it otherwise.
+    const traceLog = this.log.isLevelEnabled('debug');
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
       let hit = false;
@@ -419,7 +423,12 @@ export class Daemon implements ControlHandlers {
         hit = true;
         this.metrics.failure(j.cfg.name, r.failure.kind);
         // The wall clock bounds the jail's clock: a forged date cannot lift bans (engine/wall-clock.ts).
-        const d = j.jail.observe(r.failure, now);
+        const regexId = j.filter.regexes[r.regex]?.id ?? '';
+        const d = j.jail.observe(r.failure, now, text, r.regex, regexId);
+        if (traceLog) {
+          const outcome = d.type === 'ban' ? 'banned' : d.reason;
+          this.log.debug({ jail: j.cfg.name, address: r.failure.ip, kind: r.failure.kind, regex: regexId, time: new Date(r.failure.time).toISOString(), outcome, line: text }, 'failure.matched');
+        }
         if (d.type === 'ban') {
           const list = bans.get(j) ?? [];
           list.push(...d.bans);
@@ -470,10 +479,11 @@ export class Daemon implements ControlHandlers {
   private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number, backlog = false): void {
     for (const [j, list] of bans) {
       // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
-      const live = list.filter((b) => b.until === null || b.until > now);
-      for (const b of list) {
+      const explained = list.map((b) => this.explain(j, b));
+      const live = explained.filter((b) => b.until === null || b.until > now);
+      for (const b of explained) {
         this.metrics.banned(b);
-        this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
+        this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, kinds: b.kinds, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
       }
       if (live.length > 0) this.hold(j, 'ban', live);
     }
@@ -485,6 +495,23 @@ export class Daemon implements ControlHandlers {
       this.hold(j, 'unban', list.map((l) => l.ban.target));
     }
     this.handOver(backlog);
+  }
+
+  /** A new ban with the lines that led to it, read from the store (where they were just committed). */
+  private explain(j: JailRuntime, b: Ban): ExplainedBan {
+    const matches = this.linesOf(j, b);
+    return { ...b, kinds: kindsOf(matches), matches };
+  }
+
+  /** The kept lines behind a ban; none if the store cannot be read (the ban stands regardless). */
+  private linesOf(j: JailRuntime, b: Ban): MatchTrace[] {
+    if (!('clearSeq' in b)) return [];
+    try {
+      return banLines(this.store, b as BanRef, j.cfg.policy.findtime);
+    } catch (err) {
+      this.log.warn({ jail: j.cfg.name, target: targetToString(b.target), err: (err as Error).message }, 'store.traceReadFailed');
+      return [];
+    }
   }
 
   /** Queues firewall changes in decision order; consecutive ones of one kind and jail join. */
@@ -539,6 +566,8 @@ export class Daemon implements ControlHandlers {
       try {
         const n = this.store.pruneHistory(j.cfg.name, j.cfg.policy.increment.remember);
         if (n > 0) this.log.debug({ jail: j.cfg.name, removed: n }, 'store.historyPruned');
+        const t = this.store.pruneTraces(j.cfg.name, j.cfg.policy.findtime);
+        if (t > 0) this.log.debug({ jail: j.cfg.name, removed: t }, 'store.tracesPruned');
       } catch (err) {
         this.log.error({ err, jail: j.cfg.name }, 'store.pruneFailed');
       }
@@ -642,6 +671,31 @@ export class Daemon implements ControlHandlers {
     await this.started;
     const list = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
     return list.flatMap((j) => j.jail.activeBans());
+  }
+
+  async why(target: Target): Promise<WhyData> {
+    await this.started;
+    const all: Ban[] = [];
+    const jailOf = new Map<Ban, JailRuntime>();
+    const failing: WhyData['failing'][number][] = [];
+    const isAddress = target.prefix === (target.family === 4 ? 32 : 128);
+    for (const j of this.jails.values()) {
+      for (const b of coveringBans(j.jail.activeBans(), target)) {
+        all.push(b);
+        jailOf.set(b, j);
+      }
+      const n = isAddress ? j.jail.failuresOf(target.addr) : 0;
+      if (n > 0) {
+        let lines: MatchTrace[] = [];
+        try {
+          lines = failingLines(this.store, j.cfg.name, target, j.jail.now, j.cfg.policy.findtime);
+        } catch (err) {
+          this.log.warn({ jail: j.cfg.name, target: targetToString(target), err: (err as Error).message }, 'store.traceReadFailed');
+        }
+        failing.push({ jail: j.cfg.name, failures: n, lines });
+      }
+    }
+    return { bans: coveringBans(all, target).map((b) => ({ ban: b, lines: this.linesOf(jailOf.get(b)!, b) })), failing };
   }
 
   async ban(jail: string, target: Target, timeMs: number | null | undefined): Promise<Ban> {

@@ -4,8 +4,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Ban } from './events.js';
-import { targetToString } from './events.js';
+import type { Ban, MatchTrace } from './events.js';
+import { kindsOf, targetToString } from './events.js';
+import type { RecordedBan } from './engine/index.js';
+import { banLines } from './why/lines.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { Jail, type Lift } from './engine/index.js';
@@ -24,6 +26,9 @@ export interface ReplayEvent {
   readonly until: number | null;
   readonly failures: number;
   readonly banNumber: number;
+  /** With `explain`, for a ban: the matched lines behind it (oldest first, at most 10) and their kinds. */
+  readonly lines?: readonly MatchTrace[];
+  readonly kinds?: readonly string[];
 }
 
 export interface ReplayJailSummary {
@@ -55,6 +60,8 @@ export interface ReplayOptions {
   filters?: ReadonlyMap<string, CompiledFilter>;
   /** Called after each chunk read (some thousand lines) with the lines and bytes read so far. */
   onProgress?: (lines: number, bytes: number) => void;
+  /** Give each ban event the lines behind it (read back from the store at the end). */
+  explain?: boolean;
 }
 
 interface ReplayJail {
@@ -92,7 +99,9 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   const cfgs = selectJails(config, opts.jail);
   const tmpDir = opts.database === undefined ? mkdtempSync(path.join(os.tmpdir(), 'pban-replay-')) : undefined;
   const store: Store = openStore(opts.database ?? path.join(tmpDir!, 'replay.sqlite'), { synchronous: 'off' });
-  const events: ReplayEvent[] = [];
+  let events: ReplayEvent[] = [];
+  /** Ban events and the bans they report, for explain. */
+  const made: { event: ReplayEvent; ban: RecordedBan; cfg: JailConfig }[] = [];
   let lines = 0;
   let bytes = 0;
   let end: number | null = null;
@@ -102,7 +111,17 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
       const snap = store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
       return { cfg, filter, jail: Jail.restore(cfg.policy, snap, filter.countsForNetwork), matched: 0, bans: 0, unbans: 0 };
     });
-    const commit = (): void => store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
+    const withLines = new Map<ReplayEvent, ReplayEvent>();
+    const commit = (): void => {
+      store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
+      // Read each ban's lines right after the commit that stored them, before a later line of
+      // the same target can take their ring slots.
+      for (const m of made) {
+        const lines = banLines(store, m.ban, m.cfg.policy.findtime);
+        withLines.set(m.event, { ...m.event, lines, kinds: kindsOf(lines) });
+      }
+      made.length = 0;
+    };
     let sinceCommit = 0;
 
     for (const log of logs) {
@@ -134,11 +153,14 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
                   events.push(unbanEvent(l));
                 }
               }
-              const d = j.jail.observe(f, now);
+              // The line is traced as in the daemon: the store keeps the last lines of each target.
+              const d = j.jail.observe(f, now, line, r.regex, j.filter.regexes[r.regex]?.id ?? '');
               if (d.type === 'ban') {
                 for (const b of d.bans) {
                   j.bans++;
-                  events.push(banEvent(b));
+                  const e = banEvent(b);
+                  events.push(e);
+                  if (opts.explain) made.push({ event: e, ban: b as RecordedBan, cfg: j.cfg });
                 }
               }
               if (++sinceCommit >= COMMIT_EVERY_FAILURES) {
@@ -164,6 +186,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
       }
     }
     commit();
+    if (opts.explain) events = events.map((e) => withLines.get(e) ?? e);
     // Jails run side by side over the same lines, so their events interleave; a stable sort by
     // time gives one timeline and keeps each jail's own order (ban before the unban it causes).
     events.sort((a, b) => a.time - b.time);

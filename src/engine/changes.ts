@@ -30,6 +30,25 @@ export interface FailureColumns {
   readonly kind: string[];
 }
 
+/**
+ * Matched lines of counted failures, as parallel columns: each failure gives a row for its
+ * address and, when it counts for its network, one for the network. `n` numbers a target's
+ * lines (per window lifetime); the store keeps them in ring slot n % TRACE_LINES, so it never
+ * holds more than TRACE_LINES rows per target and never needs a delete on the hot path.
+ */
+export interface TraceColumns {
+  readonly address: string[];
+  readonly prefix: number[];
+  readonly n: number[];
+  /** The failure's seq: which ban (by clearSeq) a line led to. */
+  readonly seq: number[];
+  readonly time: number[];
+  readonly kind: string[];
+  readonly regexId: string[];
+  readonly regexIndex: number[];
+  readonly line: string[];
+}
+
 /** Everything a jail changed since the previous takeChanges(): commit it in one transaction. */
 export interface JailChanges {
   readonly jail: string;
@@ -43,6 +62,8 @@ export interface JailChanges {
   readonly failures: FailureColumns;
   /** Every stored failure with seq below this has left all windows and may be deleted. */
   readonly pruneBelowSeq: number;
+  /** Matched lines of the new failures (when the caller passed them to observe). */
+  readonly traces: TraceColumns;
   /** New bans, in decision order. */
   readonly bans: readonly RecordedBan[];
   /** Lifted bans (expired, manual, jail-removed), in the order they were lifted. */
@@ -64,4 +85,9 @@ export interface JailSnapshot {
   readonly failures: FailureColumns;
   /** Active bans, plus past bans still needed for ban history or window clearing, oldest first. */
   readonly bans: readonly SnapshotBan[];
+  /**
+   * For targets with matched lines inside the window: the next line number of their trace
+   * ring, so lines after a restart go on where the stored ring left off. Absent: start at 0.
+   */
+  readonly traceNext?: { readonly address: readonly string[]; readonly prefix: readonly number[]; readonly next: readonly number[] };
 }

@@ -9,7 +9,7 @@
 import type { Address, Ban, BanKind, Decision, Failure, Family, LiftReason, Target } from '../events.js';
 import { PbanError } from '../errors.js';
 import { policyProblems, type JailPolicy } from './policy.js';
-import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan } from './changes.js';
+import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan, TraceColumns } from './changes.js';
 import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
 import { BanHeap, type ActiveBan } from './ban-heap.js';
@@ -56,6 +56,10 @@ function newColumns(): FailureColumns {
   return { seq: [], time: [], address: [], kind: [] };
 }
 
+function newTraces(): TraceColumns {
+  return { address: [], prefix: [], n: [], seq: [], time: [], kind: [], regexId: [], regexIndex: [], line: [] };
+}
+
 export class Jail {
   readonly policy: JailPolicy;
 
@@ -85,6 +89,8 @@ export class Jail {
   /** Failures of this address live in its network's window, valid while aNetEpoch === nClear. */
   private aNetCount = new Int32Array(INITIAL_SLOTS);
   private aNetEpoch = new Float64Array(INITIAL_SLOTS);
+  /** Next line number of the address's trace ring (see TraceColumns). */
+  private aTraceN = new Int32Array(INITIAL_SLOTS);
 
   // Network slots, found by the masked network value.
   private readonly netIndex = new SlotIndex();
@@ -92,6 +98,9 @@ export class Jail {
   private nDistinct = new Int32Array(INITIAL_SLOTS);
   private nRefs = new Int32Array(INITIAL_SLOTS);
   private nClear = new Float64Array(INITIAL_SLOTS);
+  private nTraceN = new Int32Array(INITIAL_SLOTS);
+  /** The network's address as text, made at its first traced line ('' until then). */
+  private nAddr: string[] = [];
 
   // Active bans.
   private readonly active = new Map<string, ActiveBan>();
@@ -119,9 +128,12 @@ export class Jail {
 
   /** Set only while restore() runs: the clearSeq of each stored target. */
   private restoreClears: Map<string, number> | null = null;
+  /** Set only while restore() runs: the next trace line number of each stored target. */
+  private restoreTraceN: Map<string, number> | null = null;
 
   // Changes since the last takeChanges().
   private newFailures = newColumns();
+  private newTraces = newTraces();
   private newBans: RecordedBan[] = [];
   private newLifts: Lift[] = [];
 
@@ -175,6 +187,14 @@ export class Jail {
       if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = clears;
+    const tn = snap.traceNext;
+    if (tn !== undefined && tn.address.length > 0) {
+      jail.restoreTraceN = new Map();
+      for (let i = 0; i < tn.address.length; i++) {
+        const addr = tn.address[i]!;
+        jail.restoreTraceN.set(`${addr}/${tn.prefix[i]!}`, tn.next[i]!);
+      }
+    }
     const f = snap.failures;
     const cutoff = jail.clock - policy.findtime;
     for (let i = 0; i < f.seq.length; i++) {
@@ -188,6 +208,7 @@ export class Jail {
       if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = null;
+    jail.restoreTraceN = null;
     return jail;
   }
 
@@ -204,8 +225,12 @@ export class Jail {
    * wall-clock.ts): a failure dated after it counts at `wall`, and a jail clock more than
    * CLOCK_TOLERANCE_MS ahead of it is set back. The daemon and replay always pass it; leaving it
    * out trusts the line's date entirely (tests that drive time themselves).
+   *
+   * `line`, `regexIndex`, `regexId`: the matched line and the filter regex that matched it. A
+   * counted failure's line goes into the trace rings of its address and network (takeChanges
+   * hands them to the store); left out, nothing is traced.
    */
-  observe(f: Failure, wall = Infinity): Decision {
+  observe(f: Failure, wall = Infinity, line?: string, regexIndex = -1, regexId = ''): Decision {
     let t = f.time;
     if (t > wall) {
       if (t > wall + CLOCK_TOLERANCE_MS) this.futureDated++;
@@ -231,9 +256,34 @@ export class Jail {
     cols.kind.push(f.kind);
     const a = this.count(addr, f.family, t, seq, f.network !== false);
     const n = this.lastNet;
+    const p = this.policy;
+    if (line !== undefined) {
+      const tr = this.newTraces;
+      tr.address.push(addr);
+      tr.prefix.push(f.family === 4 ? 32 : 128);
+      tr.n.push(this.aTraceN[a]!++);
+      tr.seq.push(seq);
+      tr.time.push(t);
+      tr.kind.push(f.kind);
+      tr.regexId.push(regexId);
+      tr.regexIndex.push(regexIndex);
+      tr.line.push(line);
+      if (n >= 0) {
+        let na = this.nAddr[n]!;
+        if (na === '') this.nAddr[n] = na = this.netTarget(n).addr;
+        tr.address.push(na);
+        tr.prefix.push(f.family === 4 ? p.subnet.ipv4Prefix : p.subnet.ipv6Prefix);
+        tr.n.push(this.nTraceN[n]!++);
+        tr.seq.push(seq);
+        tr.time.push(t);
+        tr.kind.push(f.kind);
+        tr.regexId.push(regexId);
+        tr.regexIndex.push(regexIndex);
+        tr.line.push(line);
+      }
+    }
 
     let bans: RecordedBan[] | null = null;
-    const p = this.policy;
     if (this.aCount[a]! >= p.maxretry) {
       const failures = this.aCount[a]!;
       this.clearAddr(a, seq);
@@ -368,10 +418,12 @@ export class Jail {
       totalBanned: this.totalBanned,
       failures: this.newFailures,
       pruneBelowSeq: min === Infinity ? this.seq + 1 : min,
+      traces: this.newTraces,
       bans: this.newBans,
       lifts: this.newLifts,
     };
     this.newFailures = newColumns();
+    this.newTraces = newTraces();
     this.newBans = [];
     this.newLifts = [];
     return changes;
@@ -501,6 +553,7 @@ export class Jail {
     this.aNetCount[a] = 0;
     this.aNetEpoch[a] = -1;
     this.aClear[a] = this.restoreClears?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
+    this.aTraceN[a] = this.restoreTraceN?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
     return a;
   }
 
@@ -517,6 +570,8 @@ export class Jail {
     this.nDistinct[n] = 0;
     this.nRefs[n] = 0;
     this.nClear[n] = this.restoreClears === null ? 0 : (this.restoreClears.get(targetKey(this.netTarget(n))) ?? 0);
+    this.nAddr[n] = '';
+    this.nTraceN[n] = this.restoreTraceN === null ? 0 : (this.restoreTraceN.get(targetKey(this.netTarget(n))) ?? 0);
     return n;
   }
 
@@ -531,6 +586,7 @@ export class Jail {
     this.aClear = growF64(this.aClear, cap);
     this.aNetCount = growI32(this.aNetCount, cap);
     this.aNetEpoch = growF64(this.aNetEpoch, cap);
+    this.aTraceN = growI32(this.aTraceN, cap);
   }
 
   private growNet(): void {
@@ -539,6 +595,7 @@ export class Jail {
     this.nDistinct = growI32(this.nDistinct, cap);
     this.nRefs = growI32(this.nRefs, cap);
     this.nClear = growF64(this.nClear, cap);
+    this.nTraceN = growI32(this.nTraceN, cap);
   }
 
   // ---- ignore list and bans --------------------------------------------------------------

@@ -72,6 +72,29 @@ export const MIGRATIONS: readonly Migration[] = [
       db.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)").run(randomUUID());
     },
   },
+  {
+    // Match traces: the last matched lines of each failing or banned target (address or network),
+    // a ring of TRACE_LINES slots per target, so the table is bounded by its key. Written in the
+    // commit that stores the failures; rows of targets neither failing nor banned are pruned.
+    version: 3,
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE traces (
+          jail_id      INTEGER NOT NULL,
+          address      TEXT    NOT NULL,
+          prefix       INTEGER NOT NULL,
+          slot         INTEGER NOT NULL,       -- n % TRACE_LINES
+          n            INTEGER NOT NULL,       -- the line's number for its target
+          seq          INTEGER NOT NULL,       -- the failure's seq in its jail
+          time         INTEGER NOT NULL,
+          kind         TEXT    NOT NULL,
+          regex_id     TEXT    NOT NULL,
+          regex_index  INTEGER NOT NULL,
+          line         TEXT    NOT NULL,
+          PRIMARY KEY (jail_id, address, prefix, slot)
+        ) WITHOUT ROWID;
+      `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -5,10 +5,10 @@
 import { chmodSync, closeSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
-import type { Address, BanKind, Family, LiftReason, SourcePosition, Target } from '../events.js';
+import { TRACE_LINES, type Address, type BanKind, type Family, type LiftReason, type MatchTrace, type SourcePosition, type Target } from '../events.js';
 import { StoreError } from '../errors.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
-import type { CommitBatch, JailTotals, StoredBan, StoredSnapshot, StoreJailChanges } from './records.js';
+import type { CommitBatch, JailTotals, StoredBan, StoredSnapshot, StoreJailChanges, StoreTraceColumns } from './records.js';
 
 export interface OpenStoreOptions {
   /** Open without creating or migrating; writes fail. */
@@ -165,6 +165,8 @@ export class Store {
   private readonly liftBan: Statement;
   private readonly updateJail: Statement;
   private readonly upsertPosition: Statement;
+  private readonly insertTraceChunk: Statement;
+  private readonly insertTraceOne: Statement;
   private readonly commitTx: (batch: CommitBatch) => void;
 
   constructor(
@@ -183,6 +185,10 @@ export class Store {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liftBan = prep(`UPDATE bans SET active = 0, lift_reason = ?, lifted_at = ?
       WHERE jail_id = ? AND address = ? AND prefix = ? AND created = ? AND active = 1`);
+    const traceSql = 'INSERT OR REPLACE INTO traces (jail_id, address, prefix, slot, n, seq, time, kind, regex_id, regex_index, line) VALUES ';
+    const traceRow = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+    this.insertTraceChunk = prep(traceSql + Array.from({ length: CHUNK }, () => traceRow).join(', '));
+    this.insertTraceOne = prep(traceSql + traceRow);
     this.updateJail = prep('UPDATE jails SET clock = ?, seq = ?, total_failed = ?, total_banned = ? WHERE id = ?');
     this.upsertPosition = prep(`INSERT INTO positions (source_id, path, inode, byte_offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (source_id) DO UPDATE SET path = excluded.path, inode = excluded.inode,
@@ -234,7 +240,8 @@ export class Store {
       .prepare('SELECT id, clock, seq, total_failed, total_banned FROM jails WHERE name = ?')
       .get(name) as { id: number; clock: number | null; seq: number; total_failed: number; total_banned: number } | undefined;
     const failures = { seq: [] as number[], time: [] as number[], address: [] as string[], kind: [] as string[] };
-    if (row === undefined) return { clock: null, seq: 0, totalFailed: 0, totalBanned: 0, failures, bans: [] };
+    const traceNext = { address: [] as string[], prefix: [] as number[], next: [] as number[] };
+    if (row === undefined) return { clock: null, seq: 0, totalFailed: 0, totalBanned: 0, failures, bans: [], traceNext };
     const cutoff = row.clock === null ? null : row.clock - window.findtime;
     const stmt = this.db.prepare('SELECT seq, time, address, kind FROM failures WHERE jail_id = ? ORDER BY seq').raw(true);
     let minSeq = Infinity;
@@ -276,7 +283,18 @@ export class Store {
       });
       if (bans.length % LOAD_STEP === 0) yield;
     }
-    return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans };
+    // Trace rings of targets with lines in the window go on from their last line number.
+    const stmt3 = this.db
+      .prepare('SELECT address, prefix, max(n) + 1 FROM traces WHERE jail_id = ? AND time > ? GROUP BY address, prefix')
+      .raw(true);
+    let k = 0;
+    for (const r of stmt3.iterate(row.id, cutoff ?? -Number.MAX_SAFE_INTEGER) as IterableIterator<[string, number, number]>) {
+      traceNext.address.push(r[0]);
+      traceNext.prefix.push(r[1]);
+      traceNext.next.push(r[2]);
+      if (++k % LOAD_STEP === 0) yield;
+    }
+    return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans, traceNext };
   }
 
   /**
@@ -429,6 +447,87 @@ export class Store {
     return id;
   }
 
+  /**
+   * Each line goes to slot n % TRACE_LINES of its target's ring, replacing the line from
+   * TRACE_LINES lines before: the table never holds more than TRACE_LINES rows per target, with
+   * inserts only (a later row of the same statement replaces an earlier one of the same slot).
+   */
+  private writeTraces(id: number, t: StoreTraceColumns): void {
+    const n = t.seq.length;
+    let i = 0;
+    const put = (args: unknown[], o: number, k: number): void => {
+      args[o] = id;
+      args[o + 1] = t.address[k];
+      args[o + 2] = t.prefix[k];
+      args[o + 3] = t.n[k]! % TRACE_LINES;
+      args[o + 4] = t.n[k];
+      args[o + 5] = t.seq[k];
+      args[o + 6] = t.time[k];
+      args[o + 7] = t.kind[k];
+      args[o + 8] = t.regexId[k];
+      args[o + 9] = t.regexIndex[k];
+      args[o + 10] = t.line[k];
+    };
+    if (n >= CHUNK) {
+      const args = new Array<unknown>(CHUNK * 11);
+      for (; i + CHUNK <= n; i += CHUNK) {
+        for (let k = 0; k < CHUNK; k++) put(args, k * 11, i + k);
+        this.insertTraceChunk.run(args);
+      }
+    }
+    const one = new Array<unknown>(11);
+    for (; i < n; i++) {
+      put(one, 0, i);
+      this.insertTraceOne.run(one);
+    }
+  }
+
+  /**
+   * The kept lines of `target` in `jail` whose failure seq is in (afterSeq, upToSeq] and whose
+   * time is after `afterTime`, oldest first (at most TRACE_LINES: the ring's size).
+   */
+  traceLines(jail: string, target: Target, range: { readonly afterSeq: number; readonly upToSeq: number; readonly afterTime: number }): MatchTrace[] {
+    const rows = this.cached(
+      `SELECT t.time, t.kind, t.regex_id, t.regex_index, t.line FROM traces t JOIN jails j ON j.id = t.jail_id
+       WHERE j.name = ? AND t.address = ? AND t.prefix = ? AND t.seq > ? AND t.seq <= ? AND t.time > ? ORDER BY t.seq`,
+    )
+      .raw(true)
+      .all(jail, target.addr, target.prefix, range.afterSeq, Number.isFinite(range.upToSeq) ? range.upToSeq : Number.MAX_SAFE_INTEGER, Number.isFinite(range.afterTime) ? range.afterTime : -Number.MAX_SAFE_INTEGER) as [number, string, string, number, string][];
+    return rows.map((r) => ({ time: r[0], jail, kind: r[1], regexId: r[2], regexIndex: r[3], line: r[4] }));
+  }
+
+  /** The highest clearSeq of the bans of `target` in `jail` below `belowSeq` (0 if none): where its current window began. */
+  lastClearSeq(jail: string, target: Target, belowSeq = Infinity): number {
+    const r = this.cached(
+      `SELECT max(b.clear_seq) AS c FROM bans b JOIN jails j ON j.id = b.jail_id
+       WHERE j.name = ? AND b.address = ? AND b.prefix = ? AND b.clear_seq < ?`,
+    ).get(jail, target.addr, target.prefix, Number.isFinite(belowSeq) ? belowSeq : Number.MAX_SAFE_INTEGER) as { c: number | null };
+    return r.c ?? 0;
+  }
+
+  /**
+   * Deletes the lines of targets that are neither failing nor banned: lines at or before the
+   * jail's clock − findtime whose target has no active ban. Returns how many rows went.
+   */
+  pruneTraces(name: string, findtime: number): number {
+    const row = this.db.prepare('SELECT id, clock FROM jails WHERE name = ?').get(name) as { id: number; clock: number | null } | undefined;
+    if (row === undefined || row.clock === null) return 0;
+    return this.db
+      .prepare(
+        `DELETE FROM traces WHERE jail_id = ? AND time <= ? AND NOT EXISTS (
+           SELECT 1 FROM bans b WHERE b.jail_id = traces.jail_id AND b.address = traces.address AND b.prefix = traces.prefix AND b.active = 1)`,
+      )
+      .run(row.id, row.clock - findtime).changes;
+  }
+
+  /** Reading statements used once per ban or request: prepared once. */
+  private readonly statements = new Map<string, Statement>();
+  private cached(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   private writeJail(c: StoreJailChanges): void {
     const id = this.jailId(c.jail);
     const f = c.failures;
@@ -449,6 +548,7 @@ export class Store {
       }
     }
     for (; i < n; i++) this.insertOne.run(id, f.seq[i], f.time[i], f.address[i], f.kind[i]);
+    if (c.traces !== undefined && c.traces.seq.length > 0) this.writeTraces(id, c.traces);
     this.pruneStmt.run(id, c.pruneBelowSeq);
     for (const b of c.bans) {
       const t = b.target;
