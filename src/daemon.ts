@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Ban, ExplainedBan, LogLine, MatchTrace, SourcePosition, Target } from './events.js';
 import { kindsOf, targetToString } from './events.js';
-import { banLines, failingLines, type BanRef } from './why/lines.js';
+import { banLines, failingLines } from './why/lines.js';
 import { coveringBans } from './why/covering.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './log.js';
@@ -505,9 +505,8 @@ export class Daemon implements ControlHandlers {
 
   /** The kept lines behind a ban; none if the store cannot be read (the ban stands regardless). */
   private linesOf(j: JailRuntime, b: Ban): MatchTrace[] {
-    if (!('clearSeq' in b)) return [];
     try {
-      return banLines(this.store, b as BanRef, j.cfg.policy.findtime);
+      return banLines(this.store, b);
     } catch (err) {
       this.log.warn({ jail: j.cfg.name, target: targetToString(b.target), err: (err as Error).message }, 'store.traceReadFailed');
       return [];
@@ -560,14 +559,18 @@ export class Daemon implements ControlHandlers {
     this.rearm();
   }
 
-  /** Keeps the ban history bounded: only what still counts towards ban numbers stays. */
+  /** Keeps the ban history bounded: only what still counts towards ban numbers stays, and lifted bans keep no lines. */
   private pruneHistory(): void {
+    try {
+      const n = this.store.pruneBanLines();
+      if (n > 0) this.log.debug({ removed: n }, 'store.banLinesPruned');
+    } catch (err) {
+      this.log.error({ err }, 'store.pruneFailed');
+    }
     for (const j of this.jails.values()) {
       try {
         const n = this.store.pruneHistory(j.cfg.name, j.cfg.policy.increment.remember);
         if (n > 0) this.log.debug({ jail: j.cfg.name, removed: n }, 'store.historyPruned');
-        const t = this.store.pruneTraces(j.cfg.name, j.cfg.policy.findtime);
-        if (t > 0) this.log.debug({ jail: j.cfg.name, removed: t }, 'store.tracesPruned');
       } catch (err) {
         this.log.error({ err, jail: j.cfg.name }, 'store.pruneFailed');
       }

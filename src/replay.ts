@@ -101,7 +101,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   const store: Store = openStore(opts.database ?? path.join(tmpDir!, 'replay.sqlite'), { synchronous: 'off' });
   let events: ReplayEvent[] = [];
   /** Ban events and the bans they report, for explain. */
-  const made: { event: ReplayEvent; ban: RecordedBan; cfg: JailConfig }[] = [];
+  const made: { event: ReplayEvent; ban: RecordedBan }[] = [];
   let lines = 0;
   let bytes = 0;
   let end: number | null = null;
@@ -114,10 +114,9 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
     const withLines = new Map<ReplayEvent, ReplayEvent>();
     const commit = (): void => {
       store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
-      // Read each ban's lines right after the commit that stored them, before a later line of
-      // the same target can take their ring slots.
+      // Each ban's lines, stored with it by this commit.
       for (const m of made) {
-        const lines = banLines(store, m.ban, m.cfg.policy.findtime);
+        const lines = banLines(store, m.ban);
         withLines.set(m.event, { ...m.event, lines, kinds: kindsOf(lines) });
       }
       made.length = 0;
@@ -160,7 +159,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
                   j.bans++;
                   const e = banEvent(b);
                   events.push(e);
-                  if (opts.explain) made.push({ event: e, ban: b as RecordedBan, cfg: j.cfg });
+                  if (opts.explain) made.push({ event: e, ban: b as RecordedBan });
                 }
               }
               if (++sinceCommit >= COMMIT_EVERY_FAILURES) {

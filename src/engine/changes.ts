@@ -11,6 +11,11 @@ import type { Ban, LiftReason } from '../events.js';
  */
 export interface RecordedBan extends Ban {
   readonly clearSeq: number;
+  /**
+   * For a ban made by observe(): the seqs of the failures behind it, oldest first, at most
+   * TRACE_LINES (the last ones). The store copies their lines to the ban in the same commit.
+   */
+  readonly traceSeqs?: readonly number[];
 }
 
 /** A ban that ended. `time` is when: the ban's `until` for an expiry, `now` otherwise. */
@@ -28,25 +33,13 @@ export interface FailureColumns {
   readonly time: number[];
   readonly address: string[];
   readonly kind: string[];
-}
-
-/**
- * Matched lines of counted failures, as parallel columns: each failure gives a row for its
- * address and, when it counts for its network, one for the network. `n` numbers a target's
- * lines (per window lifetime); the store keeps them in ring slot n % TRACE_LINES, so it never
- * holds more than TRACE_LINES rows per target and never needs a delete on the hot path.
- */
-export interface TraceColumns {
-  readonly address: string[];
-  readonly prefix: number[];
-  readonly n: number[];
-  /** The failure's seq: which ban (by clearSeq) a line led to. */
-  readonly seq: number[];
-  readonly time: number[];
-  readonly kind: string[];
-  readonly regexId: string[];
-  readonly regexIndex: number[];
-  readonly line: string[];
+  /**
+   * The matched line and its filter regex (id, index), when the caller passed them to observe
+   * (undefined otherwise). Left out entirely by callers that never trace.
+   */
+  readonly line?: (string | undefined)[];
+  readonly regexId?: string[];
+  readonly regexIndex?: number[];
 }
 
 /** Everything a jail changed since the previous takeChanges(): commit it in one transaction. */
@@ -62,8 +55,6 @@ export interface JailChanges {
   readonly failures: FailureColumns;
   /** Every stored failure with seq below this has left all windows and may be deleted. */
   readonly pruneBelowSeq: number;
-  /** Matched lines of the new failures (when the caller passed them to observe). */
-  readonly traces: TraceColumns;
   /** New bans, in decision order. */
   readonly bans: readonly RecordedBan[];
   /** Lifted bans (expired, manual, jail-removed), in the order they were lifted. */
@@ -85,9 +76,4 @@ export interface JailSnapshot {
   readonly failures: FailureColumns;
   /** Active bans, plus past bans still needed for ban history or window clearing, oldest first. */
   readonly bans: readonly SnapshotBan[];
-  /**
-   * For targets with matched lines inside the window: the next line number of their trace
-   * ring, so lines after a restart go on where the stored ring left off. Absent: start at 0.
-   */
-  readonly traceNext?: { readonly address: readonly string[]; readonly prefix: readonly number[]; readonly next: readonly number[] };
 }

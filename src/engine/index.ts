@@ -44,7 +44,7 @@
 // At start: Jail.restore(policy, store.loadJail(name, { findtime, remember })), then
 // j.expire(Date.now()) lifts what expired while pban was down; j.activeBans() re-applies.
 export { Jail, type JailStatus } from './jail.js';
-export type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan, SnapshotBan, TraceColumns } from './changes.js';
+export type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan, SnapshotBan } from './changes.js';
 export type { JailPolicy, IncrementPolicy, SubnetPolicy } from './policy.js';
 export { banDuration, banEnd } from './ban-duration.js';
 export { CLOCK_TOLERANCE_MS, ClockNoticeThrottle, isFutureDated, type ClockCounters, type ClockNotice } from './wall-clock.js';

@@ -6,10 +6,10 @@
 // Memory: an address or network in a window costs a slot in parallel typed arrays, found by its
 // numeric value through a SlotIndex (no string, no Map entry); a failure costs 24 bytes in the
 // WindowQueue. Nothing is allocated per failure.
-import type { Address, Ban, BanKind, Decision, Failure, Family, LiftReason, Target } from '../events.js';
+import { TRACE_LINES, type Address, type Ban, type BanKind, type Decision, type Failure, type Family, type LiftReason, type Target } from '../events.js';
 import { PbanError } from '../errors.js';
 import { policyProblems, type JailPolicy } from './policy.js';
-import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan, TraceColumns } from './changes.js';
+import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan } from './changes.js';
 import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
 import { BanHeap, type ActiveBan } from './ban-heap.js';
@@ -53,12 +53,11 @@ const INITIAL_SLOTS = 1024;
 const RESTORE_STEP = 5000;
 
 function newColumns(): FailureColumns {
-  return { seq: [], time: [], address: [], kind: [] };
+  return { seq: [], time: [], address: [], kind: [], line: [], regexId: [], regexIndex: [] };
 }
 
-function newTraces(): TraceColumns {
-  return { address: [], prefix: [], n: [], seq: [], time: [], kind: [], regexId: [], regexIndex: [], line: [] };
-}
+/** How far back in the window a ban looks for the failures behind it (bounds a ban's cost). */
+const TRACE_SCAN_LIMIT = 100_000;
 
 export class Jail {
   readonly policy: JailPolicy;
@@ -89,8 +88,6 @@ export class Jail {
   /** Failures of this address live in its network's window, valid while aNetEpoch === nClear. */
   private aNetCount = new Int32Array(INITIAL_SLOTS);
   private aNetEpoch = new Float64Array(INITIAL_SLOTS);
-  /** Next line number of the address's trace ring (see TraceColumns). */
-  private aTraceN = new Int32Array(INITIAL_SLOTS);
 
   // Network slots, found by the masked network value.
   private readonly netIndex = new SlotIndex();
@@ -98,9 +95,6 @@ export class Jail {
   private nDistinct = new Int32Array(INITIAL_SLOTS);
   private nRefs = new Int32Array(INITIAL_SLOTS);
   private nClear = new Float64Array(INITIAL_SLOTS);
-  private nTraceN = new Int32Array(INITIAL_SLOTS);
-  /** The network's address as text, made at its first traced line ('' until then). */
-  private nAddr: string[] = [];
 
   // Active bans.
   private readonly active = new Map<string, ActiveBan>();
@@ -128,12 +122,9 @@ export class Jail {
 
   /** Set only while restore() runs: the clearSeq of each stored target. */
   private restoreClears: Map<string, number> | null = null;
-  /** Set only while restore() runs: the next trace line number of each stored target. */
-  private restoreTraceN: Map<string, number> | null = null;
 
   // Changes since the last takeChanges().
   private newFailures = newColumns();
-  private newTraces = newTraces();
   private newBans: RecordedBan[] = [];
   private newLifts: Lift[] = [];
 
@@ -187,14 +178,6 @@ export class Jail {
       if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = clears;
-    const tn = snap.traceNext;
-    if (tn !== undefined && tn.address.length > 0) {
-      jail.restoreTraceN = new Map();
-      for (let i = 0; i < tn.address.length; i++) {
-        const addr = tn.address[i]!;
-        jail.restoreTraceN.set(`${addr}/${tn.prefix[i]!}`, tn.next[i]!);
-      }
-    }
     const f = snap.failures;
     const cutoff = jail.clock - policy.findtime;
     for (let i = 0; i < f.seq.length; i++) {
@@ -208,7 +191,6 @@ export class Jail {
       if (++done % RESTORE_STEP === 0) yield;
     }
     jail.restoreClears = null;
-    jail.restoreTraceN = null;
     return jail;
   }
 
@@ -226,9 +208,9 @@ export class Jail {
    * CLOCK_TOLERANCE_MS ahead of it is set back. The daemon and replay always pass it; leaving it
    * out trusts the line's date entirely (tests that drive time themselves).
    *
-   * `line`, `regexIndex`, `regexId`: the matched line and the filter regex that matched it. A
-   * counted failure's line goes into the trace rings of its address and network (takeChanges
-   * hands them to the store); left out, nothing is traced.
+   * `line`, `regexIndex`, `regexId`: the matched line and the filter regex that matched it.
+   * They are stored with the failure (takeChanges), and a ban made here names the failures
+   * behind it (RecordedBan.traceSeqs), so the store keeps its lines. Left out: nothing traced.
    */
   observe(f: Failure, wall = Infinity, line?: string, regexIndex = -1, regexId = ''): Decision {
     let t = f.time;
@@ -254,40 +236,19 @@ export class Jail {
     cols.time.push(t);
     cols.address.push(addr);
     cols.kind.push(f.kind);
+    cols.line!.push(line);
+    cols.regexId!.push(regexId);
+    cols.regexIndex!.push(regexIndex);
     const a = this.count(addr, f.family, t, seq, f.network !== false);
     const n = this.lastNet;
-    const p = this.policy;
-    if (line !== undefined) {
-      const tr = this.newTraces;
-      tr.address.push(addr);
-      tr.prefix.push(f.family === 4 ? 32 : 128);
-      tr.n.push(this.aTraceN[a]!++);
-      tr.seq.push(seq);
-      tr.time.push(t);
-      tr.kind.push(f.kind);
-      tr.regexId.push(regexId);
-      tr.regexIndex.push(regexIndex);
-      tr.line.push(line);
-      if (n >= 0) {
-        let na = this.nAddr[n]!;
-        if (na === '') this.nAddr[n] = na = this.netTarget(n).addr;
-        tr.address.push(na);
-        tr.prefix.push(f.family === 4 ? p.subnet.ipv4Prefix : p.subnet.ipv6Prefix);
-        tr.n.push(this.nTraceN[n]!++);
-        tr.seq.push(seq);
-        tr.time.push(t);
-        tr.kind.push(f.kind);
-        tr.regexId.push(regexId);
-        tr.regexIndex.push(regexIndex);
-        tr.line.push(line);
-      }
-    }
 
     let bans: RecordedBan[] | null = null;
+    const p = this.policy;
     if (this.aCount[a]! >= p.maxretry) {
       const failures = this.aCount[a]!;
+      const traces = line === undefined ? undefined : this.queue.lastSeqs(false, a, this.aClear[a]!, TRACE_LINES, TRACE_SCAN_LIMIT);
       this.clearAddr(a, seq);
-      bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime)];
+      bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime, false, traces)];
     }
     if (n >= 0) {
       if (
@@ -298,8 +259,9 @@ export class Jail {
         // A network that holds an ignored address is never banned: the ban would block it.
         if (!this.touchesIgnore(target)) {
           const failures = this.nCount[n]!;
+          const traces = line === undefined ? undefined : this.queue.lastSeqs(true, n, this.nClear[n]!, TRACE_LINES, TRACE_SCAN_LIMIT);
           this.clearNet(n, seq);
-          const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime);
+          const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime, false, traces);
           if (bans === null) bans = [ban];
           else bans.push(ban);
         }
@@ -418,12 +380,10 @@ export class Jail {
       totalBanned: this.totalBanned,
       failures: this.newFailures,
       pruneBelowSeq: min === Infinity ? this.seq + 1 : min,
-      traces: this.newTraces,
       bans: this.newBans,
       lifts: this.newLifts,
     };
     this.newFailures = newColumns();
-    this.newTraces = newTraces();
     this.newBans = [];
     this.newLifts = [];
     return changes;
@@ -553,7 +513,6 @@ export class Jail {
     this.aNetCount[a] = 0;
     this.aNetEpoch[a] = -1;
     this.aClear[a] = this.restoreClears?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
-    this.aTraceN[a] = this.restoreTraceN?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
     return a;
   }
 
@@ -570,8 +529,6 @@ export class Jail {
     this.nDistinct[n] = 0;
     this.nRefs[n] = 0;
     this.nClear[n] = this.restoreClears === null ? 0 : (this.restoreClears.get(targetKey(this.netTarget(n))) ?? 0);
-    this.nAddr[n] = '';
-    this.nTraceN[n] = this.restoreTraceN === null ? 0 : (this.restoreTraceN.get(targetKey(this.netTarget(n))) ?? 0);
     return n;
   }
 
@@ -586,7 +543,6 @@ export class Jail {
     this.aClear = growF64(this.aClear, cap);
     this.aNetCount = growI32(this.aNetCount, cap);
     this.aNetEpoch = growF64(this.aNetEpoch, cap);
-    this.aTraceN = growI32(this.aTraceN, cap);
   }
 
   private growNet(): void {
@@ -595,7 +551,6 @@ export class Jail {
     this.nDistinct = growI32(this.nDistinct, cap);
     this.nRefs = growI32(this.nRefs, cap);
     this.nClear = growF64(this.nClear, cap);
-    this.nTraceN = growI32(this.nTraceN, cap);
   }
 
   // ---- ignore list and bans --------------------------------------------------------------
@@ -634,11 +589,15 @@ export class Jail {
     created: number,
     base: number | null,
     exact = false,
+    traceSeqs?: readonly number[],
   ): RecordedBan {
     const key = targetKey(target);
     const banNumber = this.rememberedSince(key, created) + 1;
     const until = banEnd(created, exact ? base : banDuration(base, banNumber, this.policy.increment));
-    const ban: RecordedBan = { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq };
+    const ban: RecordedBan =
+      traceSeqs === undefined
+        ? { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq }
+        : { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq, traceSeqs };
     this.remember(key, created);
     this.activate(ban);
     this.newBans.push(ban);

@@ -8,23 +8,16 @@ export interface StoreFailureColumns {
   readonly time: readonly number[];
   readonly address: readonly string[];
   readonly kind: readonly string[];
-}
-
-/** Matched lines, as columns (mirrors engine TraceColumns). */
-export interface StoreTraceColumns {
-  readonly address: readonly string[];
-  readonly prefix: readonly number[];
-  readonly n: readonly number[];
-  readonly seq: readonly number[];
-  readonly time: readonly number[];
-  readonly kind: readonly string[];
-  readonly regexId: readonly string[];
-  readonly regexIndex: readonly number[];
-  readonly line: readonly string[];
+  /** The matched line and filter regex of each failure (undefined: not traced). */
+  readonly line?: readonly (string | undefined)[];
+  readonly regexId?: readonly string[];
+  readonly regexIndex?: readonly number[];
 }
 
 export interface StoreRecordedBan extends Ban {
   readonly clearSeq: number;
+  /** Failures whose lines are copied to the ban (see schema version 3). */
+  readonly traceSeqs?: readonly number[];
 }
 
 export interface StoreLift {
@@ -41,8 +34,6 @@ export interface StoreJailChanges {
   readonly totalBanned: number;
   readonly failures: StoreFailureColumns;
   readonly pruneBelowSeq: number;
-  /** Absent: no lines to keep (callers that do not trace). */
-  readonly traces?: StoreTraceColumns;
   readonly bans: readonly StoreRecordedBan[];
   readonly lifts: readonly StoreLift[];
 }
@@ -68,8 +59,6 @@ export interface StoredSnapshot {
   readonly totalBanned: number;
   readonly failures: { seq: number[]; time: number[]; address: string[]; kind: string[] };
   readonly bans: readonly StoredBan[];
-  /** Next trace line number of targets with lines inside the window (see schema version 3). */
-  readonly traceNext: { address: string[]; prefix: number[]; next: number[] };
 }
 
 export interface JailTotals {

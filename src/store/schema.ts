@@ -73,25 +73,25 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    // Match traces: the last matched lines of each failing or banned target (address or network),
-    // a ring of TRACE_LINES slots per target, so the table is bounded by its key. Written in the
-    // commit that stores the failures; rows of targets neither failing nor banned are pruned.
+    // Match traces. Each failure keeps its matched line and filter regex while it is in the
+    // window (it is pruned with its row, in seq order: no extra write on the hot path but the
+    // bytes). A ban keeps copies of the last TRACE_LINES lines behind it, written in the commit
+    // that stores the ban, for as long as it is active (lifted bans' lines are pruned).
     version: 3,
     up: (db) =>
       db.exec(`
-        CREATE TABLE traces (
-          jail_id      INTEGER NOT NULL,
-          address      TEXT    NOT NULL,
-          prefix       INTEGER NOT NULL,
-          slot         INTEGER NOT NULL,       -- n % TRACE_LINES
-          n            INTEGER NOT NULL,       -- the line's number for its target
-          seq          INTEGER NOT NULL,       -- the failure's seq in its jail
+        ALTER TABLE failures ADD COLUMN regex_id TEXT;
+        ALTER TABLE failures ADD COLUMN regex_index INTEGER;
+        ALTER TABLE failures ADD COLUMN line TEXT;
+        CREATE TABLE ban_lines (
+          ban_id       INTEGER NOT NULL REFERENCES bans (id) ON DELETE CASCADE,
+          seq          INTEGER NOT NULL,
           time         INTEGER NOT NULL,
           kind         TEXT    NOT NULL,
           regex_id     TEXT    NOT NULL,
           regex_index  INTEGER NOT NULL,
           line         TEXT    NOT NULL,
-          PRIMARY KEY (jail_id, address, prefix, slot)
+          PRIMARY KEY (ban_id, seq)
         ) WITHOUT ROWID;
       `),
   },

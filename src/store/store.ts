@@ -8,7 +8,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { TRACE_LINES, type Address, type BanKind, type Family, type LiftReason, type MatchTrace, type SourcePosition, type Target } from '../events.js';
 import { StoreError } from '../errors.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
-import type { CommitBatch, JailTotals, StoredBan, StoredSnapshot, StoreJailChanges, StoreTraceColumns } from './records.js';
+import type { CommitBatch, JailTotals, StoredBan, StoredSnapshot, StoreJailChanges } from './records.js';
 
 export interface OpenStoreOptions {
   /** Open without creating or migrating; writes fail. */
@@ -165,8 +165,7 @@ export class Store {
   private readonly liftBan: Statement;
   private readonly updateJail: Statement;
   private readonly upsertPosition: Statement;
-  private readonly insertTraceChunk: Statement;
-  private readonly insertTraceOne: Statement;
+  private readonly insertBanLines: Statement;
   private readonly commitTx: (batch: CommitBatch) => void;
 
   constructor(
@@ -174,21 +173,22 @@ export class Store {
     readonly file: string,
   ) {
     this.fileId = fileIdOf(file);
-    const rows = Array.from({ length: CHUNK }, () => '(?, ?, ?, ?, ?)').join(', ');
+    const rows = Array.from({ length: CHUNK }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
     const ro = db.readonly;
     // Statements that write cannot be prepared on a read-only connection; use a harmless one.
     const prep = (sql: string): Statement => (ro ? db.prepare('SELECT 1') : db.prepare(sql));
-    this.insertChunk = prep(`INSERT INTO failures (jail_id, seq, time, address, kind) VALUES ${rows}`);
-    this.insertOne = prep('INSERT INTO failures (jail_id, seq, time, address, kind) VALUES (?, ?, ?, ?, ?)');
+    this.insertChunk = prep(`INSERT INTO failures (jail_id, seq, time, address, kind, regex_id, regex_index, line) VALUES ${rows}`);
+    this.insertOne = prep('INSERT INTO failures (jail_id, seq, time, address, kind, regex_id, regex_index, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    // A ban's lines: copies of its failures' lines, which are stored (this batch or earlier) and
+    // still in the window (traceSeqs come from the jail's window queue).
+    this.insertBanLines = prep(`INSERT INTO ban_lines (ban_id, seq, time, kind, regex_id, regex_index, line)
+      SELECT ?, seq, time, kind, regex_id, regex_index, line FROM failures
+      WHERE jail_id = ? AND seq IN (SELECT value FROM json_each(?)) AND line IS NOT NULL`);
     this.pruneStmt = prep('DELETE FROM failures WHERE jail_id = ? AND seq < ?');
     this.insertBan = prep(`INSERT INTO bans (jail_id, address, prefix, family, kind, created, until, failures, ban_number, clear_seq)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liftBan = prep(`UPDATE bans SET active = 0, lift_reason = ?, lifted_at = ?
       WHERE jail_id = ? AND address = ? AND prefix = ? AND created = ? AND active = 1`);
-    const traceSql = 'INSERT OR REPLACE INTO traces (jail_id, address, prefix, slot, n, seq, time, kind, regex_id, regex_index, line) VALUES ';
-    const traceRow = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-    this.insertTraceChunk = prep(traceSql + Array.from({ length: CHUNK }, () => traceRow).join(', '));
-    this.insertTraceOne = prep(traceSql + traceRow);
     this.updateJail = prep('UPDATE jails SET clock = ?, seq = ?, total_failed = ?, total_banned = ? WHERE id = ?');
     this.upsertPosition = prep(`INSERT INTO positions (source_id, path, inode, byte_offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (source_id) DO UPDATE SET path = excluded.path, inode = excluded.inode,
@@ -240,8 +240,7 @@ export class Store {
       .prepare('SELECT id, clock, seq, total_failed, total_banned FROM jails WHERE name = ?')
       .get(name) as { id: number; clock: number | null; seq: number; total_failed: number; total_banned: number } | undefined;
     const failures = { seq: [] as number[], time: [] as number[], address: [] as string[], kind: [] as string[] };
-    const traceNext = { address: [] as string[], prefix: [] as number[], next: [] as number[] };
-    if (row === undefined) return { clock: null, seq: 0, totalFailed: 0, totalBanned: 0, failures, bans: [], traceNext };
+    if (row === undefined) return { clock: null, seq: 0, totalFailed: 0, totalBanned: 0, failures, bans: [] };
     const cutoff = row.clock === null ? null : row.clock - window.findtime;
     const stmt = this.db.prepare('SELECT seq, time, address, kind FROM failures WHERE jail_id = ? ORDER BY seq').raw(true);
     let minSeq = Infinity;
@@ -283,18 +282,7 @@ export class Store {
       });
       if (bans.length % LOAD_STEP === 0) yield;
     }
-    // Trace rings of targets with lines in the window go on from their last line number.
-    const stmt3 = this.db
-      .prepare('SELECT address, prefix, max(n) + 1 FROM traces WHERE jail_id = ? AND time > ? GROUP BY address, prefix')
-      .raw(true);
-    let k = 0;
-    for (const r of stmt3.iterate(row.id, cutoff ?? -Number.MAX_SAFE_INTEGER) as IterableIterator<[string, number, number]>) {
-      traceNext.address.push(r[0]);
-      traceNext.prefix.push(r[1]);
-      traceNext.next.push(r[2]);
-      if (++k % LOAD_STEP === 0) yield;
-    }
-    return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans, traceNext };
+    return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans };
   }
 
   /**
@@ -447,77 +435,45 @@ export class Store {
     return id;
   }
 
-  /**
-   * Each line goes to slot n % TRACE_LINES of its target's ring, replacing the line from
-   * TRACE_LINES lines before: the table never holds more than TRACE_LINES rows per target, with
-   * inserts only (a later row of the same statement replaces an earlier one of the same slot).
-   */
-  private writeTraces(id: number, t: StoreTraceColumns): void {
-    const n = t.seq.length;
-    let i = 0;
-    const put = (args: unknown[], o: number, k: number): void => {
-      args[o] = id;
-      args[o + 1] = t.address[k];
-      args[o + 2] = t.prefix[k];
-      args[o + 3] = t.n[k]! % TRACE_LINES;
-      args[o + 4] = t.n[k];
-      args[o + 5] = t.seq[k];
-      args[o + 6] = t.time[k];
-      args[o + 7] = t.kind[k];
-      args[o + 8] = t.regexId[k];
-      args[o + 9] = t.regexIndex[k];
-      args[o + 10] = t.line[k];
-    };
-    if (n >= CHUNK) {
-      const args = new Array<unknown>(CHUNK * 11);
-      for (; i + CHUNK <= n; i += CHUNK) {
-        for (let k = 0; k < CHUNK; k++) put(args, k * 11, i + k);
-        this.insertTraceChunk.run(args);
-      }
-    }
-    const one = new Array<unknown>(11);
-    for (; i < n; i++) {
-      put(one, 0, i);
-      this.insertTraceOne.run(one);
-    }
-  }
-
-  /**
-   * The kept lines of `target` in `jail` whose failure seq is in (afterSeq, upToSeq] and whose
-   * time is after `afterTime`, oldest first (at most TRACE_LINES: the ring's size).
-   */
-  traceLines(jail: string, target: Target, range: { readonly afterSeq: number; readonly upToSeq: number; readonly afterTime: number }): MatchTrace[] {
+  /** The lines kept for the ban of `target` in `jail` made at `created`, oldest first. */
+  banLines(jail: string, target: Target, created: number): MatchTrace[] {
     const rows = this.cached(
-      `SELECT t.time, t.kind, t.regex_id, t.regex_index, t.line FROM traces t JOIN jails j ON j.id = t.jail_id
-       WHERE j.name = ? AND t.address = ? AND t.prefix = ? AND t.seq > ? AND t.seq <= ? AND t.time > ? ORDER BY t.seq`,
+      `SELECT l.time, l.kind, l.regex_id, l.regex_index, l.line FROM ban_lines l
+       JOIN bans b ON b.id = l.ban_id JOIN jails j ON j.id = b.jail_id
+       WHERE j.name = ? AND b.address = ? AND b.prefix = ? AND b.created = ? ORDER BY l.ban_id, l.seq`,
     )
       .raw(true)
-      .all(jail, target.addr, target.prefix, range.afterSeq, Number.isFinite(range.upToSeq) ? range.upToSeq : Number.MAX_SAFE_INTEGER, Number.isFinite(range.afterTime) ? range.afterTime : -Number.MAX_SAFE_INTEGER) as [number, string, string, number, string][];
+      .all(jail, target.addr, target.prefix, created) as [number, string, string, number, string][];
     return rows.map((r) => ({ time: r[0], jail, kind: r[1], regexId: r[2], regexIndex: r[3], line: r[4] }));
   }
 
-  /** The highest clearSeq of the bans of `target` in `jail` below `belowSeq` (0 if none): where its current window began. */
-  lastClearSeq(jail: string, target: Target, belowSeq = Infinity): number {
+  /**
+   * The last `max` traced failures of `address` in `jail` with seq above `afterSeq` and time
+   * after `afterTime`, oldest first. Reads every stored failure of the jail (they have no index
+   * by address: that is the hot insert path), so it is for a person's question, not per line.
+   */
+  failureLines(jail: string, address: string, range: { readonly afterSeq: number; readonly afterTime: number }, max = TRACE_LINES): MatchTrace[] {
+    const rows = this.cached(
+      `SELECT f.time, f.kind, f.regex_id, f.regex_index, f.line FROM failures f JOIN jails j ON j.id = f.jail_id
+       WHERE j.name = ? AND f.address = ? AND f.seq > ? AND f.time > ? AND f.line IS NOT NULL ORDER BY f.seq DESC LIMIT ?`,
+    )
+      .raw(true)
+      .all(jail, address, range.afterSeq, Number.isFinite(range.afterTime) ? range.afterTime : -Number.MAX_SAFE_INTEGER, max) as [number, string, string, number, string][];
+    return rows.reverse().map((r) => ({ time: r[0], jail, kind: r[1], regexId: r[2], regexIndex: r[3], line: r[4] }));
+  }
+
+  /** The highest clearSeq of the bans of `target` in `jail` (0 if none): where its current window began. */
+  lastClearSeq(jail: string, target: Target): number {
     const r = this.cached(
       `SELECT max(b.clear_seq) AS c FROM bans b JOIN jails j ON j.id = b.jail_id
-       WHERE j.name = ? AND b.address = ? AND b.prefix = ? AND b.clear_seq < ?`,
-    ).get(jail, target.addr, target.prefix, Number.isFinite(belowSeq) ? belowSeq : Number.MAX_SAFE_INTEGER) as { c: number | null };
+       WHERE j.name = ? AND b.address = ? AND b.prefix = ?`,
+    ).get(jail, target.addr, target.prefix) as { c: number | null };
     return r.c ?? 0;
   }
 
-  /**
-   * Deletes the lines of targets that are neither failing nor banned: lines at or before the
-   * jail's clock − findtime whose target has no active ban. Returns how many rows went.
-   */
-  pruneTraces(name: string, findtime: number): number {
-    const row = this.db.prepare('SELECT id, clock FROM jails WHERE name = ?').get(name) as { id: number; clock: number | null } | undefined;
-    if (row === undefined || row.clock === null) return 0;
-    return this.db
-      .prepare(
-        `DELETE FROM traces WHERE jail_id = ? AND time <= ? AND NOT EXISTS (
-           SELECT 1 FROM bans b WHERE b.jail_id = traces.jail_id AND b.address = traces.address AND b.prefix = traces.prefix AND b.active = 1)`,
-      )
-      .run(row.id, row.clock - findtime).changes;
+  /** Deletes the lines of lifted bans (a target neither failing nor banned keeps none). Returns how many rows went. */
+  pruneBanLines(): number {
+    return this.db.prepare('DELETE FROM ban_lines WHERE ban_id IN (SELECT id FROM bans WHERE active = 0)').run().changes;
   }
 
   /** Reading statements used once per ban or request: prepared once. */
@@ -533,27 +489,39 @@ export class Store {
     const f = c.failures;
     const n = f.seq.length;
     let i = 0;
+    const line = f.line;
+    const regexId = f.regexId;
+    const regexIndex = f.regexIndex;
     if (n >= CHUNK) {
-      const args = new Array<unknown>(CHUNK * 5);
+      const args = new Array<unknown>(CHUNK * 8);
       for (; i + CHUNK <= n; i += CHUNK) {
         for (let k = 0; k < CHUNK; k++) {
-          const o = k * 5;
+          const o = k * 8;
+          const l = line?.[i + k];
           args[o] = id;
           args[o + 1] = f.seq[i + k];
           args[o + 2] = f.time[i + k];
           args[o + 3] = f.address[i + k];
           args[o + 4] = f.kind[i + k];
+          args[o + 5] = l === undefined ? null : regexId![i + k];
+          args[o + 6] = l === undefined ? null : regexIndex![i + k];
+          args[o + 7] = l ?? null;
         }
         this.insertChunk.run(args);
       }
     }
-    for (; i < n; i++) this.insertOne.run(id, f.seq[i], f.time[i], f.address[i], f.kind[i]);
-    if (c.traces !== undefined && c.traces.seq.length > 0) this.writeTraces(id, c.traces);
-    this.pruneStmt.run(id, c.pruneBelowSeq);
+    for (; i < n; i++) {
+      const l = line?.[i];
+      this.insertOne.run(id, f.seq[i], f.time[i], f.address[i], f.kind[i], l === undefined ? null : regexId![i], l === undefined ? null : regexIndex![i], l ?? null);
+    }
+    // Bans first: their lines are copied from failures this prune may delete (a ban's own
+    // failures are in the window, so never below pruneBelowSeq; the order is belt and braces).
     for (const b of c.bans) {
       const t = b.target;
-      this.insertBan.run(id, t.addr, t.prefix, t.family, b.kind, b.created, b.until, b.failures, b.banNumber, b.clearSeq);
+      const r = this.insertBan.run(id, t.addr, t.prefix, t.family, b.kind, b.created, b.until, b.failures, b.banNumber, b.clearSeq);
+      if (b.traceSeqs !== undefined && b.traceSeqs.length > 0) this.insertBanLines.run(r.lastInsertRowid, id, JSON.stringify(b.traceSeqs.slice(-TRACE_LINES)));
     }
+    this.pruneStmt.run(id, c.pruneBelowSeq);
     for (const l of c.lifts) {
       const t = l.ban.target;
       const r = this.liftBan.run(l.reason, l.time, id, t.addr, t.prefix, l.ban.created);
