@@ -10,8 +10,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Ban, ExplainedBan, LogLine, MatchTrace, SourcePosition, Target } from './events.js';
-import { kindsOf, targetToString } from './events.js';
-import { banLines, failingLines } from './why/lines.js';
+import { targetToString } from './events.js';
+import { banLines } from './why/lines.js';
 import { coveringBans } from './why/covering.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './log.js';
@@ -479,7 +479,7 @@ export class Daemon implements ControlHandlers {
   private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number, backlog = false): void {
     for (const [j, list] of bans) {
       // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
-      const explained = list.map((b) => this.explain(j, b));
+      const explained = list.map((b) => this.explain(b));
       const live = explained.filter((b) => b.until === null || b.until > now);
       for (const b of explained) {
         this.metrics.banned(b);
@@ -497,10 +497,9 @@ export class Daemon implements ControlHandlers {
     this.handOver(backlog);
   }
 
-  /** A new ban with the lines that led to it, read from the store (where they were just committed). */
-  private explain(j: JailRuntime, b: Ban): ExplainedBan {
-    const matches = this.linesOf(j, b);
-    return { ...b, kinds: kindsOf(matches), matches };
+  /** A new ban with the lines that led to it (the jail attached them; a manual ban has none). */
+  private explain(b: ExplainedBan): ExplainedBan {
+    return b.matches !== undefined ? b : { ...b, kinds: [], matches: [] };
   }
 
   /** The kept lines behind a ban; none if the store cannot be read (the ban stands regardless). */
@@ -689,13 +688,7 @@ export class Daemon implements ControlHandlers {
       }
       const n = isAddress ? j.jail.failuresOf(target.addr) : 0;
       if (n > 0) {
-        let lines: MatchTrace[] = [];
-        try {
-          lines = failingLines(this.store, j.cfg.name, target, j.jail.now, j.cfg.policy.findtime);
-        } catch (err) {
-          this.log.warn({ jail: j.cfg.name, target: targetToString(target), err: (err as Error).message }, 'store.traceReadFailed');
-        }
-        failing.push({ jail: j.cfg.name, failures: n, lines });
+        failing.push({ jail: j.cfg.name, failures: n, lines: j.jail.linesOf(target.addr) });
       }
     }
     return { bans: coveringBans(all, target).map((b) => ({ ban: b, lines: this.linesOf(jailOf.get(b)!, b) })), failing };

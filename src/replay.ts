@@ -114,7 +114,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
     const withLines = new Map<ReplayEvent, ReplayEvent>();
     const commit = (): void => {
       store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
-      // Each ban's lines, stored with it by this commit.
+      // Each ban's lines, as the store kept them with it in this commit.
       for (const m of made) {
         const lines = banLines(store, m.ban);
         withLines.set(m.event, { ...m.event, lines, kinds: kindsOf(lines) });

@@ -6,7 +6,8 @@
 // Memory: an address or network in a window costs a slot in parallel typed arrays, found by its
 // numeric value through a SlotIndex (no string, no Map entry); a failure costs 24 bytes in the
 // WindowQueue. Nothing is allocated per failure.
-import { TRACE_LINES, type Address, type Ban, type BanKind, type Decision, type Failure, type Family, type LiftReason, type Target } from '../events.js';
+import { TRACE_LINES, kindsOf, type Address, type Ban, type BanKind, type Decision, type Failure, type Family, type LiftReason, type MatchTrace, type Target } from '../events.js';
+import { TraceRing } from './trace-ring.js';
 import { PbanError } from '../errors.js';
 import { policyProblems, type JailPolicy } from './policy.js';
 import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan } from './changes.js';
@@ -53,7 +54,7 @@ const INITIAL_SLOTS = 1024;
 const RESTORE_STEP = 5000;
 
 function newColumns(): FailureColumns {
-  return { seq: [], time: [], address: [], kind: [], line: [], regexId: [], regexIndex: [] };
+  return { seq: [], time: [], address: [], kind: [] };
 }
 
 /** How far back in the window a ban looks for the failures behind it (bounds a ban's cost). */
@@ -75,6 +76,8 @@ export class Jail {
   private lastNet = -1;
 
   private readonly queue = new WindowQueue();
+  /** Matched lines of the latest failures, by seq (see trace-ring.ts). */
+  private readonly traces = new TraceRing();
 
   /** Scratch: the value of the address being handled, and of its network (see address-words.ts). */
   private readonly w = new Uint32Array(4);
@@ -208,9 +211,10 @@ export class Jail {
    * CLOCK_TOLERANCE_MS ahead of it is set back. The daemon and replay always pass it; leaving it
    * out trusts the line's date entirely (tests that drive time themselves).
    *
-   * `line`, `regexIndex`, `regexId`: the matched line and the filter regex that matched it.
-   * They are stored with the failure (takeChanges), and a ban made here names the failures
-   * behind it (RecordedBan.traceSeqs), so the store keeps its lines. Left out: nothing traced.
+   * `line`, `regexIndex`, `regexId`: the matched line and the filter regex that matched it. The
+   * jail keeps the lines of its latest failures in memory; a ban made here carries the last
+   * TRACE_LINES lines behind it (RecordedBan.matches), which the store keeps with the ban.
+   * Left out: nothing traced.
    */
   observe(f: Failure, wall = Infinity, line?: string, regexIndex = -1, regexId = ''): Decision {
     let t = f.time;
@@ -236,9 +240,7 @@ export class Jail {
     cols.time.push(t);
     cols.address.push(addr);
     cols.kind.push(f.kind);
-    cols.line!.push(line);
-    cols.regexId!.push(regexId);
-    cols.regexIndex!.push(regexIndex);
+    if (line !== undefined) this.traces.put(seq, t, f.kind, regexId, regexIndex, line);
     const a = this.count(addr, f.family, t, seq, f.network !== false);
     const n = this.lastNet;
 
@@ -246,7 +248,7 @@ export class Jail {
     const p = this.policy;
     if (this.aCount[a]! >= p.maxretry) {
       const failures = this.aCount[a]!;
-      const traces = line === undefined ? undefined : this.queue.lastSeqs(false, a, this.aClear[a]!, TRACE_LINES, TRACE_SCAN_LIMIT);
+      const traces = line === undefined ? undefined : this.traces.many(this.queue.lastSeqs(false, a, this.aClear[a]!, TRACE_LINES, TRACE_SCAN_LIMIT), this.name);
       this.clearAddr(a, seq);
       bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime, false, traces)];
     }
@@ -259,7 +261,7 @@ export class Jail {
         // A network that holds an ignored address is never banned: the ban would block it.
         if (!this.touchesIgnore(target)) {
           const failures = this.nCount[n]!;
-          const traces = line === undefined ? undefined : this.queue.lastSeqs(true, n, this.nClear[n]!, TRACE_LINES, TRACE_SCAN_LIMIT);
+          const traces = line === undefined ? undefined : this.traces.many(this.queue.lastSeqs(true, n, this.nClear[n]!, TRACE_LINES, TRACE_SCAN_LIMIT), this.name);
           this.clearNet(n, seq);
           const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime, false, traces);
           if (bans === null) bans = [ban];
@@ -341,6 +343,19 @@ export class Jail {
 
   isTargetBanned(target: Target): boolean {
     return this.active.has(targetKey(normaliseTarget(target)));
+  }
+
+  /**
+   * The lines of the address's failures still counting in its window (the last TRACE_LINES
+   * the jail still has in memory), oldest first.
+   */
+  linesOf(addr: Address): MatchTrace[] {
+    const w = this.w;
+    const family = familyOf(addr);
+    addressWords(addr, family, w);
+    const a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
+    if (a < 0 || this.aCount[a] === 0) return [];
+    return this.traces.many(this.queue.lastSeqs(false, a, this.aClear[a]!, TRACE_LINES, TRACE_SCAN_LIMIT), this.name);
   }
 
   /** Live failures in the window of an address (0 when it has none). */
@@ -589,20 +604,20 @@ export class Jail {
     created: number,
     base: number | null,
     exact = false,
-    traceSeqs?: readonly number[],
+    matches?: readonly MatchTrace[],
   ): RecordedBan {
     const key = targetKey(target);
     const banNumber = this.rememberedSince(key, created) + 1;
     const until = banEnd(created, exact ? base : banDuration(base, banNumber, this.policy.increment));
-    const ban: RecordedBan =
-      traceSeqs === undefined
-        ? { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq }
-        : { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq, traceSeqs };
+    const ban: RecordedBan = { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq };
     this.remember(key, created);
+    // The active ban holds no lines (100,000 bans would hold a gigabyte); the ban handed to the
+    // store and the caller does.
     this.activate(ban);
-    this.newBans.push(ban);
+    const made = matches === undefined ? ban : { ...ban, matches, kinds: kindsOf(matches) };
+    this.newBans.push(made);
     this.totalBanned++;
-    return ban;
+    return made;
   }
 
   private activate(ban: RecordedBan): void {

@@ -1,23 +1,19 @@
 // The shapes the store reads and writes. They mirror src/engine/changes.ts structurally (the
 // store does not import the engine): a jail's takeChanges() result can be passed to commit(),
 // and loadJail()'s result to Jail.restore().
-import type { Ban, LiftReason, SourcePosition } from '../events.js';
+import type { Ban, LiftReason, MatchTrace, SourcePosition } from '../events.js';
 
 export interface StoreFailureColumns {
   readonly seq: readonly number[];
   readonly time: readonly number[];
   readonly address: readonly string[];
   readonly kind: readonly string[];
-  /** The matched line and filter regex of each failure (undefined: not traced). */
-  readonly line?: readonly (string | undefined)[];
-  readonly regexId?: readonly string[];
-  readonly regexIndex?: readonly number[];
 }
 
 export interface StoreRecordedBan extends Ban {
   readonly clearSeq: number;
-  /** Failures whose lines are copied to the ban (see schema version 3). */
-  readonly traceSeqs?: readonly number[];
+  /** The lines behind the ban, kept with it (schema version 3). */
+  readonly matches?: readonly MatchTrace[];
 }
 
 export interface StoreLift {

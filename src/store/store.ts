@@ -165,7 +165,7 @@ export class Store {
   private readonly liftBan: Statement;
   private readonly updateJail: Statement;
   private readonly upsertPosition: Statement;
-  private readonly insertBanLines: Statement;
+  private readonly insertBanLine: Statement;
   private readonly commitTx: (batch: CommitBatch) => void;
 
   constructor(
@@ -173,22 +173,18 @@ export class Store {
     readonly file: string,
   ) {
     this.fileId = fileIdOf(file);
-    const rows = Array.from({ length: CHUNK }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const rows = Array.from({ length: CHUNK }, () => '(?, ?, ?, ?, ?)').join(', ');
     const ro = db.readonly;
     // Statements that write cannot be prepared on a read-only connection; use a harmless one.
     const prep = (sql: string): Statement => (ro ? db.prepare('SELECT 1') : db.prepare(sql));
-    this.insertChunk = prep(`INSERT INTO failures (jail_id, seq, time, address, kind, regex_id, regex_index, line) VALUES ${rows}`);
-    this.insertOne = prep('INSERT INTO failures (jail_id, seq, time, address, kind, regex_id, regex_index, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    // A ban's lines: copies of its failures' lines, which are stored (this batch or earlier) and
-    // still in the window (traceSeqs come from the jail's window queue).
-    this.insertBanLines = prep(`INSERT INTO ban_lines (ban_id, seq, time, kind, regex_id, regex_index, line)
-      SELECT ?, seq, time, kind, regex_id, regex_index, line FROM failures
-      WHERE jail_id = ? AND seq IN (SELECT value FROM json_each(?)) AND line IS NOT NULL`);
+    this.insertChunk = prep(`INSERT INTO failures (jail_id, seq, time, address, kind) VALUES ${rows}`);
+    this.insertOne = prep('INSERT INTO failures (jail_id, seq, time, address, kind) VALUES (?, ?, ?, ?, ?)');
     this.pruneStmt = prep('DELETE FROM failures WHERE jail_id = ? AND seq < ?');
     this.insertBan = prep(`INSERT INTO bans (jail_id, address, prefix, family, kind, created, until, failures, ban_number, clear_seq)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liftBan = prep(`UPDATE bans SET active = 0, lift_reason = ?, lifted_at = ?
       WHERE jail_id = ? AND address = ? AND prefix = ? AND created = ? AND active = 1`);
+    this.insertBanLine = prep('INSERT OR REPLACE INTO ban_lines (ban_id, seq, time, kind, regex_id, regex_index, line) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.updateJail = prep('UPDATE jails SET clock = ?, seq = ?, total_failed = ?, total_banned = ? WHERE id = ?');
     this.upsertPosition = prep(`INSERT INTO positions (source_id, path, inode, byte_offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (source_id) DO UPDATE SET path = excluded.path, inode = excluded.inode,
@@ -447,31 +443,7 @@ export class Store {
     return rows.map((r) => ({ time: r[0], jail, kind: r[1], regexId: r[2], regexIndex: r[3], line: r[4] }));
   }
 
-  /**
-   * The last `max` traced failures of `address` in `jail` with seq above `afterSeq` and time
-   * after `afterTime`, oldest first. Reads every stored failure of the jail (they have no index
-   * by address: that is the hot insert path), so it is for a person's question, not per line.
-   */
-  failureLines(jail: string, address: string, range: { readonly afterSeq: number; readonly afterTime: number }, max = TRACE_LINES): MatchTrace[] {
-    const rows = this.cached(
-      `SELECT f.time, f.kind, f.regex_id, f.regex_index, f.line FROM failures f JOIN jails j ON j.id = f.jail_id
-       WHERE j.name = ? AND f.address = ? AND f.seq > ? AND f.time > ? AND f.line IS NOT NULL ORDER BY f.seq DESC LIMIT ?`,
-    )
-      .raw(true)
-      .all(jail, address, range.afterSeq, Number.isFinite(range.afterTime) ? range.afterTime : -Number.MAX_SAFE_INTEGER, max) as [number, string, string, number, string][];
-    return rows.reverse().map((r) => ({ time: r[0], jail, kind: r[1], regexId: r[2], regexIndex: r[3], line: r[4] }));
-  }
-
-  /** The highest clearSeq of the bans of `target` in `jail` (0 if none): where its current window began. */
-  lastClearSeq(jail: string, target: Target): number {
-    const r = this.cached(
-      `SELECT max(b.clear_seq) AS c FROM bans b JOIN jails j ON j.id = b.jail_id
-       WHERE j.name = ? AND b.address = ? AND b.prefix = ?`,
-    ).get(jail, target.addr, target.prefix) as { c: number | null };
-    return r.c ?? 0;
-  }
-
-  /** Deletes the lines of lifted bans (a target neither failing nor banned keeps none). Returns how many rows went. */
+  /** Deletes the lines of lifted bans (only active bans keep theirs). Returns how many rows went. */
   pruneBanLines(): number {
     return this.db.prepare('DELETE FROM ban_lines WHERE ban_id IN (SELECT id FROM bans WHERE active = 0)').run().changes;
   }
@@ -489,39 +461,34 @@ export class Store {
     const f = c.failures;
     const n = f.seq.length;
     let i = 0;
-    const line = f.line;
-    const regexId = f.regexId;
-    const regexIndex = f.regexIndex;
     if (n >= CHUNK) {
-      const args = new Array<unknown>(CHUNK * 8);
+      const args = new Array<unknown>(CHUNK * 5);
       for (; i + CHUNK <= n; i += CHUNK) {
         for (let k = 0; k < CHUNK; k++) {
-          const o = k * 8;
-          const l = line?.[i + k];
+          const o = k * 5;
           args[o] = id;
           args[o + 1] = f.seq[i + k];
           args[o + 2] = f.time[i + k];
           args[o + 3] = f.address[i + k];
           args[o + 4] = f.kind[i + k];
-          args[o + 5] = l === undefined ? null : regexId![i + k];
-          args[o + 6] = l === undefined ? null : regexIndex![i + k];
-          args[o + 7] = l ?? null;
         }
         this.insertChunk.run(args);
       }
     }
-    for (; i < n; i++) {
-      const l = line?.[i];
-      this.insertOne.run(id, f.seq[i], f.time[i], f.address[i], f.kind[i], l === undefined ? null : regexId![i], l === undefined ? null : regexIndex![i], l ?? null);
-    }
-    // Bans first: their lines are copied from failures this prune may delete (a ban's own
-    // failures are in the window, so never below pruneBelowSeq; the order is belt and braces).
+    for (; i < n; i++) this.insertOne.run(id, f.seq[i], f.time[i], f.address[i], f.kind[i]);
+    this.pruneStmt.run(id, c.pruneBelowSeq);
     for (const b of c.bans) {
       const t = b.target;
       const r = this.insertBan.run(id, t.addr, t.prefix, t.family, b.kind, b.created, b.until, b.failures, b.banNumber, b.clearSeq);
-      if (b.traceSeqs !== undefined && b.traceSeqs.length > 0) this.insertBanLines.run(r.lastInsertRowid, id, JSON.stringify(b.traceSeqs.slice(-TRACE_LINES)));
+      const lines = b.matches;
+      if (lines !== undefined) {
+        // seq only orders a ban's lines: their position in it.
+        for (let k = Math.max(0, lines.length - TRACE_LINES); k < lines.length; k++) {
+          const m = lines[k]!;
+          this.insertBanLine.run(r.lastInsertRowid, k, m.time, m.kind, m.regexId, m.regexIndex, m.line);
+        }
+      }
     }
-    this.pruneStmt.run(id, c.pruneBelowSeq);
     for (const l of c.lifts) {
       const t = l.ban.target;
       const r = this.liftBan.run(l.reason, l.time, id, t.addr, t.prefix, l.ban.created);

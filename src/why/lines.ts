@@ -1,13 +1,11 @@
-// Which kept lines belong to what. A ban keeps copies of the lines behind it (the store writes
-// them with the ban); a failing address's lines are those of its failures still counting: after
-// its last clear (a ban clears the window) and inside the jail's findtime.
+// The lines behind a ban, as the store keeps them (schema version 3): copied there with the ban,
+// kept while it is active. Lines of an address that is failing but not banned live in its
+// jail's memory (Jail.linesOf).
 import type { MatchTrace, Target } from '../events.js';
 
-/** What these functions read from the store (Store implements it). */
+/** What this module reads from the store (Store implements it). */
 export interface TraceReader {
   banLines(jail: string, target: Target, created: number): MatchTrace[];
-  failureLines(jail: string, address: string, range: { readonly afterSeq: number; readonly afterTime: number }): MatchTrace[];
-  lastClearSeq(jail: string, target: Target): number;
 }
 
 /** The fields of a ban that locate its lines. */
@@ -22,10 +20,4 @@ export interface BanRef {
 export function banLines(store: TraceReader, ban: BanRef): MatchTrace[] {
   if (ban.kind === 'manual') return [];
   return store.banLines(ban.jail, ban.target, ban.created);
-}
-
-/** The lines of the address `target` still counting in its window, at the jail's clock `clock`. */
-export function failingLines(store: TraceReader, jail: string, target: Target, clock: number | null, findtime: number): MatchTrace[] {
-  if (clock === null) return [];
-  return store.failureLines(jail, target.addr, { afterSeq: store.lastClearSeq(jail, target), afterTime: clock - findtime });
 }

@@ -1,5 +1,5 @@
-// Match traces in the engine and the store: which failures a ban names, what the store keeps
-// for it and for a failing address, across a reopen, a migration and pruning.
+// Match traces in the engine and the store: the lines a ban carries, what the store keeps for
+// it across a reopen, a migration and pruning.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,7 +11,8 @@ import { Jail } from '../../src/engine/jail.js';
 import { WindowQueue } from '../../src/engine/window-queue.js';
 import type { RecordedBan } from '../../src/engine/index.js';
 import { TRACE_LINES, type Decision } from '../../src/events.js';
-import { banLines, failingLines } from '../../src/why/lines.js';
+import { banLines } from '../../src/why/lines.js';
+import { TraceRing } from '../../src/engine/trace-ring.js';
 import { failure, policy, target } from '../engine/helpers.js';
 
 const dirs: string[] = [];
@@ -41,34 +42,46 @@ test('WindowQueue.lastSeqs: the newest entries of one slot after a seq, oldest f
   assert.deepEqual(q.lastSeqs(false, 1, 0, 10, 4), [28]);
 });
 
-test('a ban names the failures behind it: the last TRACE_LINES since the target was last cleared', () => {
+test('TraceRing: lines by seq, the oldest replaced once the ring is full', () => {
+  const r = new TraceRing(4);
+  for (let s = 1; s <= 6; s++) r.put(s, s * 10, 'sasl', 'auth', 0, `line ${s}`);
+  assert.equal(r.get(2, 'j'), undefined);
+  assert.deepEqual(r.get(5, 'j'), { time: 50, jail: 'j', kind: 'sasl', regexId: 'auth', regexIndex: 0, line: 'line 5' });
+  assert.deepEqual(r.many([1, 3, 4, 6], 'j').map((m) => m.line), ['line 3', 'line 4', 'line 6']);
+});
+
+test('a ban carries the last TRACE_LINES lines since its target was last cleared; the active ban holds none', () => {
   const j = new Jail(policy({ maxretry: 3, findtime: 1000, subnet: { enabled: true, maxretry: 12, minAddresses: 2 } }));
   assert.deepEqual(see(j, '192.0.2.1', 1), []);
   see(j, '192.0.2.2', 2);
   const [ban] = see(j, '192.0.2.1', 3).concat(see(j, '192.0.2.1', 4));
   assert.equal(ban!.kind, 'address');
-  assert.deepEqual(ban!.traceSeqs, [1, 3, 4]);
-  // The network: 12 failures of 192.0.2.0/24 (the banned address's included, counted before its ban).
+  assert.deepEqual(ban!.matches!.map((m) => m.line), [lineOf('192.0.2.1', 1), lineOf('192.0.2.1', 3), lineOf('192.0.2.1', 4)]);
+  assert.deepEqual(ban!.kinds, ['sasl']);
+  assert.equal((j.activeBans()[0] as RecordedBan).matches, undefined);
+  // The network: 12 failures of 192.0.2.0/24 (the banned address's, counted before its ban, too).
   let net: RecordedBan | undefined;
   for (let t = 5; net === undefined && t < 40; t++) net = see(j, `192.0.2.${10 + (t % 3)}`, t).find((b) => b.kind === 'network');
   assert.ok(net);
   assert.equal(net.failures, 12);
-  assert.equal(net.traceSeqs!.length, TRACE_LINES);
-  // Seqs 1..12 all count for the network: the last ten of them.
-  assert.deepEqual(net.traceSeqs, [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-  // Without a line, a ban names nothing (callers that do not trace).
+  assert.equal(net.matches!.length, TRACE_LINES);
+  // Failures 1..12 all count for the network: the last ten of them, at times 3..12 (the i-th failure at time i).
+  assert.deepEqual(net.matches!.map((m) => m.time), [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  // A failing address's lines, from memory; none once banned (cleared).
+  see(j, '198.51.100.1', 20);
+  assert.deepEqual(j.linesOf(failure('198.51.100.1', 0).ip).map((m) => m.line), [lineOf('198.51.100.1', 20)]);
+  assert.deepEqual(j.linesOf(failure('192.0.2.1', 0).ip), []);
+  // Without a line, a ban carries nothing (callers that do not trace).
   const k = new Jail(policy());
   const d = [1, 2, 3].map((t) => k.observe(failure('198.51.100.1', t))).at(-1)!;
-  assert.equal(d.type === 'ban' && (d.bans[0] as RecordedBan).traceSeqs, undefined);
+  assert.equal(d.type === 'ban' && (d.bans[0] as RecordedBan).matches, undefined);
 });
 
-test('the store keeps a ban\'s lines with it, and a failing address\'s lines with its failures, across a reopen', () => {
+test('the store keeps a ban\'s lines with it across a reopen', () => {
   const file = tempDb();
   let store = openStore(file);
-  const p = policy({ maxretry: 3, findtime: 1000 });
-  const j = new Jail(p);
+  const j = new Jail(policy({ maxretry: 3, findtime: 1000 }));
   see(j, '192.0.2.1', 10);
-  see(j, '192.0.2.7', 11);
   store.commit({ jails: [j.takeChanges()] });
   see(j, '192.0.2.1', 12);
   const [ban] = see(j, '192.0.2.1', 13);
@@ -80,27 +93,19 @@ test('the store keeps a ban\'s lines with it, and a failing address\'s lines wit
   assert.deepEqual(lines[0], { time: 10, jail: 'test', kind: 'sasl', regexId: 'sasl-auth', regexIndex: 2, line: lineOf('192.0.2.1', 10) });
   // A manual ban has no lines.
   assert.deepEqual(banLines(store, { ...ban!, kind: 'manual' }), []);
-  // The failing address: its failure in the window, none once the window moved past it.
-  assert.deepEqual(failingLines(store, 'test', target('192.0.2.7/32'), 13, p.findtime).map((l) => l.time), [11]);
-  assert.deepEqual(failingLines(store, 'test', target('192.0.2.7/32'), 2000, p.findtime), []);
-  // The banned address's cleared failures are not "failing" lines.
-  assert.deepEqual(failingLines(store, 'test', target('192.0.2.1/32'), 13, p.findtime), []);
   store.close();
 });
 
-test('lines of lifted bans are pruned; an active ban keeps its lines after its failures left the window', () => {
+test('lines of lifted bans are pruned; an active ban keeps its lines', () => {
   const store = openStore(':memory:');
-  const p = policy({ maxretry: 2, findtime: 10, bantime: 1000 });
-  const j = new Jail(p);
+  const j = new Jail(policy({ maxretry: 2, findtime: 10, bantime: 1000 }));
   see(j, '192.0.2.1', 1);
   const [b1] = see(j, '192.0.2.1', 2);
   see(j, '192.0.2.2', 3);
   const [b2] = see(j, '192.0.2.2', 4);
   store.commit({ jails: [j.takeChanges()] });
-  // Much later: the failures left the window (pruned), the bans stand.
   see(j, '198.51.100.9', 500);
   store.commit({ jails: [j.takeChanges()] });
-  assert.equal(store.totals()[0]!.storedFailures, 1);
   assert.equal(banLines(store, b1!).length, 2);
   j.unban(target('192.0.2.1/32'), 501);
   store.commit({ jails: [j.takeChanges()] });
@@ -110,7 +115,7 @@ test('lines of lifted bans are pruned; an active ban keeps its lines after its f
   store.close();
 });
 
-test('schema 3 upgrades a version 2 database in place: failures stored before have no lines and are skipped', () => {
+test('schema 3 upgrades a version 2 database in place, bans and failures kept', () => {
   const file = tempDb();
   const db = new BetterSqlite3(file);
   migrate(db, file, MIGRATIONS.filter((m) => m.version <= 2));
@@ -121,8 +126,9 @@ test('schema 3 upgrades a version 2 database in place: failures stored before ha
   assert.equal(store.schemaVersion, 3);
   const p = policy({ maxretry: 3, findtime: 1000 });
   const j = Jail.restore(p, store.loadJail('test', { findtime: p.findtime, remember: p.increment.remember }));
+  // Failures restored from the store have no line in memory: the ban carries the one it has.
   const [ban] = see(j, '192.0.2.1', 6);
-  assert.deepEqual(ban!.traceSeqs, [1, 2, 3]);
+  assert.equal(ban!.failures, 3);
   store.commit({ jails: [j.takeChanges()] });
   assert.deepEqual(banLines(store, ban!).map((l) => l.time), [6]);
   store.close();
