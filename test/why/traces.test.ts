@@ -48,6 +48,21 @@ test('TraceRing: lines by seq, the oldest replaced once the ring is full', () =>
   assert.equal(r.get(2, 'j'), undefined);
   assert.deepEqual(r.get(5, 'j'), { time: 50, jail: 'j', kind: 'sasl', regexId: 'auth', regexIndex: 0, line: 'line 5' });
   assert.deepEqual(r.many([1, 3, 4, 6], 'j').map((m) => m.line), ['line 3', 'line 4', 'line 6']);
+  // Bytes: a small buffer drops the lines whose text was overwritten, even if their slot was not.
+  const b = new TraceRing(16, 64);
+  b.put(1, 1, 'k', 'r', 0, 'a'.repeat(20));
+  b.put(2, 2, 'k', 'r', 0, 'b'.repeat(10));
+  b.put(3, 3, 'k', 'r', 0, 'c'.repeat(20));
+  assert.equal(b.get(1, 'j'), undefined);
+  assert.equal(b.get(2, 'j')!.line, 'b'.repeat(10));
+  assert.equal(b.get(3, 'j')!.line, 'c'.repeat(20));
+  const u = new TraceRing(16, 256);
+  u.put(7, 1, 'k', 'r', 0, 'ünïcödé [192.0.2.1]');
+  assert.equal(u.get(7, 'j')!.line, 'ünïcödé [192.0.2.1]');
+  // A very long line is kept cut.
+  const c = new TraceRing();
+  c.put(1, 1, 'k', 'r', 0, 'x'.repeat(10_000));
+  assert.equal(c.get(1, 'j')!.line.length, 2048);
 });
 
 test('a ban carries the last TRACE_LINES lines since its target was last cleared; the active ban holds none', () => {
