@@ -1,5 +1,5 @@
-// `pban why`, `pban unban` of an address a network ban still blocks, and match traces kept
-// across a restart: the real daemon (dry-run action) driven through the real CLI.
+// `pban why`, `pban unban` of an address a network ban still blocks, and ban lines kept across
+// a restart: the real daemon (dry-run action) driven through the real CLI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,13 +138,16 @@ test('why names every ban that covers an address, networks and other jails inclu
   d = await start(s);
   const again = why(s.socket, '198.51.100.15');
   assert.deepEqual(again.bans.map((b) => [b.target, b.lines.map((l) => l.line)]), [['198.51.100.0/24', lines]]);
-  assert.deepEqual(why(s.socket, '203.0.113.5').failing.map((f) => f.lines[0]!.line), [saslLine('203.0.113.5', t0 + 10_000), saslLine('203.0.113.5', t0 + 10_000)]);
-  // and lines after the restart go on in the same rings: one more failure of 203.0.113.5 bans it in pairs.
+  // A failing address's count comes back (its failures are stored); its lines were in memory
+  // only, so the restarted daemon shows none (docs/cli.md).
+  assert.deepEqual(why(s.socket, '203.0.113.5').failing.map((f) => [f.failures, f.lines.length]), [[1, 0], [1, 0]]);
+  // One more failure of 203.0.113.5 bans it in pairs: its ban carries the line it has.
   appendFileSync(s.log, saslLine('203.0.113.5', t0 + 20_000) + '\n');
   const w5b = await waitFor('203.0.113.5 banned in pairs', () => {
     const w = why(s.socket, '203.0.113.5');
     return w.blocked && w;
   });
-  assert.deepEqual(w5b.bans[0]!.lines.map((l) => l.line), [saslLine('203.0.113.5', t0 + 10_000), saslLine('203.0.113.5', t0 + 20_000)]);
+  assert.equal(w5b.bans[0]!.failures, 2);
+  assert.deepEqual(w5b.bans[0]!.lines.map((l) => l.line), [saslLine('203.0.113.5', t0 + 20_000)]);
   assert.equal(await stopDaemon(d), 0);
 });
