@@ -57,8 +57,7 @@ function newColumns(): FailureColumns {
   return { seq: [], time: [], address: [], kind: [] };
 }
 
-/** How far back in the window a ban looks for the failures behind it (bounds a ban's cost). */
-const TRACE_SCAN_LIMIT = 100_000;
+
 
 export class Jail {
   readonly policy: JailPolicy;
@@ -91,6 +90,8 @@ export class Jail {
   /** Failures of this address live in its network's window, valid while aNetEpoch === nClear. */
   private aNetCount = new Int32Array(INITIAL_SLOTS);
   private aNetEpoch = new Float64Array(INITIAL_SLOTS);
+  /** The seq of the address's latest traced failure (0: none): where its trace chain starts. */
+  private aLastSeq = new Float64Array(INITIAL_SLOTS);
 
   // Network slots, found by the masked network value.
   private readonly netIndex = new SlotIndex();
@@ -98,6 +99,7 @@ export class Jail {
   private nDistinct = new Int32Array(INITIAL_SLOTS);
   private nRefs = new Int32Array(INITIAL_SLOTS);
   private nClear = new Float64Array(INITIAL_SLOTS);
+  private nLastSeq = new Float64Array(INITIAL_SLOTS);
 
   // Active bans.
   private readonly active = new Map<string, ActiveBan>();
@@ -240,15 +242,19 @@ export class Jail {
     cols.time.push(t);
     cols.address.push(addr);
     cols.kind.push(f.kind);
-    if (line !== undefined) this.traces.put(seq, t, f.kind, regexId, regexIndex, line);
     const a = this.count(addr, f.family, t, seq, f.network !== false);
     const n = this.lastNet;
+    if (line !== undefined) {
+      this.traces.put(seq, t, f.kind, regexId, regexIndex, line, this.aLastSeq[a]!, n >= 0 ? this.nLastSeq[n]! : 0);
+      this.aLastSeq[a] = seq;
+      if (n >= 0) this.nLastSeq[n] = seq;
+    }
 
     let bans: RecordedBan[] | null = null;
     const p = this.policy;
     if (this.aCount[a]! >= p.maxretry) {
       const failures = this.aCount[a]!;
-      const traces = line === undefined ? undefined : this.traces.many(this.queue.lastSeqs(false, a, this.aClear[a]!, TRACE_LINES, TRACE_SCAN_LIMIT), this.name);
+      const traces = line === undefined ? undefined : this.traces.chain(seq, this.aClear[a]!, this.clock - p.findtime, TRACE_LINES, false, this.name);
       this.clearAddr(a, seq);
       bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime, false, traces)];
     }
@@ -261,7 +267,7 @@ export class Jail {
         // A network that holds an ignored address is never banned: the ban would block it.
         if (!this.touchesIgnore(target)) {
           const failures = this.nCount[n]!;
-          const traces = line === undefined ? undefined : this.traces.many(this.queue.lastSeqs(true, n, this.nClear[n]!, TRACE_LINES, TRACE_SCAN_LIMIT), this.name);
+          const traces = line === undefined ? undefined : this.traces.chain(seq, this.nClear[n]!, this.clock - p.findtime, TRACE_LINES, true, this.name);
           this.clearNet(n, seq);
           const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime, false, traces);
           if (bans === null) bans = [ban];
@@ -355,7 +361,7 @@ export class Jail {
     addressWords(addr, family, w);
     const a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
     if (a < 0 || this.aCount[a] === 0) return [];
-    return this.traces.many(this.queue.lastSeqs(false, a, this.aClear[a]!, TRACE_LINES, TRACE_SCAN_LIMIT), this.name);
+    return this.traces.chain(this.aLastSeq[a]!, this.aClear[a]!, this.clock - this.policy.findtime, TRACE_LINES, false, this.name);
   }
 
   /** Live failures in the window of an address (0 when it has none). */
@@ -527,6 +533,7 @@ export class Jail {
     this.aRefs[a] = 0;
     this.aNetCount[a] = 0;
     this.aNetEpoch[a] = -1;
+    this.aLastSeq[a] = 0;
     this.aClear[a] = this.restoreClears?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
     return a;
   }
@@ -543,6 +550,7 @@ export class Jail {
     this.nCount[n] = 0;
     this.nDistinct[n] = 0;
     this.nRefs[n] = 0;
+    this.nLastSeq[n] = 0;
     this.nClear[n] = this.restoreClears === null ? 0 : (this.restoreClears.get(targetKey(this.netTarget(n))) ?? 0);
     return n;
   }
@@ -558,6 +566,7 @@ export class Jail {
     this.aClear = growF64(this.aClear, cap);
     this.aNetCount = growI32(this.aNetCount, cap);
     this.aNetEpoch = growF64(this.aNetEpoch, cap);
+    this.aLastSeq = growF64(this.aLastSeq, cap);
   }
 
   private growNet(): void {
@@ -566,6 +575,7 @@ export class Jail {
     this.nDistinct = growI32(this.nDistinct, cap);
     this.nRefs = growI32(this.nRefs, cap);
     this.nClear = growF64(this.nClear, cap);
+    this.nLastSeq = growF64(this.nLastSeq, cap);
   }
 
   // ---- ignore list and bans --------------------------------------------------------------

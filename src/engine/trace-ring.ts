@@ -2,7 +2,8 @@
 // (an address-per-failure flood included): the lines' bytes go into one circular byte buffer, so
 // keeping a line allocates nothing the garbage collector must trace or move (a string per line
 // cost the engine a third of its speed, measured), and a slice of the read chunk is never kept.
-// A ban finds each line behind it in O(1).
+// Each line links to the previous line of its address and of its network, so a ban walks back
+// through its own lines only (O(TRACE_LINES), however large the window).
 import type { MatchTrace } from '../events.js';
 
 /** Lines indexed per jail: a busy MX's failures over a default findtime fit. */
@@ -20,6 +21,9 @@ export class TraceRing {
   private starts = new Float64Array(0);
   private lengths = new Int32Array(0);
   private regexIndexes = new Int32Array(0);
+  /** The seq of the previous traced failure of the same address, and of the same network (0: none). */
+  private prevAddr = new Float64Array(0);
+  private prevNet = new Float64Array(0);
   /** The filter's own kind and regex id strings: references, nothing copied. */
   private kinds: string[] = [];
   private regexIds: string[] = [];
@@ -32,8 +36,11 @@ export class TraceRing {
     private readonly byteSize = TRACE_BYTES,
   ) {}
 
-  /** Keeps the line of failure `seq`, replacing the line `size` failures older. */
-  put(seq: number, time: number, kind: string, regexId: string, regexIndex: number, line: string): void {
+  /**
+   * Keeps the line of failure `seq`, replacing the line `size` failures older. `prevAddr` and
+   * `prevNet`: the seqs of the previous traced failures of its address and network (0: none).
+   */
+  put(seq: number, time: number, kind: string, regexId: string, regexIndex: number, line: string, prevAddr = 0, prevNet = 0): void {
     if (this.seqs.length === 0) this.allocate();
     const text = line.length > TRACE_LINE_MAX ? line.slice(0, TRACE_LINE_MAX) : line;
     // A line never wraps: if its worst-case UTF-8 length may not fit before the end, the tail is skipped.
@@ -51,7 +58,27 @@ export class TraceRing {
     this.kinds[i] = kind;
     this.regexIds[i] = regexId;
     this.regexIndexes[i] = regexIndex;
+    this.prevAddr[i] = prevAddr;
+    this.prevNet[i] = prevNet;
     this.written += n;
+  }
+
+  /**
+   * Walks back from failure `last` along its address's links (its network's, when `net`): the
+   * lines of failures with seq above `afterSeq` and time above `afterTime`, at most `max`,
+   * oldest first. Stops where a line is no longer kept.
+   */
+  chain(last: number, afterSeq: number, afterTime: number, max: number, net: boolean, jail: string): MatchTrace[] {
+    const out: MatchTrace[] = [];
+    if (this.seqs.length === 0) return out;
+    const links = net ? this.prevNet : this.prevAddr;
+    for (let seq = last; seq > afterSeq && out.length < max; ) {
+      const m = this.get(seq, jail);
+      if (m === undefined || m.time <= afterTime) break;
+      out.push(m);
+      seq = links[seq % this.size]!;
+    }
+    return out.reverse();
   }
 
   private allocate(): void {
@@ -61,6 +88,8 @@ export class TraceRing {
     this.starts = new Float64Array(size);
     this.lengths = new Int32Array(size);
     this.regexIndexes = new Int32Array(size);
+    this.prevAddr = new Float64Array(size);
+    this.prevNet = new Float64Array(size);
     this.kinds = new Array<string>(size).fill('');
     this.regexIds = new Array<string>(size).fill('');
     this.bytes = Buffer.alloc(this.byteSize);

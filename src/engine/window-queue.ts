@@ -64,22 +64,6 @@ export class WindowQueue {
     this.len--;
   }
 
-  /**
-   * The seqs of the newest `max` entries of address slot `slot` (of network slot `slot` when
-   * `net`) with seq above `afterSeq`, oldest first, looking at no more than `limit` entries from
-   * the newest back.
-   */
-  lastSeqs(net: boolean, slot: number, afterSeq: number, max: number, limit: number): number[] {
-    const out: number[] = [];
-    const m = this.mask;
-    const of = net ? this.nets : this.addrs;
-    for (let i = this.len - 1, seen = 0; i >= 0 && seen < limit && out.length < max; i--, seen++) {
-      const j = (this.head + i) & m;
-      if (of[j] === slot && this.seqs[j]! > afterSeq) out.push(this.seqs[j]!);
-    }
-    return out.sort((x, y) => x - y);
-  }
-
   /** Smallest seq still held (Infinity when empty): the store may drop every row below it. */
   minSeq(): number {
     let min = Infinity;

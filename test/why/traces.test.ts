@@ -8,7 +8,6 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { openStore, MIGRATIONS, migrate } from '../../src/store/index.js';
 import { Jail } from '../../src/engine/jail.js';
-import { WindowQueue } from '../../src/engine/window-queue.js';
 import type { RecordedBan } from '../../src/engine/index.js';
 import { TRACE_LINES, type Decision } from '../../src/events.js';
 import { banLines } from '../../src/why/lines.js';
@@ -32,16 +31,6 @@ function see(j: Jail, ip: string, t: number): RecordedBan[] {
   return d.type === 'ban' ? (d.bans as RecordedBan[]) : [];
 }
 
-test('WindowQueue.lastSeqs: the newest entries of one slot after a seq, oldest first, bounded', () => {
-  const q = new WindowQueue();
-  for (let s = 1; s <= 30; s++) q.insert(s, s, s % 3, s % 2);
-  assert.deepEqual(q.lastSeqs(false, 0, 0, 4, 1000), [21, 24, 27, 30]);
-  assert.deepEqual(q.lastSeqs(false, 0, 22, 10, 1000), [24, 27, 30]);
-  assert.deepEqual(q.lastSeqs(true, 1, 0, 3, 1000), [25, 27, 29]);
-  // Looks at no more than `limit` entries from the newest back.
-  assert.deepEqual(q.lastSeqs(false, 1, 0, 10, 4), [28]);
-});
-
 test('TraceRing: lines by seq, the oldest replaced once the ring is full', () => {
   const r = new TraceRing(4);
   for (let s = 1; s <= 6; s++) r.put(s, s * 10, 'sasl', 'auth', 0, `line ${s}`);
@@ -63,6 +52,19 @@ test('TraceRing: lines by seq, the oldest replaced once the ring is full', () =>
   const c = new TraceRing();
   c.put(1, 1, 'k', 'r', 0, 'x'.repeat(10_000));
   assert.equal(c.get(1, 'j')!.line.length, 2048);
+  // Chains: each line links to its address's previous one; a walk stops at afterSeq, afterTime, max, or a line no longer kept.
+  const d = new TraceRing(8);
+  d.put(1, 10, 'k', 'r', 0, 'a1', 0, 0);
+  d.put(2, 11, 'k', 'r', 0, 'b1', 0, 1);
+  d.put(3, 12, 'k', 'r', 0, 'a2', 1, 2);
+  d.put(4, 13, 'k', 'r', 0, 'a3', 3, 3);
+  assert.deepEqual(d.chain(4, 0, 0, 10, false, 'j').map((m) => m.line), ['a1', 'a2', 'a3']);
+  assert.deepEqual(d.chain(4, 0, 0, 10, true, 'j').map((m) => m.line), ['a1', 'b1', 'a2', 'a3']);
+  assert.deepEqual(d.chain(4, 1, 0, 10, false, 'j').map((m) => m.line), ['a2', 'a3']);
+  assert.deepEqual(d.chain(4, 0, 11, 10, false, 'j').map((m) => m.line), ['a2', 'a3']);
+  assert.deepEqual(d.chain(4, 0, 0, 2, false, 'j').map((m) => m.line), ['a2', 'a3']);
+  for (let s = 5; s <= 11; s++) d.put(s, 20 + s, 'k', 'r', 0, `x${s}`, 0, 0);
+  assert.deepEqual(d.chain(4, 0, 0, 10, false, 'j').map((m) => m.line), ['a3']);
 });
 
 test('a ban carries the last TRACE_LINES lines since its target was last cleared; the active ban holds none', () => {
