@@ -45,6 +45,9 @@ function distinctAddress(i: number): [string, 4 | 6] {
   return [`${10 + (i >>> 16)}.${(i >>> 8) & 255}.${i & 255}.${(i * 7) & 255}`, 4];
 }
 
+/** A matched line of typical length (the daemon passes each failure's line to observe). */
+const LINE = 'Nov 30 10:00:00 mail postfix/submission/smtpd[77]: warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=bob';
+
 function run(scenario: string): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pban-bench-'));
   const useStore = !scenario.startsWith('engine');
@@ -63,7 +66,8 @@ function run(scenario: string): void {
     const [ip, family] = addressOf(i);
     const f: Failure = { time: t0 + i * step, ip: ip as Address, family, filter: 'postfix', kind: 'sasl', fields: {} };
     lifts += jail.expire(f.time).length;
-    const d = jail.observe(f);
+    // The line is traced as in the daemon (the store keeps each target's last lines).
+    const d = jail.observe(f, Infinity, LINE, 0, 'sasl');
     if (d.type === 'ban') bans += d.bans.length;
     if (store === null) {
       if (i % COMMIT_EVERY === COMMIT_EVERY - 1) sink += jail.takeChanges().failures.seq.length;

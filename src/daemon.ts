@@ -9,8 +9,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Ban, LogLine, SourcePosition, Target } from './events.js';
+import type { Ban, ExplainedBan, LogLine, MatchTrace, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
+import { banLines } from './why/lines.js';
+import { coveringBans } from './why/covering.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './log.js';
 import { ControlError } from './errors.js';
@@ -29,7 +31,7 @@ import { banAsFailure, BANS_SOURCE, countsAsRecidive } from './recidive.js';
 import { firewallOf, keptWhenJailRemoved, parseJailFirewall, RETIRED_FILTER, retiredJailConfig, retiredPolicy } from './retired-jails.js';
 import { ExpiryTimer } from './scheduler/expiry-timer.js';
 import { startControlServer, type ControlServer } from './control/server.js';
-import type { ControlHandlers, JailStatusData, UnbanSelector } from './control/handlers.js';
+import type { ControlHandlers, JailStatusData, UnbanSelector, WhyData } from './control/handlers.js';
 import type { DaemonState, DaemonStatus, ReloadReply, VersionReply } from './control/types.js';
 import { banToEntry } from './control/ban-json.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
@@ -521,6 +523,8 @@ export class Daemon implements ControlHandlers {
     const lines: readonly LogLine[] = batch.lines;
     if (!this.guard.ready(this.jails.values())) throw new StoreUnavailableError(`${this.store.file}: the store cannot be read; lines wait`);
     let matched = 0;
+    // Each match is its own debug record (fail2ban's "Found"); the check keeps the hot path free of it otherwise.
+    const traceLog = this.log.isLevelEnabled('debug');
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
       let hit = false;
@@ -532,7 +536,12 @@ export class Daemon implements ControlHandlers {
         // The ignore command said "ignore": never counted, not even for its network.
         if (j.ignorer?.verdict(r.failure.ip) === true) continue;
         // The wall clock bounds the jail's clock: a forged date cannot lift bans (engine/wall-clock.ts).
-        const d = j.jail.observe(r.failure, now);
+        const regexId = j.filter.regexes[r.regex]?.id ?? '';
+        const d = j.jail.observe(r.failure, now, text, r.regex, regexId);
+        if (traceLog) {
+          const outcome = d.type === 'ban' ? 'banned' : d.reason;
+          this.log.debug({ jail: j.cfg.name, address: r.failure.ip, kind: r.failure.kind, regex: regexId, time: new Date(r.failure.time).toISOString(), outcome, line: text }, 'failure.matched');
+        }
         if (d.type === 'ban') {
           const list = bans.get(j) ?? [];
           list.push(...d.bans);
@@ -626,10 +635,11 @@ export class Daemon implements ControlHandlers {
   private apply(bans: Map<JailRuntime, Ban[]>, lifts: Map<JailRuntime, Lift[]>, now: number, backlog = false): void {
     for (const [j, list] of bans) {
       // A backlog can hold bans that are already over: they are recorded, not sent to the kernel.
-      const live = list.filter((b) => b.until === null || b.until > now);
-      for (const b of list) {
+      const explained = list.map((b) => this.explain(b));
+      const live = explained.filter((b) => b.until === null || b.until > now);
+      for (const b of explained) {
         this.metrics.banned(b);
-        this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
+        this.log.info({ jail: j.cfg.name, target: targetToString(b.target), kind: b.kind, failures: b.failures, kinds: b.kinds, until: b.until === null ? null : new Date(b.until).toISOString(), banNumber: b.banNumber }, 'ban.added');
       }
       if (live.length > 0) this.hold(j, 'ban', live);
     }
@@ -641,6 +651,21 @@ export class Daemon implements ControlHandlers {
       this.hold(j, 'unban', list.map((l) => l.ban.target));
     }
     this.handOver(backlog);
+  }
+
+  /** A new ban with the lines that led to it (the jail attached them; a manual ban has none). */
+  private explain(b: ExplainedBan): ExplainedBan {
+    return b.matches !== undefined ? b : { ...b, kinds: b.kinds ?? [], matches: [] };
+  }
+
+  /** The kept lines behind a ban; none if the store cannot be read (the ban stands regardless). */
+  private linesOf(j: JailRuntime, b: Ban): MatchTrace[] {
+    try {
+      return banLines(this.store, b);
+    } catch (err) {
+      this.log.warn({ jail: j.cfg.name, target: targetToString(b.target), err: (err as Error).message }, 'store.traceReadFailed');
+      return [];
+    }
   }
 
   /** Queues firewall changes in decision order; consecutive ones of one kind and jail join. */
@@ -689,8 +714,14 @@ export class Daemon implements ControlHandlers {
     this.rearm();
   }
 
-  /** Keeps the ban history bounded: only what still counts towards ban numbers stays. */
+  /** Keeps the ban history bounded: only what still counts towards ban numbers stays, and lifted bans keep no lines. */
   private pruneHistory(): void {
+    try {
+      const n = this.store.pruneBanLines();
+      if (n > 0) this.log.debug({ removed: n }, 'store.banLinesPruned');
+    } catch (err) {
+      this.log.error({ err }, 'store.pruneFailed');
+    }
     for (const j of this.jails.values()) {
       try {
         const n = this.store.pruneHistory(j.cfg.name, j.cfg.policy.increment.remember);
@@ -799,6 +830,25 @@ export class Daemon implements ControlHandlers {
     await this.started;
     const list = jail === undefined ? [...this.jails.values()] : [this.jailOrThrow(jail)];
     return list.flatMap((j) => j.jail.activeBans());
+  }
+
+  async why(target: Target): Promise<WhyData> {
+    await this.started;
+    const all: Ban[] = [];
+    const jailOf = new Map<Ban, JailRuntime>();
+    const failing: WhyData['failing'][number][] = [];
+    const isAddress = target.prefix === (target.family === 4 ? 32 : 128);
+    for (const j of this.jails.values()) {
+      for (const b of coveringBans(j.jail.activeBans(), target)) {
+        all.push(b);
+        jailOf.set(b, j);
+      }
+      const n = isAddress ? j.jail.failuresOf(target.addr) : 0;
+      if (n > 0) {
+        failing.push({ jail: j.cfg.name, failures: n, lines: j.jail.linesOf(target.addr) });
+      }
+    }
+    return { bans: coveringBans(all, target).map((b) => ({ ban: b, lines: this.linesOf(jailOf.get(b)!, b) })), failing };
   }
 
   async ban(jail: string, target: Target, timeMs: number | null | undefined): Promise<Ban> {

@@ -59,6 +59,25 @@ export type BanKind = 'address' | 'network' | 'manual';
 /** Why a ban ended. */
 export type LiftReason = 'expired' | 'manual' | 'jail-removed';
 
+/** How many matched lines are kept per target per jail (the store's trace ring, a ban's `matches`). */
+export const TRACE_LINES = 10;
+
+/**
+ * One matched log line kept as evidence: why a target is failing or banned. The line is
+ * attacker-controlled text: show it, never run it.
+ */
+export interface MatchTrace {
+  /** When the failure counted (ms): the line's date, bounded by the wall clock. */
+  readonly time: number;
+  readonly jail: string;
+  /** The kind of the regex that matched (sasl, reject, …). */
+  readonly kind: string;
+  /** The filter regex's id, and its index in the filter's active regex list. */
+  readonly regexId: string;
+  readonly regexIndex: number;
+  readonly line: string;
+}
+
 /** A ban as decided by a jail or an admin. Times are ms since the epoch. */
 export interface Ban {
   readonly target: Target;
@@ -76,6 +95,28 @@ export interface Ban {
    * them; absent for a manual ban and for one read back from the store.
    */
   readonly kinds?: readonly string[];
+}
+
+/**
+ * A ban as it is handed to the actions when it is made: with what led to it. Bans re-applied
+ * at start or reload carry no evidence (they are plain Bans).
+ */
+export interface BanEvidence {
+  /** The matched lines behind the ban, oldest first, at most TRACE_LINES (empty for a manual ban). */
+  readonly matches: readonly MatchTrace[];
+}
+
+/**
+ * A Ban with its evidence: what the daemon passes to actions for a new ban. Its `kinds` (on Ban)
+ * name every kind counted in the window; `matches` holds only the last lines.
+ */
+export type ExplainedBan = Ban & Partial<BanEvidence>;
+
+/** The distinct kinds of some matched lines, in order of first appearance. */
+export function kindsOf(matches: readonly MatchTrace[]): string[] {
+  const out: string[] = [];
+  for (const m of matches) if (!out.includes(m.kind)) out.push(m.kind);
+  return out;
 }
 
 /** What a jail decides about one failure. */

@@ -4,8 +4,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Ban, Decision, Failure } from './events.js';
-import { targetToString } from './events.js';
+import type { Ban, Decision, Failure, MatchTrace } from './events.js';
+import { kindsOf, targetToString } from './events.js';
+import type { RecordedBan } from './engine/index.js';
+import { banLines } from './why/lines.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { banAsFailure, BANS_FILTER, BANS_SOURCE, countsAsRecidive } from './recidive.js';
@@ -25,6 +27,9 @@ export interface ReplayEvent {
   readonly until: number | null;
   readonly failures: number;
   readonly banNumber: number;
+  /** With `explain`, for a ban: the matched lines behind it (oldest first, at most 10) and their kinds. */
+  readonly lines?: readonly MatchTrace[];
+  readonly kinds?: readonly string[];
 }
 
 export interface ReplayJailSummary {
@@ -56,6 +61,8 @@ export interface ReplayOptions {
   filters?: ReadonlyMap<string, CompiledFilter>;
   /** Called after each chunk read (some thousand lines) with the lines and bytes read so far. */
   onProgress?: (lines: number, bytes: number) => void;
+  /** Give each ban event the lines behind it (read back from the store at the end). */
+  explain?: boolean;
   /** Failures dated at or after this (ms) are not counted: the replay stops there in log time. */
   until?: number;
   /** Sees every line and every failure as the replay goes: how `pban report` reads the same pass. */
@@ -109,7 +116,9 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   const cfgs = selectJails(config, opts.jail);
   const tmpDir = opts.database === undefined ? mkdtempSync(path.join(os.tmpdir(), 'pban-replay-')) : undefined;
   const store: Store = openStore(opts.database ?? path.join(tmpDir!, 'replay.sqlite'), { synchronous: 'off' });
-  const events: ReplayEvent[] = [];
+  let events: ReplayEvent[] = [];
+  /** Ban events and the bans they report, for explain. */
+  const made: { event: ReplayEvent; ban: RecordedBan }[] = [];
   const until = opts.until ?? Infinity;
   const onLine = opts.observer?.line;
   const onFailure = opts.observer?.failure;
@@ -122,7 +131,16 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
       const snap = store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
       return { cfg, filter, jail: Jail.restore(cfg.policy, snap, filter.countsForNetwork), matched: 0, bans: 0, unbans: 0 };
     });
-    const commit = (): void => store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
+    const withLines = new Map<ReplayEvent, ReplayEvent>();
+    const commit = (): void => {
+      store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
+      // Each ban's lines, as the store kept them with it in this commit.
+      for (const m of made) {
+        const lines = banLines(store, m.ban);
+        withLines.set(m.event, { ...m.event, lines, kinds: m.ban.kinds ?? kindsOf(lines) });
+      }
+      made.length = 0;
+    };
     const counters = jails.filter((j) => j.cfg.source === BANS_SOURCE);
     /** A ban, counted by the bans jails (recidive.ts), as the daemon does. */
     const countBan = (b: Ban, by: ReplayJail): void => {
@@ -169,12 +187,15 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
                   events.push(unbanEvent(l));
                 }
               }
-              const d = j.jail.observe(f, now);
+              // The line is traced as in the daemon: the store keeps the last lines of each target.
+              const d = j.jail.observe(f, now, line, r.regex, j.filter.regexes[r.regex]?.id ?? '');
               if (onFailure !== undefined) onFailure(j.cfg.name, f, d, lines);
               if (d.type === 'ban') {
                 for (const b of d.bans) {
                   j.bans++;
-                  events.push(banEvent(b));
+                  const e = banEvent(b);
+                  events.push(e);
+                  if (opts.explain) made.push({ event: e, ban: b as RecordedBan });
                   countBan(b, j);
                 }
               }
@@ -202,6 +223,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
     }
     commit();
     opts.observer?.end?.(jails.map((j) => ({ name: j.cfg.name, jail: j.jail })));
+    if (opts.explain) events = events.map((e) => withLines.get(e) ?? e);
     // Jails run side by side over the same lines, so their events interleave; a stable sort by
     // time gives one timeline and keeps each jail's own order (ban before the unban it causes).
     events.sort((a, b) => a.time - b.time);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Posts one event as JSON (actions/webhook.toml). Arguments: --url URL --timeout SECONDS
 // [--check] -- name=value ...; each value is one argument and goes into the JSON as a string
-// (failures and ban_number as numbers, kinds as a list, until "permanent" as null). Exit 0 on
+// (failures and ban_number as numbers, kinds and matches (one line each) as lists, until "permanent" as null). Exit 0 on
 // a 2xx answer; otherwise one line on stderr and exit 1 (2 for bad arguments).
 const args = process.argv.slice(2);
 const opts = { url: '', timeout: 5, check: false };
@@ -41,6 +41,7 @@ const body = { ...fields };
 for (const k of ['failures', 'ban_number']) if (k in body) body[k] = Number(body[k]);
 if ('kinds' in body) body.kinds = body.kinds === '' ? [] : body.kinds.split(',');
 if (body.until === 'permanent') body.until = null;
+if ('matches' in body) body.matches = body.matches === '' ? [] : body.matches.split('\n');
 
 try {
   const res = await fetch(url, {

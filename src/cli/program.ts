@@ -12,6 +12,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Command>])
   ['banned', async () => (await import('./banned.js')).bannedCommand()],
   ['ban', async () => (await import('./ban.js')).banCommand()],
   ['unban', async () => (await import('./unban.js')).unbanCommand()],
+  ['why', async () => (await import('./why.js')).whyCommand()],
   ['reload', async () => (await import('./reload.js')).reloadCommand()],
   ['stop', async () => (await import('./stop.js')).stopCommand()],
   ['version', async () => (await import('./version.js')).versionCommand()],

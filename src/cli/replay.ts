@@ -7,19 +7,38 @@ import { renderTable } from './format/table.js';
 import { paletteFor } from './format/color.js';
 import { formatDuration } from './format/time.js';
 import { ProgressLine, expectedBytes, progressWanted } from './format/progress.js';
+import { renderTraceLines } from './format/why.js';
+import { traceEntry } from '../control/why-json.js';
+import { displayCidr } from './format/target-text.js';
 
 interface ReplayFlags {
   config: string;
   jail?: string;
   json?: boolean;
   database?: string;
+  explain?: boolean;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** The stable JSON form of one event (documented in docs/cli.md). */
 export function eventJson(e: ReplayEvent): string {
-  return JSON.stringify({ event: e.event, jail: e.jail, target: e.target, time: iso(e.time), until: iso(e.until), failures: e.failures, ban_number: e.banNumber });
+  const base = { event: e.event, jail: e.jail, target: e.target, time: iso(e.time), until: iso(e.until), failures: e.failures, ban_number: e.banNumber };
+  // With --explain, a ban also carries its kinds and lines (docs/cli.md).
+  if (e.lines === undefined) return JSON.stringify(base);
+  return JSON.stringify({ ...base, kinds: e.kinds ?? [], lines: e.lines.map((l) => ({ ...traceEntry(l), time: iso(l.time) })) });
+}
+
+/** `--explain`: each ban, then the lines that led to it. */
+export function renderExplain(r: ReplayResult): string {
+  const out: string[] = [];
+  for (const e of r.events) {
+    if (e.event !== 'ban' || e.lines === undefined) continue;
+    const kinds = e.kinds !== undefined && e.kinds.length > 0 ? `, kinds ${e.kinds.join(', ')}` : '';
+    out.push(`\nban ${displayCidr(e.target)} in ${e.jail} at ${iso(e.time)!.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}: ${e.kind}, ${e.failures} failures${kinds}, ban #${e.banNumber}\n`);
+    out.push(renderTraceLines(e.lines.map(traceEntry), '  '));
+  }
+  return out.join('');
 }
 
 function renderEvents(r: ReplayResult, bold: (s: string) => string): string {
@@ -72,12 +91,14 @@ export function replayCommand(): Command {
     .option('--jail <name>', 'replay only this jail (default: every enabled jail)')
     .option('--json', 'one JSON object per event on stdout, in time order')
     .option('--database <file>', 'keep the store in this SQLite file (default: a temporary one)')
+    .option('--explain', 'print the matched lines behind each ban (with --json: "kinds" and "lines" on each ban)')
     .addHelpText(
       'after',
       `
 Examples:
   pban replay -c /etc/pban/pban.toml /var/log/mail.log.1 /var/log/mail.log
   pban replay -c jail.example.toml --jail postfix --json /var/log/mail.log | jq .
+  pban replay -c jail.example.toml --explain /var/log/mail.log
 
 JSON events: {"event":"ban"|"unban","jail","target":"<addr>/<prefix>","time":"<ISO UTC>","until":"<ISO UTC>"|null,"failures","ban_number"}`,
     )
@@ -91,7 +112,7 @@ JSON events: {"event":"ban"|"unban","jail","target":"<addr>/<prefix>","time":"<I
         : undefined;
       let result: ReplayResult;
       try {
-        result = replay(config, logs, { jail: flags.jail, database: flags.database, filters, onProgress: progress && ((lines, bytes) => progress.update(lines, bytes)) });
+        result = replay(config, logs, { jail: flags.jail, database: flags.database, filters, explain: flags.explain === true, onProgress: progress && ((lines, bytes) => progress.update(lines, bytes)) });
       } finally {
         progress?.done();
       }
@@ -100,6 +121,7 @@ JSON events: {"event":"ban"|"unban","jail","target":"<addr>/<prefix>","time":"<I
         process.stdout.write(out.length > 0 ? out.join('\n') + '\n' : '');
       } else {
         process.stdout.write(renderEvents(result, paletteFor(process.stdout).bold));
+        if (flags.explain) process.stdout.write(renderExplain(result));
       }
     });
 }

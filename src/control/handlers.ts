@@ -8,7 +8,7 @@
 // - Handlers may be async. Requests from several clients can overlap, so a handler that awaits
 //   must leave state consistent at every await.
 // - stop() is called only after the "stopping" reply has been flushed to the client.
-import type { Ban, Target } from '../events.js';
+import type { Ban, MatchTrace, Target } from '../events.js';
 import type { DaemonStatus, ReloadReply, VersionReply } from './types.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -25,6 +25,12 @@ export interface JailStatusData {
   readonly banned: readonly Target[];
 }
 
+/** What `why` finds for a target: covering active bans and jails where it is failing. */
+export interface WhyData {
+  readonly bans: readonly { readonly ban: Ban; readonly lines: readonly MatchTrace[] }[];
+  readonly failing: readonly { readonly jail: string; readonly failures: number; readonly lines: readonly MatchTrace[] }[];
+}
+
 export type UnbanSelector = { readonly targets: readonly Target[] } | { readonly all: true };
 
 export interface ControlHandlers {
@@ -37,6 +43,8 @@ export interface ControlHandlers {
   ban(jail: string, target: Target, timeMs: number | null | undefined): MaybePromise<Ban>;
   /** Lifts matching active bans (in one jail, or in every jail) and returns those lifted. */
   unban(which: UnbanSelector, jail?: string): MaybePromise<readonly Ban[]>;
+  /** Every active ban covering the target (in any jail), and the jails where it is failing. */
+  why(target: Target): MaybePromise<WhyData>;
   /** Throws a ConfigError for an invalid config; the old config keeps running. */
   reload(opts?: { liftRemoved?: boolean }): MaybePromise<ReloadReply>;
   /** Begins shutdown. Called after the reply is sent. */

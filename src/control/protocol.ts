@@ -42,6 +42,7 @@ export interface CommandArgs {
   banned: { jail?: string };
   ban: { jail: string; target: string; timeMs?: number | null };
   unban: { targets?: string[]; all?: boolean; jail?: string };
+  why: { target: string };
   reload: { liftRemoved?: boolean };
   stop: Record<string, never>;
   version: Record<string, never>;
@@ -87,6 +88,13 @@ export const COMMANDS: { readonly [K in CommandName]: CommandSpec & { readonly n
     ],
     examples: ['pban unban 192.0.2.1', 'pban unban 192.0.2.1 2001:db8::/64 --jail postfix', 'pban unban --all', 'pban unban --all --jail postfix-sasl'],
     reads: false,
+  },
+  why: {
+    name: 'why',
+    summary: 'why is an address blocked: every active ban that covers it (networks too), with the lines behind it',
+    params: [p('target', 'string', true, 'an IPv4/IPv6 address or a CIDR network')],
+    examples: ['pban why 192.0.2.15', 'pban why 2001:db8::1 --json'],
+    reads: true,
   },
   reload: {
     name: 'reload',

@@ -24,7 +24,8 @@ import {
   type Request,
 } from './protocol.js';
 import { parseTarget } from './target.js';
-import type { JailStatus, UnbanReply } from './types.js';
+import type { JailStatus, UnbanReply, WhyReply } from './types.js';
+import { whyReply } from './why-json.js';
 import { BanJsonWriter, banToEntry } from './ban-json.js';
 
 export interface ControlServerOptions {
@@ -130,6 +131,11 @@ async function dispatch(h: ControlHandlers, req: Request): Promise<ReplyBody> {
         lifted: lifted.map(banToEntry),
         notBanned: targets ? targets.map(targetToString).filter((t) => !liftedSet.has(t)) : [],
       };
+      return okReply(JSON.stringify(data));
+    }
+    case 'why': {
+      const t = requireTarget((req.args as CommandArgs['why']).target);
+      const data: WhyReply = whyReply(t, await h.why(t));
       return okReply(JSON.stringify(data));
     }
     case 'reload':

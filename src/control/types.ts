@@ -116,6 +116,43 @@ export interface UnbanReply {
   readonly notBanned: readonly string[];
 }
 
+/** One matched log line behind a ban or a failing address (attacker-controlled text). */
+export interface TraceEntry {
+  /** When the failure counted (ms). */
+  readonly time: number;
+  readonly kind: string;
+  /** The filter regex's id and its index in the filter's active list. */
+  readonly regex: string;
+  readonly regexIndex: number;
+  readonly line: string;
+}
+
+/** An active ban that covers the asked target, with what led to it. */
+export interface WhyBan extends BannedEntry {
+  /** Distinct kinds of `lines`. */
+  readonly kinds: readonly string[];
+  /** The kept lines behind the ban, oldest first (at most 10; none for a manual ban). */
+  readonly lines: readonly TraceEntry[];
+}
+
+/** A jail where the asked address is failing (failures in its window) but not banned. */
+export interface WhyFailing {
+  readonly jail: string;
+  /** Failures of the address in the jail's window now. */
+  readonly failures: number;
+  readonly lines: readonly TraceEntry[];
+}
+
+export interface WhyReply {
+  /** The asked target, CIDR. */
+  readonly target: string;
+  /** Whether any active ban covers it. */
+  readonly blocked: boolean;
+  /** Widest network first. */
+  readonly bans: readonly WhyBan[];
+  readonly failing: readonly WhyFailing[];
+}
+
 export interface ReloadReply {
   readonly jails: readonly string[];
   readonly added: readonly string[];
@@ -145,6 +182,7 @@ export interface CommandReplies {
   banned: readonly BannedEntry[];
   ban: BanReply;
   unban: UnbanReply;
+  why: WhyReply;
   reload: ReloadReply;
   stop: StopReply;
   version: VersionReply;

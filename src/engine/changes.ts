@@ -1,7 +1,7 @@
 // What a jail hands to the store (JailChanges) and gets back from it at start (JailSnapshot).
 // The store declares the same shapes on its side (src/store/records.ts): the two modules
 // never import each other, the daemon passes one to the other.
-import type { Ban, LiftReason } from '../events.js';
+import type { Ban, LiftReason, MatchTrace } from '../events.js';
 
 /**
  * A ban together with the jail's failure counter at the moment it was made. The ban clears
@@ -11,6 +11,13 @@ import type { Ban, LiftReason } from '../events.js';
  */
 export interface RecordedBan extends Ban {
   readonly clearSeq: number;
+  /**
+   * A ban made by observe() from traced failures: the matched lines behind it (the last
+   * TRACE_LINES still in the jail's memory, oldest first) and their kinds. The store keeps the
+   * lines with the ban; the actions get them. Absent on restored and manual bans.
+   */
+  readonly matches?: readonly MatchTrace[];
+  readonly kinds?: readonly string[];
 }
 
 /** A ban that ended. `time` is when: the ban's `until` for an expiry, `now` otherwise. */

@@ -6,7 +6,8 @@
 // Memory: an address or network in a window costs a slot in parallel typed arrays, found by its
 // numeric value through a SlotIndex (no string, no Map entry); a failure costs 24 bytes in the
 // WindowQueue. Nothing is allocated per failure.
-import type { Address, Ban, BanKind, Decision, Failure, Family, LiftReason, Target } from '../events.js';
+import { TRACE_LINES, kindsOf, type Address, type Ban, type BanKind, type Decision, type Failure, type Family, type LiftReason, type MatchTrace, type Target } from '../events.js';
+import { TraceRing } from './trace-ring.js';
 import { PbanError } from '../errors.js';
 import { policyProblems, type JailPolicy } from './policy.js';
 import type { FailureColumns, JailChanges, JailSnapshot, Lift, RecordedBan } from './changes.js';
@@ -63,6 +64,8 @@ function newColumns(): FailureColumns {
   return { seq: [], time: [], address: [], kind: [] };
 }
 
+
+
 export class Jail {
   readonly policy: JailPolicy;
 
@@ -79,6 +82,8 @@ export class Jail {
   private lastNet = -1;
 
   private readonly queue = new WindowQueue();
+  /** Matched lines of the latest failures, by seq (see trace-ring.ts). */
+  private readonly traces = new TraceRing();
 
   /** Scratch: the value of the address being handled, and of its network (see address-words.ts). */
   private readonly w = new Uint32Array(4);
@@ -94,6 +99,8 @@ export class Jail {
   private aNetEpoch = new Float64Array(INITIAL_SLOTS);
   /** Kinds (bits, see kindBit) of the failures counted in the address's window since its slot was made or last cleared. */
   private aKinds = new Int32Array(INITIAL_SLOTS);
+  /** The seq of the address's latest traced failure (0: none): where its trace chain starts. */
+  private aLastSeq = new Float64Array(INITIAL_SLOTS);
 
   // Network slots, found by the masked network value.
   private readonly netIndex = new SlotIndex();
@@ -110,6 +117,7 @@ export class Jail {
    */
   private readonly kindBits = new Map<string, number>();
   private readonly kindNames: string[] = [];
+  private nLastSeq = new Float64Array(INITIAL_SLOTS);
 
   // Active bans.
   private readonly active = new Map<string, ActiveBan>();
@@ -224,8 +232,13 @@ export class Jail {
    * wall-clock.ts): a failure dated after it counts at `wall`, and a jail clock more than
    * CLOCK_TOLERANCE_MS ahead of it is set back. The daemon and replay always pass it; leaving it
    * out trusts the line's date entirely (tests that drive time themselves).
+   *
+   * `line`, `regexIndex`, `regexId`: the matched line and the filter regex that matched it. The
+   * jail keeps the lines of its latest failures in memory; a ban made here carries the last
+   * TRACE_LINES lines behind it (RecordedBan.matches), which the store keeps with the ban.
+   * Left out: nothing traced.
    */
-  observe(f: Failure, wall = Infinity): Decision {
+  observe(f: Failure, wall = Infinity, line?: string, regexIndex = -1, regexId = ''): Decision {
     let t = f.time;
     if (t > wall) {
       if (t > wall + CLOCK_TOLERANCE_MS) this.futureDated++;
@@ -251,14 +264,20 @@ export class Jail {
     cols.kind.push(f.kind);
     const a = this.count(addr, f.family, t, seq, f.network !== false, f.kind);
     const n = this.lastNet;
+    if (line !== undefined) {
+      this.traces.put(seq, t, f.kind, regexId, regexIndex, line, this.aLastSeq[a]!, n >= 0 ? this.nLastSeq[n]! : 0);
+      this.aLastSeq[a] = seq;
+      if (n >= 0) this.nLastSeq[n] = seq;
+    }
 
     let bans: RecordedBan[] | null = null;
     const p = this.policy;
     if (this.aCount[a]! >= p.maxretry) {
       const failures = this.aCount[a]!;
       const kinds = this.kindsOf(this.aKinds[a]!);
+      const traces = line === undefined ? undefined : this.traces.chain(seq, this.aClear[a]!, this.clock - p.findtime, TRACE_LINES, false, this.name);
       this.clearAddr(a, seq);
-      bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime, false, kinds)];
+      bans = [this.makeBan(addressTarget(addr, f.family), 'address', failures, this.clock, p.bantime, false, kinds, traces)];
     }
     if (n >= 0) {
       if (
@@ -270,8 +289,9 @@ export class Jail {
         if (!this.touchesIgnore(target)) {
           const failures = this.nCount[n]!;
           const kinds = this.kindsOf(this.nKinds[n]!);
+          const traces = line === undefined ? undefined : this.traces.chain(seq, this.nClear[n]!, this.clock - p.findtime, TRACE_LINES, true, this.name);
           this.clearNet(n, seq);
-          const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime, false, kinds);
+          const ban = this.makeBan(target, 'network', failures, this.clock, p.subnet.bantime, false, kinds, traces);
           if (bans === null) bans = [ban];
           else bans.push(ban);
         }
@@ -378,6 +398,19 @@ export class Jail {
 
   isTargetBanned(target: Target): boolean {
     return this.active.has(targetKey(normaliseTarget(target)));
+  }
+
+  /**
+   * The lines of the address's failures still counting in its window (the last TRACE_LINES
+   * the jail still has in memory), oldest first.
+   */
+  linesOf(addr: Address): MatchTrace[] {
+    const w = this.w;
+    const family = familyOf(addr);
+    addressWords(addr, family, w);
+    const a = this.addrIndex.find(family, w[0]!, w[1]!, w[2]!, w[3]!);
+    if (a < 0 || this.aCount[a] === 0) return [];
+    return this.traces.chain(this.aLastSeq[a]!, this.aClear[a]!, this.clock - this.policy.findtime, TRACE_LINES, false, this.name);
   }
 
   /** Live failures in the window of an address (0 when it has none). */
@@ -600,6 +633,7 @@ export class Jail {
     this.aNetCount[a] = 0;
     this.aNetEpoch[a] = -1;
     this.aKinds[a] = 0;
+    this.aLastSeq[a] = 0;
     this.aClear[a] = this.restoreClears?.get(targetKey(addressTarget(addr as Address, family))) ?? 0;
     return a;
   }
@@ -617,6 +651,7 @@ export class Jail {
     this.nDistinct[n] = 0;
     this.nRefs[n] = 0;
     this.nKinds[n] = 0;
+    this.nLastSeq[n] = 0;
     this.nClear[n] = this.restoreClears === null ? 0 : (this.restoreClears.get(targetKey(this.netTarget(n))) ?? 0);
     return n;
   }
@@ -633,6 +668,7 @@ export class Jail {
     this.aNetCount = growI32(this.aNetCount, cap);
     this.aNetEpoch = growF64(this.aNetEpoch, cap);
     this.aKinds = growI32(this.aKinds, cap);
+    this.aLastSeq = growF64(this.aLastSeq, cap);
   }
 
   private growNet(): void {
@@ -642,6 +678,7 @@ export class Jail {
     this.nRefs = growI32(this.nRefs, cap);
     this.nClear = growF64(this.nClear, cap);
     this.nKinds = growI32(this.nKinds, cap);
+    this.nLastSeq = growF64(this.nLastSeq, cap);
   }
 
   // ---- ignore list and bans --------------------------------------------------------------
@@ -681,16 +718,20 @@ export class Jail {
     base: number | null,
     exact = false,
     kinds?: readonly string[],
+    matches?: readonly MatchTrace[],
   ): RecordedBan {
     const key = targetKey(target);
     const banNumber = this.rememberedSince(key, created) + 1;
     const until = banEnd(created, exact ? base : banDuration(base, banNumber, this.policy.increment));
     const ban: RecordedBan = { target, jail: this.name, kind, created, until, failures, banNumber, clearSeq: this.seq, ...(kinds === undefined ? {} : { kinds }) };
     this.remember(key, created);
+    // The active ban holds no lines (100,000 bans would hold a gigabyte); the ban handed to the
+    // store and the caller does.
     this.activate(ban);
-    this.newBans.push(ban);
+    const made = matches === undefined ? ban : { ...ban, matches };
+    this.newBans.push(made);
     this.totalBanned++;
-    return ban;
+    return made;
   }
 
   private activate(ban: RecordedBan): void {

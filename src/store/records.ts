@@ -1,7 +1,7 @@
 // The shapes the store reads and writes. They mirror src/engine/changes.ts structurally (the
 // store does not import the engine): a jail's takeChanges() result can be passed to commit(),
 // and loadJail()'s result to Jail.restore().
-import type { Ban, LiftReason, SourcePosition } from '../events.js';
+import type { Ban, LiftReason, MatchTrace, SourcePosition } from '../events.js';
 
 export interface StoreFailureColumns {
   readonly seq: readonly number[];
@@ -12,6 +12,8 @@ export interface StoreFailureColumns {
 
 export interface StoreRecordedBan extends Ban {
   readonly clearSeq: number;
+  /** The lines behind the ban, kept with it (schema version 3). */
+  readonly matches?: readonly MatchTrace[];
 }
 
 export interface StoreLift {

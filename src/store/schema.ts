@@ -79,6 +79,26 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     up: (db) => db.exec('ALTER TABLE jails ADD COLUMN firewall TEXT'),
   },
+  {
+    // Match traces: each ban keeps the last TRACE_LINES matched lines behind it, written in the
+    // commit that stores the ban, for as long as the ban is active (lifted bans' lines are
+    // pruned). Lines of addresses still failing live in the daemon's memory only: writing every
+    // matched line cost replay half its speed (measured), and they are evidence of no ban yet.
+    version: 4,
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE ban_lines (
+          ban_id       INTEGER NOT NULL REFERENCES bans (id) ON DELETE CASCADE,
+          seq          INTEGER NOT NULL,
+          time         INTEGER NOT NULL,
+          kind         TEXT    NOT NULL,
+          regex_id     TEXT    NOT NULL,
+          regex_index  INTEGER NOT NULL,
+          line         TEXT    NOT NULL,
+          PRIMARY KEY (ban_id, seq)
+        ) WITHOUT ROWID;
+      `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -5,7 +5,7 @@
 import { chmodSync, closeSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
-import type { Address, BanKind, Family, LiftReason, SourcePosition, Target } from '../events.js';
+import { TRACE_LINES, type Address, type BanKind, type Family, type LiftReason, type MatchTrace, type SourcePosition, type Target } from '../events.js';
 import { StoreError } from '../errors.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
 import type { CommitBatch, JailTotals, StoredBan, StoredSnapshot, StoreJailChanges } from './records.js';
@@ -165,6 +165,7 @@ export class Store {
   private readonly liftBan: Statement;
   private readonly updateJail: Statement;
   private readonly upsertPosition: Statement;
+  private readonly insertBanLine: Statement;
   private readonly commitTx: (batch: CommitBatch) => void;
 
   constructor(
@@ -183,6 +184,7 @@ export class Store {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liftBan = prep(`UPDATE bans SET active = 0, lift_reason = ?, lifted_at = ?
       WHERE jail_id = ? AND address = ? AND prefix = ? AND created = ? AND active = 1`);
+    this.insertBanLine = prep('INSERT OR REPLACE INTO ban_lines (ban_id, seq, time, kind, regex_id, regex_index, line) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.updateJail = prep('UPDATE jails SET clock = ?, seq = ?, total_failed = ?, total_banned = ? WHERE id = ?');
     this.upsertPosition = prep(`INSERT INTO positions (source_id, path, inode, byte_offset, first_line_hash) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (source_id) DO UPDATE SET path = excluded.path, inode = excluded.inode,
@@ -471,6 +473,31 @@ export class Store {
     return id;
   }
 
+  /** The lines kept for the ban of `target` in `jail` made at `created`, oldest first. */
+  banLines(jail: string, target: Target, created: number): MatchTrace[] {
+    const rows = this.cached(
+      `SELECT l.time, l.kind, l.regex_id, l.regex_index, l.line FROM ban_lines l
+       JOIN bans b ON b.id = l.ban_id JOIN jails j ON j.id = b.jail_id
+       WHERE j.name = ? AND b.address = ? AND b.prefix = ? AND b.created = ? ORDER BY l.ban_id, l.seq`,
+    )
+      .raw(true)
+      .all(jail, target.addr, target.prefix, created) as [number, string, string, number, string][];
+    return rows.map((r) => ({ time: r[0], jail, kind: r[1], regexId: r[2], regexIndex: r[3], line: r[4] }));
+  }
+
+  /** Deletes the lines of lifted bans (only active bans keep theirs). Returns how many rows went. */
+  pruneBanLines(): number {
+    return this.db.prepare('DELETE FROM ban_lines WHERE ban_id IN (SELECT id FROM bans WHERE active = 0)').run().changes;
+  }
+
+  /** Reading statements used once per ban or request: prepared once. */
+  private readonly statements = new Map<string, Statement>();
+  private cached(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   private writeJail(c: StoreJailChanges): void {
     const id = this.jailId(c.jail);
     const f = c.failures;
@@ -494,7 +521,15 @@ export class Store {
     this.pruneStmt.run(id, c.pruneBelowSeq);
     for (const b of c.bans) {
       const t = b.target;
-      this.insertBan.run(id, t.addr, t.prefix, t.family, b.kind, b.created, b.until, b.failures, b.banNumber, b.clearSeq);
+      const r = this.insertBan.run(id, t.addr, t.prefix, t.family, b.kind, b.created, b.until, b.failures, b.banNumber, b.clearSeq);
+      const lines = b.matches;
+      if (lines !== undefined) {
+        // seq only orders a ban's lines: their position in it.
+        for (let k = Math.max(0, lines.length - TRACE_LINES); k < lines.length; k++) {
+          const m = lines[k]!;
+          this.insertBanLine.run(r.lastInsertRowid, k, m.time, m.kind, m.regexId, m.regexIndex, m.line);
+        }
+      }
     }
     for (const l of c.lifts) {
       const t = l.ban.target;
