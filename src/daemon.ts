@@ -741,7 +741,11 @@ export class Daemon implements ControlHandlers {
     const fresh: JailRuntime[] = [];
     for (const [name, j] of jails) {
       const prev = old.get(name);
-      if (prev !== undefined && prev.actions === j.actions) continue;
+      if (prev !== undefined && prev.actions === j.actions) {
+        // Kept runners were built under the old [pban] section: they take its check interval.
+        for (const a of j.actions) a.setCheckInterval(next.config.pban.checkInterval);
+        continue;
+      }
       if (prev) for (const a of prev.actions) await a.stop();
       fresh.push(j);
     }
