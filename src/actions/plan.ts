@@ -3,7 +3,7 @@
 // other: a target inside a banned network is already blocked, so adding it would change nothing
 // (and an nftables interval set refuses overlapping elements anyway).
 import type { Ban, Family, Target } from '../events.js';
-import { valueKey as keyOf, maskValue, maxPrefix, targetValue } from '../cidr.js';
+import { valueKey as keyOf, maskValue, maxPrefix, targetKey, targetValue } from '../cidr.js';
 
 export interface KernelEntry {
   readonly key: string;
@@ -21,9 +21,9 @@ export const EXPIRY_MARGIN_MS = 500;
 export type Change = { readonly op: 'add' | 'delete'; readonly entry: KernelEntry };
 
 function entryOf(t: Target, until: number | null, now: number, maxTimeout: number | undefined): KernelEntry {
-  const value = targetValue(t);
   const timeout = kernelTimeout(until, now, maxTimeout);
-  return { key: keyOf(t.family, value, t.prefix), target: t, value, until, kernelExpiry: timeout === null ? null : now + timeout * 1000 };
+  // A Target is masked and canonical (cidr.ts), so its text is the key valueKey would format.
+  return { key: targetKey(t), target: t, value: targetValue(t), until, kernelExpiry: timeout === null ? null : now + timeout * 1000 };
 }
 
 /** Removes an entry from the view, and from the kernel unless the kernel is about to do it. */
@@ -37,9 +37,15 @@ function later(a: number | null, b: number | null): boolean {
   return b !== null && a > b;
 }
 
+/** Bucket id of a family and prefix length (the view visits buckets by containment). */
+const bucketId = (family: Family, prefix: number): number => family * 256 + prefix;
+
 export class KernelView {
-  /** family:prefix → key → entry: lookups by containment only visit the prefix lengths in use. */
-  private readonly buckets = new Map<string, Map<string, KernelEntry>>();
+  /**
+   * family and prefix (bucketId) → target value → entry: lookups by containment only visit the
+   * prefix lengths in use, and find a network by its masked value without formatting a key.
+   */
+  private readonly buckets = new Map<number, Map<bigint, KernelEntry>>();
   private readonly all = new Map<string, KernelEntry>();
   /** Changes since track(), oldest first, so rollback() can undo them; null when not tracking. */
   private journal: { readonly added: boolean; readonly entry: KernelEntry }[] | null = null;
@@ -77,10 +83,10 @@ export class KernelView {
   }
 
   add(e: KernelEntry): void {
-    const b = `${e.target.family}:${e.target.prefix}`;
+    const b = bucketId(e.target.family, e.target.prefix);
     let m = this.buckets.get(b);
     if (!m) this.buckets.set(b, (m = new Map()));
-    m.set(e.key, e);
+    m.set(e.value, e);
     const had = this.all.get(e.key);
     this.all.set(e.key, e);
     if (this.journal !== null) {
@@ -90,9 +96,9 @@ export class KernelView {
   }
 
   delete(e: KernelEntry): void {
-    const b = `${e.target.family}:${e.target.prefix}`;
+    const b = bucketId(e.target.family, e.target.prefix);
     const m = this.buckets.get(b);
-    m?.delete(e.key);
+    m?.delete(e.value);
     if (m?.size === 0) this.buckets.delete(b);
     if (this.all.delete(e.key) && this.journal !== null) this.journal.push({ added: false, entry: e });
   }
@@ -107,9 +113,9 @@ export class KernelView {
   covering(e: KernelEntry): KernelEntry | undefined {
     const fam = e.target.family;
     for (const [b, m] of this.buckets) {
-      const [f, p] = b.split(':').map(Number) as [Family, number];
-      if (f !== fam || p >= e.target.prefix) continue;
-      const hit = m.get(keyOf(fam, maskValue(e.value, fam, p), p));
+      const p = b - fam * 256;
+      if (p < 0 || p > 128 || p >= e.target.prefix) continue;
+      const hit = m.get(maskValue(e.value, fam, p));
       if (hit) return hit;
     }
     return undefined;
@@ -120,8 +126,8 @@ export class KernelView {
     const fam = e.target.family;
     const out: KernelEntry[] = [];
     for (const [b, m] of this.buckets) {
-      const [f, p] = b.split(':').map(Number) as [Family, number];
-      if (f !== fam || p <= e.target.prefix) continue;
+      const p = b - fam * 256;
+      if (p < 0 || p > 128 || p <= e.target.prefix) continue;
       for (const x of m.values()) if (maskValue(x.value, fam, e.target.prefix) === e.value) out.push(x);
     }
     return out;
