@@ -37,15 +37,24 @@ function later(a: number | null, b: number | null): boolean {
   return b !== null && a > b;
 }
 
-/** Bucket id of a family and prefix length (the view visits buckets by containment). */
-const bucketId = (family: Family, prefix: number): number => family * 256 + prefix;
+/** The entries of one family and prefix length. */
+interface Bucket {
+  readonly family: Family;
+  readonly prefix: number;
+  /**
+   * Networks by their (masked) value, so covering() finds one without formatting a key;
+   * addresses by their key (nothing looks an address up by value, and a key costs no BigInt).
+   */
+  readonly entries: Map<bigint | string, KernelEntry>;
+}
+
+const bucketKey = (e: KernelEntry): bigint | string => (e.target.prefix === maxPrefix(e.target.family) ? e.key : e.value);
 
 export class KernelView {
-  /**
-   * family and prefix (bucketId) → target value → entry: lookups by containment only visit the
-   * prefix lengths in use, and find a network by its masked value without formatting a key.
-   */
-  private readonly buckets = new Map<number, Map<bigint, KernelEntry>>();
+  /** family * 256 + prefix → bucket: lookups by containment only visit the prefix lengths in use. */
+  private readonly buckets = new Map<number, Bucket>();
+  /** The same buckets as a list (a loop over it allocates nothing, unlike a Map iterator). */
+  private bucketList: Bucket[] = [];
   private readonly all = new Map<string, KernelEntry>();
   /** Changes since track(), oldest first, so rollback() can undo them; null when not tracking. */
   private journal: { readonly added: boolean; readonly entry: KernelEntry }[] | null = null;
@@ -83,10 +92,15 @@ export class KernelView {
   }
 
   add(e: KernelEntry): void {
-    const b = bucketId(e.target.family, e.target.prefix);
-    let m = this.buckets.get(b);
-    if (!m) this.buckets.set(b, (m = new Map()));
-    m.set(e.value, e);
+    const { family, prefix } = e.target;
+    const id = family * 256 + prefix;
+    let b = this.buckets.get(id);
+    if (!b) {
+      b = { family, prefix, entries: new Map() };
+      this.buckets.set(id, b);
+      this.bucketList.push(b);
+    }
+    b.entries.set(bucketKey(e), e);
     const had = this.all.get(e.key);
     this.all.set(e.key, e);
     if (this.journal !== null) {
@@ -96,10 +110,15 @@ export class KernelView {
   }
 
   delete(e: KernelEntry): void {
-    const b = bucketId(e.target.family, e.target.prefix);
-    const m = this.buckets.get(b);
-    m?.delete(e.value);
-    if (m?.size === 0) this.buckets.delete(b);
+    const id = e.target.family * 256 + e.target.prefix;
+    const b = this.buckets.get(id);
+    if (b) {
+      b.entries.delete(bucketKey(e));
+      if (b.entries.size === 0) {
+        this.buckets.delete(id);
+        this.bucketList = this.bucketList.filter((x) => x !== b);
+      }
+    }
     if (this.all.delete(e.key) && this.journal !== null) this.journal.push({ added: false, entry: e });
   }
 
@@ -112,10 +131,11 @@ export class KernelView {
   /** An entry that strictly contains `e`, if any. */
   covering(e: KernelEntry): KernelEntry | undefined {
     const fam = e.target.family;
-    for (const [b, m] of this.buckets) {
-      const p = b - fam * 256;
-      if (p < 0 || p > 128 || p >= e.target.prefix) continue;
-      const hit = m.get(maskValue(e.value, fam, p));
+    const list = this.bucketList;
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i]!;
+      if (b.family !== fam || b.prefix >= e.target.prefix) continue;
+      const hit = b.entries.get(maskValue(e.value, fam, b.prefix));
       if (hit) return hit;
     }
     return undefined;
@@ -125,10 +145,9 @@ export class KernelView {
   inside(e: KernelEntry): KernelEntry[] {
     const fam = e.target.family;
     const out: KernelEntry[] = [];
-    for (const [b, m] of this.buckets) {
-      const p = b - fam * 256;
-      if (p < 0 || p > 128 || p <= e.target.prefix) continue;
-      for (const x of m.values()) if (maskValue(x.value, fam, e.target.prefix) === e.value) out.push(x);
+    for (const b of this.bucketList) {
+      if (b.family !== fam || b.prefix <= e.target.prefix) continue;
+      for (const x of b.entries.values()) if (maskValue(x.value, fam, e.target.prefix) === e.value) out.push(x);
     }
     return out;
   }
@@ -149,8 +168,10 @@ function addBans(next: KernelView, bans: readonly Ban[], now: number, maxTimeout
     const had = merged.get(e.key);
     if (!had || later(e.until, had.until)) merged.set(e.key, e);
   }
-  const sorted = [...merged.values()].sort((a, b) => a.target.prefix - b.target.prefix);
-  for (const e of sorted) {
+  // by prefix, in arrival order within one (a stable sort, without a comparison per pair)
+  const byPrefix: KernelEntry[][] = [];
+  for (const e of merged.values()) (byPrefix[e.target.prefix] ??= []).push(e);
+  for (const e of byPrefix.flat()) {
     const existing = next.get(e.key);
     if (existing) {
       if (!later(e.until, existing.until)) continue;
@@ -158,7 +179,8 @@ function addBans(next: KernelView, bans: readonly Ban[], now: number, maxTimeout
       remove(next, existing, now, changes);
     } else {
       if (next.covering(e)) continue;
-      for (const x of next.inside(e)) remove(next, x, now, changes);
+      // nothing lies strictly inside a single address
+      if (e.target.prefix < maxPrefix(e.target.family)) for (const x of next.inside(e)) remove(next, x, now, changes);
     }
     changes.push({ op: 'add', entry: e });
     next.add(e);
