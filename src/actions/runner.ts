@@ -132,6 +132,8 @@ export class ActionRunner {
   private stopping = false;
   /** Periodic check of the kernel's content (ms); 0: off. A reload may change it (setCheckInterval). */
   private checkIntervalMs: number;
+  /** start() ran (and stop() did not since): the periodic check belongs to this runner now. */
+  private started = false;
 
   constructor(readonly def: ActionDefinition, private readonly opts: ActionOptions) {
     if (!JAIL_RE.test(opts.jail)) throw new PbanError('action.invalidJail', `${def.name}: jail name "${opts.jail}" must be 1-20 letters, digits, _ or -`);
@@ -233,6 +235,7 @@ export class ActionRunner {
       }
       const ok = await this.syncNow('start');
       this.lastCheck = this.clock.now();
+      this.started = true;
       if (!this.checkTimer) this.armCheck();
       return ok;
     });
@@ -245,10 +248,9 @@ export class ActionRunner {
   setCheckInterval(ms: number): void {
     if (ms === this.checkEvery()) return;
     this.checkIntervalMs = ms;
-    if (!this.checkTimer) return;
     clearInterval(this.checkTimer);
     this.checkTimer = undefined;
-    this.armCheck();
+    if (this.started && !this.stopRequested) this.armCheck();
   }
 
   private armCheck(): void {
@@ -344,6 +346,7 @@ export class ActionRunner {
    */
   async stop(): Promise<void> {
     this.stopRequested = true;
+    this.started = false;
     clearInterval(this.checkTimer);
     clearTimeout(this.retryTimer);
     this.checkTimer = this.retryTimer = undefined;

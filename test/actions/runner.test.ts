@@ -399,3 +399,17 @@ test('a delete the firewall refuses (the element is already gone) is a warning: 
   assert.equal(action.health().kernelEntries, 0);
   await action.stop();
 });
+
+test('setCheckInterval: a runner started without a periodic check gets one at the new interval (a reload)', async () => {
+  const exec = new RecordingExecutor(() => OK);
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), lockDir: null, activeBans: () => [], checkIntervalMs: 0 });
+  assert.equal(await action.start(), true);
+  const checks = (): number => exec.calls.filter((c) => c.argv.join(' ').includes('list chain')).length;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(checks(), 0, 'no periodic check with interval 0');
+  action.setCheckInterval(20);
+  const deadline = Date.now() + 5000;
+  while (checks() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(checks() > 0, 'the check ran at the new interval');
+  await action.stop();
+});
