@@ -1,5 +1,6 @@
-// The spawn executor with a real program: what goes in on stdin comes out unchanged, through a
-// pipe for small input and through an unlinked file for large input (a restart's script).
+// The spawn executor with a real program (node itself, copying stdin to stdout): what goes in on
+// stdin comes out unchanged, through a pipe for small input and through an unlinked file for
+// large input (a restart's script).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -15,7 +16,7 @@ test('stdin reaches the program whole, small (pipe) or large (file), and no temp
   const large = Array.from({ length: 20_000 }, (_, i) => `add element inet t s { 198.18.${i >> 8}.${i & 255} timeout 86400s }`).join('\n') + '\n';
   assert.ok(large.length > 256 * 1024);
   for (const input of [small, large, '']) {
-    const r = await exec.run(['cat'], input);
+    const r = await exec.run([process.execPath, '-e', 'process.stdin.pipe(process.stdout)'], input);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, input);
   }
