@@ -128,8 +128,6 @@ const RATE_WINDOW_MS = 60_000;
 const STOP_ACTIONS_BUDGET_MS = 3_000;
 /** While a backlog is worked off, firewall changes go to the actions at most this often. */
 const BACKLOG_HANDOVER_MS = 250;
-/** How long a batch of a backlog waits at most for control clients to be answered (see controlFirst). */
-const CONTROL_FIRST_MS = 20;
 /** A batch that arrives this soon after the previous one's turn ended did not wait for new lines. */
 const BACK_TO_BACK_MS = 2;
 /** Lifted bans older than `remember` are deleted this often (and at start). */
@@ -386,7 +384,6 @@ export class Daemon implements ControlHandlers {
           // without waiting for I/O. Between two, give the event loop a turn: the control socket
           // answers, firewall commands complete and the expiry timer fires while a burst is worked off.
           await yieldToEventLoop();
-          await this.controlFirst();
           turnEnded = performance.now();
         }
         return;
@@ -402,19 +399,6 @@ export class Daemon implements ControlHandlers {
         await new Promise((r) => setTimeout(r, storeDown ? this.guard.retryDelayMs() : 1000));
       }
     }
-  }
-
-  /**
-   * While a control client waits for its answer, the next batch waits too, up to
-   * CONTROL_FIRST_MS: an answer takes a few event-loop turns (accept, read, reply), and with a
-   * backlog each turn would otherwise also work off a batch of lines.
-   */
-  private async controlFirst(): Promise<void> {
-    const control = this.control;
-    if (control === undefined || !control.busy()) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([control.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, CONTROL_FIRST_MS)))]);
-    clearTimeout(timer);
   }
 
   private async stopSources(): Promise<void> {

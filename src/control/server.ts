@@ -39,10 +39,6 @@ export interface ControlServerOptions {
 
 export interface ControlServer {
   readonly socketPath: string;
-  /** True while a client is connected and not yet answered (see Daemon: the log waits a moment for it). */
-  busy(): boolean;
-  /** Resolves once no client waits for an answer. */
-  idle(): Promise<void>;
   /** Stops listening, drops open connections and removes the socket file. */
   close(): Promise<void>;
 }
@@ -153,7 +149,7 @@ function toErrorReply(err: unknown, cmd: string, onError: ControlServerOptions['
   return encodeError('internal', `internal error in ${cmd} (this is a bug, see the daemon log): ${msg.split('\n')[0] ?? ''}`);
 }
 
-function handleConnection(sock: net.Socket, opts: ControlServerOptions, onAnswered: () => void): void {
+function handleConnection(sock: net.Socket, opts: ControlServerOptions): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let answered = false;
@@ -163,7 +159,6 @@ function handleConnection(sock: net.Socket, opts: ControlServerOptions, onAnswer
     answered = true;
     clearTimeout(timer);
     sock.end(text, after);
-    onAnswered();
   };
   const timer = setTimeout(
     () => respond(encodeError('request.timeout', 'no complete request line received in time')),
@@ -195,7 +190,6 @@ function handleConnection(sock: net.Socket, opts: ControlServerOptions, onAnswer
     try {
       await writeBanList(sock, reply.bans);
       sock.end(OK_SUFFIX);
-      onAnswered();
     } catch (err) {
       // Half a reply is out: the client sees a cut-short reply and says so.
       opts.onError?.(err, req.cmd);
@@ -278,23 +272,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const sockets = new Set<net.Socket>();
   // allowHalfOpen: a client may send its request and shut down its side (`nc -N`) and still
   // read the reply; we always end the connection ourselves after replying.
-  // Clients connected and not yet answered, and who waits for there to be none.
-  const waiting = new Set<net.Socket>();
-  let idlers: (() => void)[] = [];
-  const answeredOrGone = (sock: net.Socket): void => {
-    if (!waiting.delete(sock) || waiting.size > 0) return;
-    const wake = idlers;
-    idlers = [];
-    for (const w of wake) w();
-  };
   const server = net.createServer({ allowHalfOpen: true }, (sock) => {
     sockets.add(sock);
-    waiting.add(sock);
-    sock.on('close', () => {
-      sockets.delete(sock);
-      answeredOrGone(sock);
-    });
-    handleConnection(sock, opts, () => answeredOrGone(sock));
+    sock.on('close', () => sockets.delete(sock));
+    handleConnection(sock, opts);
   });
   server.maxConnections = opts.maxConnections ?? 64;
 
@@ -317,8 +298,6 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
 
   return {
     socketPath,
-    busy: () => waiting.size > 0,
-    idle: () => (waiting.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idlers.push(resolve))),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
