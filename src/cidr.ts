@@ -259,9 +259,10 @@ export function normaliseTarget(t: Target): Target {
 /** The numeric value of a target's network address. */
 export function targetValue(t: Target): bigint {
   if (t.family === 4) return BigInt(parseIPv4(t.addr));
-  let v = 0n;
-  for (const w of parseIPv6(t.addr)) v = (v << 16n) | BigInt(w);
-  return v;
+  // four 32-bit halves rather than eight 16-bit steps: half the BigInt operations (100,000 at start)
+  const w = parseIPv6(t.addr);
+  const word = (i: number): bigint => BigInt(w[i]! * 65536 + w[i + 1]!);
+  return (word(0) << 96n) | (word(2) << 64n) | (word(4) << 32n) | word(6);
 }
 
 /** `value` with every bit after the first `prefix` bits cleared. */

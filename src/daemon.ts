@@ -295,13 +295,19 @@ export class Daemon implements ControlHandlers {
    */
   private async restoreAtStart(parts: JailParts): Promise<{ jail: JailRuntime; applied: Promise<void> }> {
     const { cfg, filter, actions } = parts;
-    const snap = await runInSlices(this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    // Ended bans are dropped by the actions' own plan, and lifted by expireDue() once the jail exists.
-    this.restoring.set(cfg.name, snap.bans.filter((b) => b.active));
-    const applied = this.startActions({ cfg, actions });
+    let applied: Promise<void> | undefined;
+    // The bans load first: the actions re-apply them while the failures load and the jail is built.
+    const snap = await runInSlices(
+      this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }, (bans) => {
+        // Ended bans are dropped by the actions' own plan, and lifted by expireDue() once the jail exists.
+        this.restoring.set(cfg.name, bans.filter((b) => b.active));
+        applied = this.startActions({ cfg, actions });
+      }),
+    );
+    applied ??= this.startActions({ cfg, actions });
     const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork));
     this.restoring.delete(cfg.name);
-    return { jail: { cfg, filter, jail, actions, ignorer: parts.ignorer, clockNotice: new ClockNoticeThrottle() }, applied };
+    return { jail: { cfg, filter, jail, actions, ignorer: parts.ignorer, clockNotice: new ClockNoticeThrottle() }, applied: applied! };
   }
 
   /** Records each jail's firewall, so a jail later removed keeps its bans with the same one. */
@@ -964,7 +970,11 @@ export class Daemon implements ControlHandlers {
     const fresh: JailRuntime[] = [];
     for (const [name, j] of jails) {
       const prev = old.get(name);
-      if (prev !== undefined && prev.actions === j.actions) continue;
+      if (prev !== undefined && prev.actions === j.actions) {
+        // Kept runners were built under the old [pban] section: they take its check interval.
+        for (const a of j.actions) a.setCheckInterval(next.config.pban.checkInterval);
+        continue;
+      }
       if (prev) for (const a of prev.actions) await a.stop();
       fresh.push(j);
     }

@@ -3,7 +3,7 @@
 // other: a target inside a banned network is already blocked, so adding it would change nothing
 // (and an nftables interval set refuses overlapping elements anyway).
 import type { Ban, Family, Target } from '../events.js';
-import { valueKey as keyOf, maskValue, maxPrefix, targetValue } from '../cidr.js';
+import { valueKey as keyOf, maskValue, maxPrefix, targetKey, targetValue } from '../cidr.js';
 
 export interface KernelEntry {
   readonly key: string;
@@ -21,9 +21,9 @@ export const EXPIRY_MARGIN_MS = 500;
 export type Change = { readonly op: 'add' | 'delete'; readonly entry: KernelEntry };
 
 function entryOf(t: Target, until: number | null, now: number, maxTimeout: number | undefined): KernelEntry {
-  const value = targetValue(t);
   const timeout = kernelTimeout(until, now, maxTimeout);
-  return { key: keyOf(t.family, value, t.prefix), target: t, value, until, kernelExpiry: timeout === null ? null : now + timeout * 1000 };
+  // A Target is masked and canonical (cidr.ts), so its text is the key valueKey would format.
+  return { key: targetKey(t), target: t, value: targetValue(t), until, kernelExpiry: timeout === null ? null : now + timeout * 1000 };
 }
 
 /** Removes an entry from the view, and from the kernel unless the kernel is about to do it. */
@@ -37,9 +37,24 @@ function later(a: number | null, b: number | null): boolean {
   return b !== null && a > b;
 }
 
+/** The entries of one family and prefix length. */
+interface Bucket {
+  readonly family: Family;
+  readonly prefix: number;
+  /**
+   * Networks by their (masked) value, so covering() finds one without formatting a key;
+   * addresses by their key (nothing looks an address up by value, and a key costs no BigInt).
+   */
+  readonly entries: Map<bigint | string, KernelEntry>;
+}
+
+const bucketKey = (e: KernelEntry): bigint | string => (e.target.prefix === maxPrefix(e.target.family) ? e.key : e.value);
+
 export class KernelView {
-  /** family:prefix → key → entry: lookups by containment only visit the prefix lengths in use. */
-  private readonly buckets = new Map<string, Map<string, KernelEntry>>();
+  /** family * 256 + prefix → bucket: lookups by containment only visit the prefix lengths in use. */
+  private readonly buckets = new Map<number, Bucket>();
+  /** The same buckets as a list (a loop over it allocates nothing, unlike a Map iterator). */
+  private bucketList: Bucket[] = [];
   private readonly all = new Map<string, KernelEntry>();
   /** Changes since track(), oldest first, so rollback() can undo them; null when not tracking. */
   private journal: { readonly added: boolean; readonly entry: KernelEntry }[] | null = null;
@@ -77,10 +92,15 @@ export class KernelView {
   }
 
   add(e: KernelEntry): void {
-    const b = `${e.target.family}:${e.target.prefix}`;
-    let m = this.buckets.get(b);
-    if (!m) this.buckets.set(b, (m = new Map()));
-    m.set(e.key, e);
+    const { family, prefix } = e.target;
+    const id = family * 256 + prefix;
+    let b = this.buckets.get(id);
+    if (!b) {
+      b = { family, prefix, entries: new Map() };
+      this.buckets.set(id, b);
+      this.bucketList.push(b);
+    }
+    b.entries.set(bucketKey(e), e);
     const had = this.all.get(e.key);
     this.all.set(e.key, e);
     if (this.journal !== null) {
@@ -90,10 +110,15 @@ export class KernelView {
   }
 
   delete(e: KernelEntry): void {
-    const b = `${e.target.family}:${e.target.prefix}`;
-    const m = this.buckets.get(b);
-    m?.delete(e.key);
-    if (m?.size === 0) this.buckets.delete(b);
+    const id = e.target.family * 256 + e.target.prefix;
+    const b = this.buckets.get(id);
+    if (b) {
+      b.entries.delete(bucketKey(e));
+      if (b.entries.size === 0) {
+        this.buckets.delete(id);
+        this.bucketList = this.bucketList.filter((x) => x !== b);
+      }
+    }
     if (this.all.delete(e.key) && this.journal !== null) this.journal.push({ added: false, entry: e });
   }
 
@@ -106,10 +131,11 @@ export class KernelView {
   /** An entry that strictly contains `e`, if any. */
   covering(e: KernelEntry): KernelEntry | undefined {
     const fam = e.target.family;
-    for (const [b, m] of this.buckets) {
-      const [f, p] = b.split(':').map(Number) as [Family, number];
-      if (f !== fam || p >= e.target.prefix) continue;
-      const hit = m.get(keyOf(fam, maskValue(e.value, fam, p), p));
+    const list = this.bucketList;
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i]!;
+      if (b.family !== fam || b.prefix >= e.target.prefix) continue;
+      const hit = b.entries.get(maskValue(e.value, fam, b.prefix));
       if (hit) return hit;
     }
     return undefined;
@@ -119,10 +145,9 @@ export class KernelView {
   inside(e: KernelEntry): KernelEntry[] {
     const fam = e.target.family;
     const out: KernelEntry[] = [];
-    for (const [b, m] of this.buckets) {
-      const [f, p] = b.split(':').map(Number) as [Family, number];
-      if (f !== fam || p <= e.target.prefix) continue;
-      for (const x of m.values()) if (maskValue(x.value, fam, e.target.prefix) === e.value) out.push(x);
+    for (const b of this.bucketList) {
+      if (b.family !== fam || b.prefix <= e.target.prefix) continue;
+      for (const x of b.entries.values()) if (maskValue(x.value, fam, e.target.prefix) === e.value) out.push(x);
     }
     return out;
   }
@@ -143,8 +168,10 @@ function addBans(next: KernelView, bans: readonly Ban[], now: number, maxTimeout
     const had = merged.get(e.key);
     if (!had || later(e.until, had.until)) merged.set(e.key, e);
   }
-  const sorted = [...merged.values()].sort((a, b) => a.target.prefix - b.target.prefix);
-  for (const e of sorted) {
+  // by prefix, in arrival order within one (a stable sort, without a comparison per pair)
+  const byPrefix: KernelEntry[][] = [];
+  for (const e of merged.values()) (byPrefix[e.target.prefix] ??= []).push(e);
+  for (const e of byPrefix.flat()) {
     const existing = next.get(e.key);
     if (existing) {
       if (!later(e.until, existing.until)) continue;
@@ -152,7 +179,8 @@ function addBans(next: KernelView, bans: readonly Ban[], now: number, maxTimeout
       remove(next, existing, now, changes);
     } else {
       if (next.covering(e)) continue;
-      for (const x of next.inside(e)) remove(next, x, now, changes);
+      // nothing lies strictly inside a single address
+      if (e.target.prefix < maxPrefix(e.target.family)) for (const x of next.inside(e)) remove(next, x, now, changes);
     }
     changes.push({ op: 'add', entry: e });
     next.add(e);

@@ -136,6 +136,10 @@ export class ActionRunner {
   private stopRequested = false;
   /** Operations asked for before stop() are done (or were cut short): nothing more runs. */
   private stopping = false;
+  /** Periodic check of the kernel's content (ms); 0: off. A reload may change it (setCheckInterval). */
+  private checkIntervalMs: number;
+  /** start() ran (and stop() did not since): the periodic check belongs to this runner now. */
+  private started = false;
 
   constructor(readonly def: ActionDefinition, private readonly opts: ActionOptions) {
     if (!JAIL_RE.test(opts.jail)) throw new PbanError('action.invalidJail', `${def.name}: jail name "${opts.jail}" must be 1-20 letters, digits, _ or -`);
@@ -185,6 +189,7 @@ export class ActionRunner {
     this.log = opts.logger ?? SILENT;
     this.clock = opts.clock ?? systemClock;
     this.prefix = opts.commandPrefix ?? [];
+    this.checkIntervalMs = opts.checkIntervalMs ?? 30_000;
   }
 
   health(): ActionHealth {
@@ -243,15 +248,31 @@ export class ActionRunner {
       }
       const ok = await this.syncNow('start');
       this.lastCheck = this.clock.now();
-      const every = this.checkEvery();
-      if (every > 0 && !this.checkTimer) {
-        this.checkTimer = setInterval(() => {
-          this.check().catch((e: unknown) => this.fail(e, 'check'));
-        }, every);
-        this.checkTimer.unref();
-      }
+      this.started = true;
+      if (!this.checkTimer) this.armCheck();
       return ok;
     });
+  }
+
+  /**
+   * A new check interval (a reload that keeps this runner): the periodic check runs at the new
+   * one from now on. Before start() or after stop() it is only remembered.
+   */
+  setCheckInterval(ms: number): void {
+    if (ms === this.checkEvery()) return;
+    this.checkIntervalMs = ms;
+    clearInterval(this.checkTimer);
+    this.checkTimer = undefined;
+    if (this.started && !this.stopRequested) this.armCheck();
+  }
+
+  private armCheck(): void {
+    const every = this.checkEvery();
+    if (every <= 0) return;
+    this.checkTimer = setInterval(() => {
+      this.check().catch((e: unknown) => this.fail(e, 'check'));
+    }, every);
+    this.checkTimer.unref();
   }
 
   /**
@@ -338,6 +359,7 @@ export class ActionRunner {
    */
   async stop(): Promise<void> {
     this.stopRequested = true;
+    this.started = false;
     clearInterval(this.checkTimer);
     clearTimeout(this.retryTimer);
     this.checkTimer = this.retryTimer = undefined;
@@ -380,7 +402,7 @@ export class ActionRunner {
   // ---- internals ------------------------------------------------------------------------------
 
   private checkEvery(): number {
-    return this.opts.checkIntervalMs ?? 30_000;
+    return this.checkIntervalMs;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -230,25 +230,25 @@ export class Store {
    * loadJail() in steps: it yields after every LOAD_STEP rows, so a caller can let other work
    * run in between (the daemon answers its control socket while 100,000 bans load). No other
    * statement may run on this store until the generator is done: a read is in progress.
+   * The bans come first, and `onBans` gets them before the failures are read: the daemon
+   * re-applies them to the firewall while the rest loads.
    */
-  *loadJailSteps(name: string, window: { readonly findtime: number; readonly remember: number }): Generator<void, StoredSnapshot, undefined> {
+  *loadJailSteps(
+    name: string,
+    window: { readonly findtime: number; readonly remember: number },
+    onBans?: (bans: readonly StoredBan[]) => void,
+  ): Generator<void, StoredSnapshot, undefined> {
     const row = this.db
       .prepare('SELECT id, clock, seq, total_failed, total_banned FROM jails WHERE name = ?')
       .get(name) as { id: number; clock: number | null; seq: number; total_failed: number; total_banned: number } | undefined;
     const failures = { seq: [] as number[], time: [] as number[], address: [] as string[], kind: [] as string[] };
-    if (row === undefined) return { clock: null, seq: 0, totalFailed: 0, totalBanned: 0, failures, bans: [] };
-    const cutoff = row.clock === null ? null : row.clock - window.findtime;
-    const stmt = this.db.prepare('SELECT seq, time, address, kind FROM failures WHERE jail_id = ? ORDER BY seq').raw(true);
-    let minSeq = Infinity;
-    for (const r of stmt.iterate(row.id) as IterableIterator<[number, number, string, string]>) {
-      if (cutoff !== null && r[1] <= cutoff) continue;
-      failures.seq.push(r[0]);
-      failures.time.push(r[1]);
-      failures.address.push(r[2]);
-      failures.kind.push(r[3]);
-      if (r[0] < minSeq) minSeq = r[0];
-      if (failures.seq.length % LOAD_STEP === 0) yield;
+    if (row === undefined) {
+      onBans?.([]);
+      return { clock: null, seq: 0, totalFailed: 0, totalBanned: 0, failures, bans: [] };
     }
+    const cutoff = row.clock === null ? null : row.clock - window.findtime;
+    // The oldest failure still in the window: bans that clear it are kept (see clear_seq).
+    const minSeq = (this.db.prepare('SELECT MIN(seq) AS m FROM failures WHERE jail_id = ? AND (? IS NULL OR time > ?)').get(row.id, cutoff, cutoff) as { m: number | null }).m;
     const since = row.clock === null || !Number.isFinite(window.remember) ? null : row.clock - window.remember;
     // Raw rows, no join (the jail is known): with 100,000 bans a row object per ban, then a ban
     // object from it, cost a restart about a second of CPU, most of it garbage collection.
@@ -261,7 +261,7 @@ export class Store {
       )
       .raw(true);
     type RawBan = [number, string, number, number, string, number, number | null, number, number, number, number, string | null, number | null];
-    for (const r of stmt2.iterate(row.id, since, since, Number.isFinite(minSeq) ? minSeq : row.seq + 1) as IterableIterator<RawBan>) {
+    for (const r of stmt2.iterate(row.id, since, since, minSeq ?? row.seq + 1) as IterableIterator<RawBan>) {
       bans.push({
         id: r[0],
         target: { addr: r[1] as Address, prefix: r[2], family: r[3] as Family },
@@ -277,6 +277,16 @@ export class Store {
         liftedAt: r[12],
       });
       if (bans.length % LOAD_STEP === 0) yield;
+    }
+    onBans?.(bans);
+    const stmt = this.db.prepare('SELECT seq, time, address, kind FROM failures WHERE jail_id = ? ORDER BY seq').raw(true);
+    for (const r of stmt.iterate(row.id) as IterableIterator<[number, number, string, string]>) {
+      if (cutoff !== null && r[1] <= cutoff) continue;
+      failures.seq.push(r[0]);
+      failures.time.push(r[1]);
+      failures.address.push(r[2]);
+      failures.kind.push(r[3]);
+      if (failures.seq.length % LOAD_STEP === 0) yield;
     }
     return { clock: row.clock, seq: row.seq, totalFailed: row.total_failed, totalBanned: row.total_banned, failures, bans };
   }

@@ -437,3 +437,17 @@ test('norestored: start and repair take the active bans in without announcing th
   assert.throws(() => parseActionDefinition('x.toml', 'norestored = true\n[batch]\nargv = ["nft", "-f", "-"]\n[ban]\neach = ["x"]\n[unban]\neach = ["y"]\n'), /x\.toml:1: norestored: only for actions without a \[batch\]/);
   assert.throws(() => parseActionDefinition('x.toml', '[ban]\nrun = [["a"]]\n[unban]\nrun = [["b", "{kinds}"]]\n'), /x\.toml:3: unban\.run\[0\]: \{kinds\} exists only in ban\.run/);
 });
+
+test('setCheckInterval: a runner started without a periodic check gets one at the new interval (a reload)', async () => {
+  const exec = new RecordingExecutor(() => OK);
+  const action = createAction('nftables', { jail: 'postfix', executor: exec, clock: new ManualClock(NOW), lockDir: null, activeBans: () => [], checkIntervalMs: 0 });
+  assert.equal(await action.start(), true);
+  const checks = (): number => exec.calls.filter((c) => c.argv.join(' ').includes('list chain')).length;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(checks(), 0, 'no periodic check with interval 0');
+  action.setCheckInterval(20);
+  const deadline = Date.now() + 5000;
+  while (checks() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(checks() > 0, 'the check ran at the new interval');
+  await action.stop();
+});

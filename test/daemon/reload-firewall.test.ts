@@ -66,3 +66,54 @@ logpath = ["mail.log"]
   daemon = undefined;
   assert.doesNotMatch(nft('list', 'ruleset'), /pban-postfix/, 'stop removes our table');
 });
+
+test('a reload that changes only check_interval reaches the kept runners: a flushed set is refilled at the new interval', async () => {
+  // Own namespace and directory: the test above may have left its daemon's table behind on failure.
+  const ns = `${NS}b`;
+  const d2 = mkdtempSync(path.join(dir, 'interval-'));
+  execFileSync('ip', ['netns', 'add', ns]);
+  const inNs = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
+  const host4 = (): string => inNs('list', 'set', 'inet', 'pban-postfix', 'host4');
+  let d: DaemonProcess | undefined;
+  try {
+    const config = path.join(d2, 'pban.toml');
+    const socket = path.join(d2, 'pban.sock');
+    writeFileSync(path.join(d2, 'mail.log'), '');
+    const text = (interval: string): string => `[pban]
+database = "pban.sqlite"
+socket = "pban.sock"
+check_interval = "${interval}"
+[defaults]
+action = ["nftables"]
+[jails.postfix]
+filter = "postfix"
+logpath = ["mail.log"]
+`;
+    // An hour: without the reload reaching the runner, no check would run during this test.
+    writeFileSync(config, text('1h'));
+    d = await startDaemon(config, socket, [], ['ip', 'netns', 'exec', ns]);
+    const b = cli(socket, ['ban', 'postfix', '198.51.100.17']);
+    assert.equal(b.status, 0, b.stderr);
+    await waitFor('the element in the kernel', () => host4().includes('198.51.100.17'));
+    const handles = inNs('-a', 'list', 'chain', 'inet', 'pban-postfix', 'input4');
+
+    writeFileSync(config, text('1s'));
+    const r = cli(socket, ['reload']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(inNs('-a', 'list', 'chain', 'inet', 'pban-postfix', 'input4'), handles, 'only the interval changed: the runner was kept, its chain untouched');
+
+    inNs('flush', 'set', 'inet', 'pban-postfix', 'host4');
+    assert.doesNotMatch(host4(), /198\.51\.100\.17/);
+    await waitFor('the ban back in the kernel (the 1s check)', () => host4().includes('198.51.100.17'), 5000);
+    assert.match(d.output(), /"event":"action.missing".*1 ban\(s\) missing from the kernel/);
+    assert.equal(await stopDaemon(d), 0);
+    d = undefined;
+  } finally {
+    if (d) await stopDaemon(d);
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+});
