@@ -134,6 +134,10 @@ test('sendmail: each new ban is mailed through Postfix with its failures and kin
   assert.match(first!, /^failures: 3$/m);
   assert.match(first!, /^kinds: {4}sasl$/m);
   assert.match(first!, /^ban: {6}address, number 1$/m);
+  // and the log lines behind it, below the summary
+  const lines = first!.split('The last lines that led to it:\n')[1]!.split('\n').slice(0, 3);
+  assert.equal(lines.length, 3);
+  for (const l of lines) assert.match(l, /\[198\.51\.100\.7\]: SASL LOGIN authentication failed/);
   assert.equal(await stopDaemon(d), 0);
 
   // Started again, the daemon re-applies 198.51.100.7's ban: the firewall (dry-run) gets it, no mail.
@@ -168,7 +172,10 @@ test('webhook: each new ban is POSTed as JSON; a restored ban is not; a server t
     let d = await start(s);
     burst(s, '198.51.100.7');
     await waitFor('the POST', () => posts.length > 0, 30_000);
-    const p = posts[0]!;
+    const { matches, ...p } = posts[0]!;
+    // The lines behind the ban, one list item each, as the log has them.
+    assert.ok(Array.isArray(matches) && matches.length === 3, JSON.stringify(matches));
+    for (const l of matches as string[]) assert.match(l, /\[198\.51\.100\.7\]: SASL LOGIN authentication failed/);
     assert.deepEqual({ ...p, since: typeof p['since'], until: typeof p['until'] }, {
       path: '/hook', type: 'application/json', event: 'ban', jail: 'notify', target: '198.51.100.7/32', failures: 3, kinds: ['sasl'],
       ban_kind: 'address', ban_number: 1, since: 'string', until: 'string',
