@@ -96,6 +96,11 @@ function search(r: CompiledF2bRegex, buf: string, org: readonly Tuple[]): Search
 
 const FAILURE_ID = ['fid', 'ip4', 'ip6', 'dns'];
 
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 export class Fail2banEngine {
   private readonly pref: CompiledF2bRegex | null;
   private readonly fails: CompiledF2bRegex[];
@@ -103,6 +108,8 @@ export class Fail2banEngine {
   private buffer: Tuple[] = [];
   private lastDate: number | null = null;
   private lastTimeText = '';
+  /** <F-CONTENT> of the prefregex's last match. */
+  private readonly prefContent: { value: string | undefined } = { value: undefined };
   private readonly mlfid = new Map<string, { fail: Fail; at: number }>();
 
   constructor(
@@ -197,9 +204,10 @@ export class Fail2banEngine {
     if (this.pref) {
       const pr = search(this.pref, buf, org);
       if (!pr) return out;
-      preGroups = groupsOf(this.pref, pr.m);
-      const content = preGroups.content;
-      delete preGroups.content;
+      // <F-CONTENT> is left out of the groups as they are built (a delete would turn the
+      // object into a slow dictionary for the merge below).
+      preGroups = groupsOf(this.pref, pr.m, 'content', this.prefContent);
+      const content = this.prefContent.value;
       if (content) {
         this.buffer = [['', '', content]];
         buf = null;
@@ -220,7 +228,7 @@ export class Fail2banEngine {
         this.buffer = fr.unmatched;
         buf = null;
       }
-      if (Object.keys(preGroups).length > 0) fail = { ...preGroups, ...fail } as Fail;
+      if (hasKeys(preGroups)) fail = { ...preGroups, ...fail } as Fail;
       const mlfid = fail.mlfid as string | undefined;
       const matchedLines = fr.matched.length;
       if (mlfid !== undefined && mlfid !== null) {
@@ -247,7 +255,8 @@ export class Fail2banEngine {
 
   private report(idx: number, host: string, date: number | null, fail: Fail): F2bFailure {
     const fields: Record<string, string> = {};
-    for (const [k, v] of Object.entries(fail)) {
+    for (const k in fail) {
+      const v = fail[k];
       if (typeof v === 'string') fields[k] = v;
     }
     const users = fail.users instanceof Set ? [...fail.users].sort() : undefined;
@@ -290,7 +299,10 @@ export class Fail2banEngine {
       delete cached.mlfgained;
       if (fl & 8) delete cached.mlfpending;
       if ((fl & 4) === 0 && !cached.mlfpending) delete cached.matches;
-      for (const [k, v] of Object.entries(fail)) if (v !== undefined && v !== null) cached[k] = v;
+      for (const k in fail) {
+        const v = fail[k];
+        if (v !== undefined && v !== null) cached[k] = v;
+      }
       fail = cached;
       if (fl & 2) this.mlfid.delete(mlfid);
     } else if (!(fl & 2)) {

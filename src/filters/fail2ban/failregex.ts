@@ -110,21 +110,32 @@ export function compileF2bRegex(regex: string, opts: { useDns?: string | undefin
   return { source: regex, re: new RegExp(t.source, t.flags), groups: t.groups, names, alt, lead, inner, named };
 }
 
-/** The named groups of a match, as fail2ban's getGroups (alt_X filling an empty X). */
-export function groupsOf(r: CompiledF2bRegex, m: RegExpExecArray): Record<string, string | undefined> {
+/**
+ * The named groups of a match, as fail2ban's getGroups (alt_X filling an empty X). The group
+ * named `skip`, if given, is not put in the object but in `skipped.value` (so the object
+ * never needs a delete, which would make it a slow dictionary).
+ */
+export function groupsOf(r: CompiledF2bRegex, m: RegExpExecArray, skip?: string, skipped?: { value: string | undefined }): Record<string, string | undefined> {
   // Only the named groups, and only those that took part (a Python None is left out).
   const g: Record<string, string | undefined> = {};
+  let sv: string | undefined;
   const mg = m.groups;
   if (mg) {
     const named = r.named;
     for (let i = 0; i < named.length; i += 2) {
       const v = mg[named[i] as string];
-      if (v !== undefined) g[named[i + 1] as string] = v;
+      if (v === undefined) continue;
+      const py = named[i + 1] as string;
+      if (py === skip) sv = v;
+      else g[py] = v;
     }
   }
   for (const [k, n] of r.alt) {
     const v = g[k];
-    if (v && !g[n]) g[n] = v;
+    if (n === skip) {
+      if (v && !sv) sv = v;
+    } else if (v && !g[n]) g[n] = v;
   }
+  if (skipped) skipped.value = sv;
   return g;
 }
