@@ -57,6 +57,8 @@ function tupleBuf(lines: readonly Tuple[]): string {
 }
 
 function search(r: CompiledF2bRegex, buf: string, org: readonly Tuple[]): SearchResult | null {
+  // (Indexing past the table, or with NaN for an empty buffer, gives undefined: no match.)
+  if (r.first !== null && r.first[buf.charCodeAt(0)] !== 1) return null;
   if (r.lead !== '' && !buf.startsWith(r.lead)) return null;
   if (r.inner !== '' && !buf.includes(r.inner)) return null;
   const m = r.re.exec(buf);
