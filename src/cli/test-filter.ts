@@ -10,7 +10,7 @@ import { ProgressLine, expectedBytes, progressWanted } from './format/progress.j
 
 export { groupDigits };
 import { isFutureDated } from '../engine/wall-clock.js';
-import type { Fail2banFilter } from '../filters/index.js';
+import type { F2bFailure, Fail2banFilter } from '../filters/index.js';
 
 export interface TestFilterOptions {
   printMatched?: boolean;
@@ -243,6 +243,7 @@ async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<type
   const json = opts.json === true;
   const stats = { bytes: 0, tooLong: 0 };
   const c = { lines: 0, matched: 0, skipped: 0, failures: 0, undated: 0, perRegex: filter.regexes.map(() => 0) };
+  const toJson = new F2bJsonLines(filter.name);
   const chunks: Iterable<string> = 'literal' in source ? [`${source.literal}\n`] : readLineChunks(source.fd, {}, stats);
   try {
     for (const chunk of chunks) {
@@ -266,14 +267,8 @@ async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<type
           c.failures++;
           c.perRegex[f.regex] = (c.perRegex[f.regex] ?? 0) + 1;
           if (f.time === null) c.undated++;
-          const time = f.time === null ? null : new Date(Math.round(f.time * 1000)).toISOString();
-          if (json) {
-            const obj: Record<string, unknown> = { line: c.lines, ip: f.host, time, kind: filter.name, filter: filter.name, regex: f.regex + 1 };
-            for (const [k, v] of Object.entries(f.fields)) if (!(k in obj)) obj[k] = v;
-            if (f.users !== undefined) obj.users = f.users;
-            obj.attempts = f.attempts;
-            out.write(`${JSON.stringify(obj)}\n`);
-          } else if (opts.printMatched === true) out.write(`matched ${c.lines}: ${f.host} ${time ?? '(no date)'} #${f.regex + 1}: ${line}\n`);
+          if (json) out.write(toJson.line(c.lines, f));
+          else if (opts.printMatched === true) out.write(`matched ${c.lines}: ${f.host} ${isoTime(f.time) ?? '(no date)'} #${f.regex + 1}: ${line}\n`);
         }
       }
     }
@@ -322,4 +317,56 @@ async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<type
       '',
     ].join('\n'),
   );
+}
+
+let lastIsoMs = NaN;
+let lastIso = '';
+
+/** A failure's time as ISO text (null without a date); matches come in runs of one second. */
+function isoTime(seconds: number | null): string | null {
+  if (seconds === null) return null;
+  const ms = Math.round(seconds * 1000);
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
+// Keys of the JSON line written before and after a failure's own fields.
+const FIXED_KEYS = new Set(['line', 'ip', 'time', 'kind', 'filter', 'regex']);
+
+/**
+ * One JSON line per fail2ban failure: {line, ip, time, kind, filter, regex, …fields, users,
+ * attempts}, written as text rather than through an object per line (this runs once per
+ * matched line of a log of millions). The same text JSON.stringify gives that object.
+ */
+class F2bJsonLines {
+  private readonly names: string;
+  constructor(private readonly name: string) {
+    const n = JSON.stringify(name);
+    this.names = `,"kind":${n},"filter":${n},"regex":`;
+  }
+
+  line(lineNo: number, f: F2bFailure): string {
+    const time = isoTime(f.time);
+    let s = `{"line":${lineNo},"ip":${JSON.stringify(f.host)},"time":${time === null ? 'null' : `"${time}"`}${this.names}${f.regex + 1}`;
+    for (const k in f.fields) {
+      // A field named like a key written after the fields would move there in the object:
+      // the object path keeps that order exact.
+      if (k === 'users' || k === 'attempts' || /^\d/.test(k)) return this.viaObject(lineNo, f);
+      if (FIXED_KEYS.has(k)) continue;
+      s += `,${JSON.stringify(k)}:${JSON.stringify(f.fields[k])}`;
+    }
+    if (f.users !== undefined) s += `,"users":${JSON.stringify(f.users)}`;
+    return `${s},"attempts":${JSON.stringify(f.attempts)}}\n`;
+  }
+
+  private viaObject(lineNo: number, f: F2bFailure): string {
+    const obj: Record<string, unknown> = { line: lineNo, ip: f.host, time: isoTime(f.time), kind: this.name, filter: this.name, regex: f.regex + 1 };
+    for (const [k, v] of Object.entries(f.fields)) if (!(k in obj)) obj[k] = v;
+    if (f.users !== undefined) obj.users = f.users;
+    obj.attempts = f.attempts;
+    return `${JSON.stringify(obj)}\n`;
+  }
 }

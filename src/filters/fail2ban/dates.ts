@@ -5,7 +5,7 @@
 // The matched text is cut out of the line before the failregexes see it, as in fail2ban.
 import type { Zone } from '../dates.js';
 import { utcMs } from '../dates.js';
-import { pythonGroups, translatePython } from './pyregex.js';
+import { translatePython } from './pyregex.js';
 
 export class DatePatternError extends Error {}
 
@@ -72,6 +72,8 @@ interface Template {
   /** The part before the date text is zero-width or only non-word characters (fail2ban's own bounds). */
   readonly plainPrefix: boolean;
   readonly groups: ReadonlyMap<string, string>;
+  /** JS group name, field code (FIELD_NAMES), … of the groups a date is read from. */
+  readonly fields: readonly (string | number)[];
   readonly flags: number;
   /** How the value is read from the match. */
   readonly kind: 'pattern' | 'epoch' | 'lepoch' | 'tai64n' | 'none';
@@ -140,10 +142,6 @@ function zoneOffset(text: string): number | undefined {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
-function daysIn(year: number, month1: number): number {
-  return new Date(Date.UTC(year, month1, 0)).getUTCDate();
-}
-
 /** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
 let wallCache: { ms: number; zone: Zone; w: { y: number; mo: number; d: number; h: number; mi: number; s: number } } | null = null;
 
@@ -167,8 +165,38 @@ function wallOfUncached(ms: number, zone: Zone): { y: number; mo: number; d: num
   return { y: g.getUTCFullYear(), mo: g.getUTCMonth() + 1, d: g.getUTCDate(), h: g.getUTCHours(), mi: g.getUTCMinutes(), s: g.getUTCSeconds() };
 }
 
+// The Python group names a date template's value is read from, as indexes into one small
+// array per line (FieldValues) instead of an object keyed by name: this runs on every line.
+const FIELD_NAMES = ['y', 'Y', 'm', 'B', 'b', 'd', 'H', 'I', 'M', 'S', 'j', 'z', 'Z', 'p', '1', '2'] as const;
+const F_y = 0, F_Y = 1, F_m = 2, F_B = 3, F_b = 4, F_d = 5, F_H = 6, F_I = 7, F_M = 8, F_S = 9, F_j = 10, F_z = 11, F_Z = 12, F_p = 13, F_TEXT = 14, F_VALUE = 15;
+const FIELD_CODE = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
+/** Group values by field code (FIELD_NAMES); undefined where the group did not take part. */
+type FieldValues = (string | undefined)[];
+
+/**
+ * The values of a template's groups that its date is read from. Where several JS groups
+ * carry one Python name (one per expanded conditional variant), the last one that took part
+ * wins, as pythonGroups has it.
+ */
+function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
+  const out: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
+  const g = m.groups;
+  if (!g) return out;
+  const f = t.fields;
+  for (let i = 0; i < f.length; i += 2) {
+    const v = g[f[i] as string];
+    if (v !== undefined) out[f[i + 1] as number] = v;
+  }
+  return out;
+}
+
+function daysIn(year: number, month1: number): number {
+  if (month1 !== 2) return month1 === 4 || month1 === 6 || month1 === 9 || month1 === 11 ? 30 : 31;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
 /** fail2ban's strptime over the named groups; seconds since the epoch or null. */
-function timeFromFields(g: Record<string, string | undefined>, zone: Zone, nowMs: number): number | null {
+function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | null {
   let year: number | undefined;
   let month: number | undefined;
   let day: number | undefined;
@@ -177,62 +205,36 @@ function timeFromFields(g: Record<string, string | undefined>, zone: Zone, nowMs
   let second = 0;
   let tzoff: number | undefined;
   let julian: number | undefined;
-  const get = (k: string) => g[k];
-  for (const key of ['y', 'Y', 'm', 'B', 'b', 'd', 'H', 'I', 'M', 'S', 'j', 'z', 'Z', 'a', 'A', 'w']) {
-    const v = get(key);
-    if (v === undefined || v === null) continue;
-    switch (key) {
-      case 'y':
-        year = Number(v);
-        if (year <= 2000) year += 2000;
-        break;
-      case 'Y':
-        year = Number(v);
-        break;
-      case 'm':
-        month = Number(v);
-        break;
-      case 'B':
-        month = FULL_MONTHS.indexOf(v.toLowerCase()) + 1;
-        break;
-      case 'b':
-        month = MONTHS.indexOf(v.toLowerCase()) + 1;
-        break;
-      case 'd':
-        day = Number(v);
-        break;
-      case 'H':
-        hour = Number(v);
-        break;
-      case 'I': {
-        hour = Number(v);
-        const ampm = (get('p') ?? '').toLowerCase();
-        if (ampm === '' || ampm === 'am') {
-          if (hour === 12) hour = 0;
-        } else if (ampm === 'pm' && hour !== 12) hour += 12;
-        break;
-      }
-      case 'M':
-        minute = Number(v);
-        break;
-      case 'S':
-        second = Number(v);
-        break;
-      case 'j':
-        julian = Number(v);
-        break;
-      case 'z':
-      case 'Z': {
-        const o = zoneOffset(v);
-        if (o === undefined) return null;
-        tzoff = o;
-        break;
-      }
-      default:
-        // %a/%A/%w only matter without a month and day, which fail2ban's patterns never leave out.
-        break;
-    }
+  // In strptime's order: a later field of the same kind wins (Y over y, b over m, I over H).
+  let v = g[F_y];
+  if (v !== undefined) {
+    year = Number(v);
+    if (year <= 2000) year += 2000;
   }
+  if ((v = g[F_Y]) !== undefined) year = Number(v);
+  if ((v = g[F_m]) !== undefined) month = Number(v);
+  if ((v = g[F_B]) !== undefined) month = FULL_MONTHS.indexOf(v.toLowerCase()) + 1;
+  if ((v = g[F_b]) !== undefined) month = MONTHS.indexOf(v.toLowerCase()) + 1;
+  if ((v = g[F_d]) !== undefined) day = Number(v);
+  if ((v = g[F_H]) !== undefined) hour = Number(v);
+  if ((v = g[F_I]) !== undefined) {
+    hour = Number(v);
+    const ampm = (g[F_p] ?? '').toLowerCase();
+    if (ampm === '' || ampm === 'am') {
+      if (hour === 12) hour = 0;
+    } else if (ampm === 'pm' && hour !== 12) hour += 12;
+  }
+  if ((v = g[F_M]) !== undefined) minute = Number(v);
+  if ((v = g[F_S]) !== undefined) second = Number(v);
+  if ((v = g[F_j]) !== undefined) julian = Number(v);
+  for (const k of [F_z, F_Z]) {
+    const z = g[k];
+    if (z === undefined) continue;
+    const o = zoneOffset(z);
+    if (o === undefined) return null;
+    tzoff = o;
+  }
+  // %a/%A/%w only matter without a month and day, which fail2ban's patterns never leave out.
   const now = wallOf(nowMs, zone);
   let assumeYear = false;
   if (year === undefined) {
@@ -309,7 +311,12 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
   // Before group 1 there is only fail2ban's bound ((?=^|\b|\W) or ^(?:\W{0,2})?) or nothing.
   const body = regex.replace(/^\(\?[a-z]+\)/, '');
   const plainPrefix = /^(?:\(\?=\^\|\\b\|\\W\)|\^\(\?:\\W\{0,2\}\)\?|\^)?\((?!\?)/.test(body);
-  return { name, re: new RegExp(t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, flags, kind, textGroup: '1', valueGroup };
+  const fields: (string | number)[] = [];
+  for (const [js, py] of t.groups) {
+    const code = FIELD_CODE.get(py);
+    if (code !== undefined) fields.push(js, code);
+  }
+  return { name, re: new RegExp(t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields, flags, kind, textGroup: '1', valueGroup };
 }
 
 function patternTemplate(pattern: string, dirs: Record<string, string>, wordBegin: boolean | 'start' = true, wordEnd = true): Template {
@@ -490,8 +497,8 @@ export class DateDetector {
     this.lastIdx = chosen.idx;
     this.lastStart = chosen.m.index;
     const { t, m } = chosen;
-    const g = pythonGroups(m, t.groups);
-    const text = g[t.textGroup] ?? '';
+    const g = fieldValues(m, t);
+    const text = g[F_TEXT] ?? '';
     // Where the date text sits: group 1 of the template.
     const textStart = groupStart(m, t, text);
     const s = textStart >= 0 ? textStart : m.index;
@@ -500,7 +507,7 @@ export class DateDetector {
     switch (t.kind) {
       case 'epoch':
       case 'lepoch': {
-        const v = g[t.valueGroup] ?? text;
+        const v = g[t.valueGroup === '2' ? F_VALUE : F_TEXT] ?? text;
         let n = Number(v);
         // Long epochs: milliseconds, or microseconds from 16 digits on.
         if (t.kind === 'lepoch' && v.length >= 13) n = v.length >= 16 && !v.includes('.') ? n / 1e6 : n / 1e3;

@@ -57,6 +57,8 @@ function tupleBuf(lines: readonly Tuple[]): string {
 }
 
 function search(r: CompiledF2bRegex, buf: string, org: readonly Tuple[]): SearchResult | null {
+  // (Indexing past the table, or with NaN for an empty buffer, gives undefined: no match.)
+  if (r.first !== null && r.first[buf.charCodeAt(0)] !== 1) return null;
   if (r.lead !== '' && !buf.startsWith(r.lead)) return null;
   if (r.inner !== '' && !buf.includes(r.inner)) return null;
   const m = r.re.exec(buf);
@@ -96,6 +98,11 @@ function search(r: CompiledF2bRegex, buf: string, org: readonly Tuple[]): Search
 
 const FAILURE_ID = ['fid', 'ip4', 'ip6', 'dns'];
 
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 export class Fail2banEngine {
   private readonly pref: CompiledF2bRegex | null;
   private readonly fails: CompiledF2bRegex[];
@@ -103,7 +110,11 @@ export class Fail2banEngine {
   private buffer: Tuple[] = [];
   private lastDate: number | null = null;
   private lastTimeText = '';
-  private readonly mlfid = new Map<string, { fail: Fail; at: number }>();
+  /** <F-CONTENT> of the prefregex's last match. */
+  private readonly prefContent: { value: string | undefined } = { value: undefined };
+  private readonly mlfid = new Map<string, { fail: Map<string, unknown>; at: number }>();
+  /** The data kept for the id of the last merge, when it is still kept (see mergeFailure). */
+  private merged: Map<string, unknown> | null = null;
 
   constructor(
     readonly opts: EngineOptions,
@@ -197,9 +208,10 @@ export class Fail2banEngine {
     if (this.pref) {
       const pr = search(this.pref, buf, org);
       if (!pr) return out;
-      preGroups = groupsOf(this.pref, pr.m);
-      const content = preGroups.content;
-      delete preGroups.content;
+      // <F-CONTENT> is left out of the groups as they are built (a delete would turn the
+      // object into a slow dictionary for the merge below).
+      preGroups = groupsOf(this.pref, pr.m, 'content', this.prefContent);
+      const content = this.prefContent.value;
       if (content) {
         this.buffer = [['', '', content]];
         buf = null;
@@ -220,7 +232,7 @@ export class Fail2banEngine {
         this.buffer = fr.unmatched;
         buf = null;
       }
-      if (Object.keys(preGroups).length > 0) fail = { ...preGroups, ...fail } as Fail;
+      if (hasKeys(preGroups)) fail = { ...preGroups, ...fail } as Fail;
       const mlfid = fail.mlfid as string | undefined;
       const matchedLines = fr.matched.length;
       if (mlfid !== undefined && mlfid !== null) {
@@ -234,6 +246,7 @@ export class Fail2banEngine {
       if (ip === undefined) {
         // A multi-line id without an address yet: pending until a line gives one.
         fail.mlfpending = 1;
+        if (mlfid !== undefined && mlfid !== null) this.merged?.set('mlfpending', 1);
         if (!checkAll) return out;
         continue;
       }
@@ -247,24 +260,30 @@ export class Fail2banEngine {
 
   private report(idx: number, host: string, date: number | null, fail: Fail): F2bFailure {
     const fields: Record<string, string> = {};
-    for (const [k, v] of Object.entries(fail)) {
+    for (const k in fail) {
+      const v = fail[k];
       if (typeof v === 'string') fields[k] = v;
     }
     const users = fail.users instanceof Set ? [...fail.users].sort() : undefined;
     return { regex: idx, host, time: date, fields, users, attempts: fail.matches ?? 0 };
   }
 
-  private updateUsers(fail: Fail, user: unknown): Set<string> | undefined {
-    let users = fail.users;
+  private updateUsers(fail: Map<string, unknown>, user: unknown): Set<string> | undefined {
+    let users = fail.get('users') as Set<string> | undefined;
     if (typeof user === 'string' && user !== '') {
-      if (!users) fail.users = users = new Set();
+      if (!users) fail.set('users', (users = new Set()));
       users.add(user);
       return users;
     }
     return users;
   }
 
-  /** fail2ban's merge of the failure data of one multi-line id (a connection). */
+  /**
+   * fail2ban's merge of the failure data of one multi-line id (a connection). The data kept
+   * per id is a Map, not an object: keys come and go on every merge, and deleting an
+   * object's keys turns it into a slow dictionary. A Map keeps the same order (a key set
+   * again after a delete goes last) and the failure returned is a plain object in that order.
+   */
   private mergeFailure(mlfid: string, fail: Fail, matched: number): Fail {
     // fail2ban keeps at most 100 ids, each for 5 minutes (of the clock, not of the log).
     let entry = this.mlfid.get(mlfid);
@@ -273,7 +292,6 @@ export class Fail2banEngine {
       this.mlfid.delete(mlfid);
       entry = undefined;
     }
-    const cached = entry?.fail;
     let users: Set<string> | undefined;
     let fl = 0;
     if (fail.mlfgained) {
@@ -281,39 +299,51 @@ export class Fail2banEngine {
       if (!fail.nofail) fail.nofail = fail.mlfgained;
     } else if (fail.nofail) fl |= 1;
     if (fail.mlfforget) fl |= 2;
-    delete fail.mlfforget;
-    if (cached) {
-      users = this.updateUsers(cached, fail.user);
-      if (cached.nofail) fl |= 4;
-      delete cached.nofail;
-      if (cached.mlfgained) fl |= 4;
-      delete cached.mlfgained;
-      if (fl & 8) delete cached.mlfpending;
-      if ((fl & 4) === 0 && !cached.mlfpending) delete cached.matches;
-      for (const [k, v] of Object.entries(fail)) if (v !== undefined && v !== null) cached[k] = v;
-      fail = cached;
+    let m: Map<string, unknown>;
+    this.merged = null;
+    if (entry) {
+      m = entry.fail;
+      users = this.updateUsers(m, fail.user);
+      if (m.get('nofail')) fl |= 4;
+      m.delete('nofail');
+      if (m.get('mlfgained')) fl |= 4;
+      m.delete('mlfgained');
+      if (fl & 8) m.delete('mlfpending');
+      if ((fl & 4) === 0 && !m.get('mlfpending')) m.delete('matches');
+      for (const k in fail) {
+        const v = fail[k];
+        if (k !== 'mlfforget' && v !== undefined && v !== null) m.set(k, v);
+      }
       if (fl & 2) this.mlfid.delete(mlfid);
-    } else if (!(fl & 2)) {
-      users = this.updateUsers(fail, fail.user);
-      if (this.mlfid.size >= 100) this.mlfid.delete(this.mlfid.keys().next().value as string);
-      this.mlfid.set(mlfid, { fail, at: wall });
+      else this.merged = m;
+    } else {
+      m = new Map();
+      for (const k in fail) if (k !== 'mlfforget') m.set(k, fail[k]);
+      if (!(fl & 2)) {
+        users = this.updateUsers(m, fail.user);
+        if (this.mlfid.size >= 100) this.mlfid.delete(this.mlfid.keys().next().value as string);
+        this.mlfid.set(mlfid, { fail: m, at: wall });
+        this.merged = m;
+      }
     }
-    const pending = fail.mlfpending;
-    delete fail.mlfpending;
+    const pending = m.get('mlfpending');
+    m.delete('mlfpending');
     if (pending || (users && users.size > 1)) {
-      delete fail.nofail;
-      delete fail.mlfgained;
+      m.delete('nofail');
+      m.delete('mlfgained');
       fl &= ~(8 | 1);
     }
     if ((fl & 1) === 0) {
-      let m = (fail['nofail-matches'] as number | undefined) ?? 0;
-      delete fail['nofail-matches'];
-      m += fail.matches ?? 0;
-      if ((fl & 8) === 0) m += matched;
-      fail.matches = m;
+      let n = (m.get('nofail-matches') as number | undefined) ?? 0;
+      m.delete('nofail-matches');
+      n += (m.get('matches') as number | undefined) ?? 0;
+      if ((fl & 8) === 0) n += matched;
+      m.set('matches', n);
     } else if ((fl & 3) === 1) {
-      fail['nofail-matches'] = ((fail['nofail-matches'] as number | undefined) ?? 0) + matched;
+      m.set('nofail-matches', ((m.get('nofail-matches') as number | undefined) ?? 0) + matched);
     }
-    return fail;
+    const out: Fail = {};
+    for (const [k, v] of m) out[k] = v;
+    return out;
   }
 }

@@ -2,8 +2,8 @@
 // tags (`<HOST>`, `<ADDR>`, `<IP4>`, `<IP6>`, `<DNS>`, `<CIDR>`, `<SUBNET>`, `<F-ID/>`,
 // `<F-NAME>…</F-NAME>`) expanded to the groups fail2ban's matcher reads (ip4, ip6, dns,
 // fid, cidr, user, …), then the Python syntax translated.
-import { literalHints } from '../tags.js';
-import { PyRegexError, translatePython } from './pyregex.js';
+import { firstChars, literalHints } from '../tags.js';
+import { PyRegexError, topLevelAlternation, translatePython } from './pyregex.js';
 
 // Each tag matches what fail2ban's matches (the same text, the same group names), written
 // out here on our own: an IPv4 dotted quad (IPv4-mapped IPv6 prefix allowed and not
@@ -72,6 +72,24 @@ export interface CompiledF2bRegex {
   readonly lead: string;
   /** Text a match must contain ('' when unknown). */
   readonly inner: string;
+  /**
+   * For a pattern anchored at the buffer start: 1 at the (ASCII) codes a match can start
+   * with, so a line is dismissed by its first character; null when that is not known.
+   */
+  readonly first: Uint8Array | null;
+}
+
+/** The table of first characters of an anchored, case-sensitive pattern (see `first`). */
+function firstCharTable(source: string): Uint8Array | null {
+  if (!source.startsWith('^') || topLevelAlternation(source)) return null;
+  const set = firstChars(source);
+  if (set === null) return null;
+  const table = new Uint8Array(128);
+  for (const c of set) {
+    if (c >= 128) return null;
+    table[c] = 1;
+  }
+  return table;
 }
 
 export function compileF2bRegex(regex: string, opts: { useDns?: string | undefined; multiline: boolean }): CompiledF2bRegex {
@@ -98,33 +116,46 @@ export function compileF2bRegex(regex: string, opts: { useDns?: string | undefin
   // when the pattern is anchored at the buffer start.
   let lead = '';
   let inner = '';
+  let first: Uint8Array | null = null;
   // (\k<…>, \uXXXX, \xXX would read as literal text to the hint finder: no hints then.)
   if (!t.flags.includes('i') && !/\\[kuxc]/.test(t.source)) {
     const h = literalHints(t.source);
     const anchored = !opts.multiline && t.source.startsWith('^');
     lead = anchored ? h.lead : '';
     inner = h.inner || (anchored ? '' : h.lead);
+    if (anchored && !t.flags.includes('m')) first = firstCharTable(t.source);
   }
   const named: string[] = [];
   for (const [js, py] of t.groups) if (!/^\d+$/.test(py)) named.push(js, py);
-  return { source: regex, re: new RegExp(t.source, t.flags), groups: t.groups, names, alt, lead, inner, named };
+  return { source: regex, re: new RegExp(t.source, t.flags), groups: t.groups, names, alt, lead, inner, first, named };
 }
 
-/** The named groups of a match, as fail2ban's getGroups (alt_X filling an empty X). */
-export function groupsOf(r: CompiledF2bRegex, m: RegExpExecArray): Record<string, string | undefined> {
+/**
+ * The named groups of a match, as fail2ban's getGroups (alt_X filling an empty X). The group
+ * named `skip`, if given, is not put in the object but in `skipped.value` (so the object
+ * never needs a delete, which would make it a slow dictionary).
+ */
+export function groupsOf(r: CompiledF2bRegex, m: RegExpExecArray, skip?: string, skipped?: { value: string | undefined }): Record<string, string | undefined> {
   // Only the named groups, and only those that took part (a Python None is left out).
   const g: Record<string, string | undefined> = {};
+  let sv: string | undefined;
   const mg = m.groups;
   if (mg) {
     const named = r.named;
     for (let i = 0; i < named.length; i += 2) {
       const v = mg[named[i] as string];
-      if (v !== undefined) g[named[i + 1] as string] = v;
+      if (v === undefined) continue;
+      const py = named[i + 1] as string;
+      if (py === skip) sv = v;
+      else g[py] = v;
     }
   }
   for (const [k, n] of r.alt) {
     const v = g[k];
-    if (v && !g[n]) g[n] = v;
+    if (n === skip) {
+      if (v && !sv) sv = v;
+    } else if (v && !g[n]) g[n] = v;
   }
+  if (skipped) skipped.value = sv;
   return g;
 }

@@ -559,7 +559,7 @@ export function pythonGroups(m: RegExpExecArray, groups: ReadonlyMap<string, str
 }
 
 /** True when a JS source has a `|` outside any group or class (so a leading ^ covers one branch only). */
-function topLevelAlternation(src: string): boolean {
+export function topLevelAlternation(src: string): boolean {
   let depth = 0;
   for (const i of structural(src)) {
     const c = src[i];
