@@ -7,11 +7,10 @@
 // Peak RSS and CPU time come from the child itself: it is started with `node --import
 // usage-probe.js`, which prints process.resourceUsage() as it exits (getrusage, the figure
 // /usr/bin/time reports as %M), so no extra package is needed on any machine.
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runPban, type Run } from './run-pban.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { generateLog } from '../test/helpers/generate-log.js';
 
@@ -26,9 +25,6 @@ const TARGET_DISTINCT_RSS_MB = 400;
 /** fail2ban-regex on this kind of machine, postfix filter (/work/shared/notes/fail2ban.md: 45–54 k lines/s). */
 const FAIL2BAN_REGEX_LINES_PER_S = 50_000;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const PBAN = path.resolve(here, '../src/cli/main.js');
-const PROBE = path.resolve(here, 'usage-probe.js');
 const DATA = path.join(PACKAGE_ROOT, 'bench', 'data');
 
 // A fixed start makes the log, and so every replay of it, the same bytes each time. It is
@@ -69,32 +65,7 @@ filter = "postfix[mode=aggressive]"
 logpath = ["/var/log/mail.log"]
 `;
 
-interface Run {
-  wall: number;
-  cpu: number;
-  rssMB: number;
-  stdout: string;
-}
-
-/** One fresh `pban replay`; stdout to /dev/null unless `capture`. */
-function run(args: string[], capture = false): Run {
-  const devnull = capture ? null : openSync('/dev/null', 'w');
-  try {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ['--import', PROBE, PBAN, ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', devnull ?? 'pipe', 'pipe'],
-      maxBuffer: 256 << 20,
-    });
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0) throw new Error(`pban ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`);
-    const m = /PBAN_BENCH_USAGE maxrss_kb=(\d+) user_us=(\d+) sys_us=(\d+)/.exec(r.stderr);
-    if (m === null) throw new Error(`no usage line from the child (stderr: ${r.stderr})`);
-    return { wall, cpu: (Number(m[2]) + Number(m[3])) / 1e6, rssMB: Number(m[1]) / 1024, stdout: r.stdout ?? '' };
-  } finally {
-    if (devnull !== null) closeSync(devnull);
-  }
-}
+const run = (args: string[], capture = false): Run => runPban(args, capture);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -2,11 +2,10 @@
 // bench/replay.bench.ts uses, same generator, seed and start), through the same aggressive
 // postfix jail, timed as a user sees it: a fresh process each run, process start included.
 // Target: under 3 s. Runs: the terminal report, --json, and --html to a file.
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runPban, type Run } from './run-pban.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { generateLog } from '../test/helpers/generate-log.js';
 
@@ -15,9 +14,6 @@ const SEED = 1;
 const RUNS = 3;
 const TARGET_S = 3;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const PBAN = path.resolve(here, '../src/cli/main.js');
-const PROBE = path.resolve(here, 'usage-probe.js');
 const DATA = path.join(PACKAGE_ROOT, 'bench', 'data');
 // As in replay.bench.ts: 1 January of this year, so the log (and its cache file) is shared.
 const START = new Date(Date.UTC(new Date().getUTCFullYear(), 0, 1));
@@ -49,32 +45,7 @@ filter = "postfix[mode=aggressive]"
 logpath = ["/var/log/mail.log"]
 `;
 
-interface Run {
-  wall: number;
-  cpu: number;
-  rssMB: number;
-  stdout: string;
-}
-
-function run(args: string[], capture = false): Run {
-  const devnull = capture ? null : openSync('/dev/null', 'w');
-  try {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ['--import', PROBE, PBAN, ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', devnull ?? 'pipe', 'pipe'],
-      maxBuffer: 64 << 20,
-      env: { ...process.env, LANG: 'C.UTF-8' },
-    });
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0) throw new Error(`pban ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`);
-    const m = /PBAN_BENCH_USAGE maxrss_kb=(\d+) user_us=(\d+) sys_us=(\d+)/.exec(r.stderr);
-    if (m === null) throw new Error(`no usage line from the child (stderr: ${r.stderr})`);
-    return { wall, cpu: (Number(m[2]) + Number(m[3])) / 1e6, rssMB: Number(m[1]) / 1024, stdout: r.stdout ?? '' };
-  } finally {
-    if (devnull !== null) closeSync(devnull);
-  }
-}
+const run = (args: string[], capture = false): Run => runPban(args, capture, { ...process.env, LANG: 'C.UTF-8' });
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const say = (s: string): void => {
