@@ -43,27 +43,42 @@ const ELEMENT_LINE = /^(.*?\S)\s*\{\s*([^{};]*?)\s*\}$/;
  * (a delete, then an add of the same element) is kept.
  */
 export function mergeElementLines(lines: readonly string[]): string[] {
-  const out: string[] = [];
-  let prefix: string | null = null;
-  let elems: string[] = [];
-  const flush = (): void => {
-    if (prefix !== null) out.push(`${prefix} { ${elems.join(', ')} }`);
-    prefix = null;
-    elems = [];
-  };
-  for (const line of lines) {
+  const m = new ElementMerger();
+  for (const line of lines) m.line(line);
+  return m.done();
+}
+
+/** mergeElementLines() one line at a time; element() takes a line already split. */
+class ElementMerger {
+  private readonly out: string[] = [];
+  private prefix: string | null = null;
+  private elems: string[] = [];
+
+  line(line: string): void {
     const m = ELEMENT_LINE.exec(line);
     if (m === null) {
-      flush();
-      out.push(line);
-      continue;
-    }
-    if (m[1] !== prefix || elems.length >= MERGE_MAX) flush();
-    prefix = m[1]!;
-    elems.push(m[2]!);
+      this.flush();
+      this.out.push(line);
+    } else this.element(m[1]!, m[2]!);
   }
-  flush();
-  return out;
+
+  /** The line `PREFIX { ELEMENT }` as ELEMENT_LINE splits it. */
+  element(prefix: string, elem: string): void {
+    if (prefix !== this.prefix || this.elems.length >= MERGE_MAX) this.flush();
+    this.prefix = prefix;
+    this.elems.push(elem);
+  }
+
+  done(): string[] {
+    this.flush();
+    return this.out;
+  }
+
+  private flush(): void {
+    if (this.prefix !== null) this.out.push(`${this.prefix} { ${this.elems.join(', ')} }`);
+    this.prefix = null;
+    this.elems = [];
+  }
 }
 
 /** A single address (/32, /128) or a network: the two may live in different sets. */
@@ -82,10 +97,28 @@ function placeholderBan(target: Target, until: number | null): Ban {
 /** The placeholders that differ per target, in the order Renderer.itemLines takes their values. */
 const ITEM_VARS = ['target', 'addr', 'prefix', 'bantime'] as const;
 
+/** A batch line of one target, as a function of its values (ITEM_VARS order). */
+interface ItemLine {
+  readonly render: (values: readonly string[]) => string;
+  /** For a line `PREFIX { ELEMENT }` whose PREFIX has no value in it: that split. */
+  readonly element: { readonly prefix: string; readonly render: (values: readonly string[]) => string } | undefined;
+}
+
+/** A text with markers `\0<index>\0` (see itemLines) as a function of the values. */
+function fill(text: string): (values: readonly string[]) => string {
+  const parts = text.split('\u0000');
+  // parts: text, value index, text, value index, ..., text
+  return (values: readonly string[]): string => {
+    let s = parts[0]!;
+    for (let i = 1; i < parts.length; i += 2) s += values[Number(parts[i])]! + parts[i + 1]!;
+    return s;
+  };
+}
+
 export class Renderer {
   private readonly vars: Map<string, ParamValue>;
   /** Batch line templates of a target's ban or unban, rendered once (see itemLines). */
-  private readonly compiled = new Map<string, ((values: readonly string[]) => string)[]>();
+  private readonly compiled = new Map<string, readonly ItemLine[]>();
 
   constructor(readonly def: ActionDefinition, readonly settings: InstanceSettings) {
     const withPorts = settings.ports.length > 0;
@@ -174,6 +207,13 @@ export class Renderer {
         for (const l of this.def[op].script) lines.get(fam)?.push(renderString(l, this.ctx(fam)));
       }
     }
+    const merge = b.mergeElements;
+    const m4 = new ElementMerger();
+    const m6 = new ElementMerger();
+    if (merge) {
+      for (const l of lines.get(4)!) m4.line(l);
+      for (const l of lines.get(6)!) m6.line(l);
+    }
     const l4 = lines.get(4)!;
     const l6 = lines.get(6)!;
     for (const c of changes) {
@@ -181,20 +221,24 @@ export class Renderer {
       const which = c.op === 'delete' ? 'unban' : c.entry.until === null ? 'permanent' : 'ban';
       const timeout = kernelTimeout(c.entry.until, now, this.def.maxTimeout);
       const values = [`${t.addr}/${t.prefix}`, t.addr, String(t.prefix), timeout === null ? '0' : String(timeout)];
-      const out = t.family === 4 ? l4 : l6;
-      for (const line of this.itemLines(which, t.family, kindOf(t))) out.push(line(values));
+      const four = t.family === 4;
+      for (const line of this.itemLines(which, t.family, kindOf(t))) {
+        if (!merge) (four ? l4 : l6).push(line.render(values));
+        else if (line.element) (four ? m4 : m6).element(line.element.prefix, line.element.render(values));
+        else (four ? m4 : m6).line(line.render(values));
+      }
     }
     const call = (fam: Family | undefined, body: string[]): Invocation => {
       const ctx = this.ctx(fam);
       const all = [...b.header.map((l) => renderString(l, ctx)), ...body, ...b.footer.map((l) => renderString(l, ctx))];
       return { argv: renderArgv(b.argv, ctx), stdin: all.join('\n') + '\n', unless: undefined, ignoreFailure: false, expect: undefined };
     };
-    const m4 = b.mergeElements ? mergeElementLines(l4) : l4;
-    const m6 = b.mergeElements ? mergeElementLines(l6) : l6;
-    if (!b.perFamily) return m4.length + m6.length === 0 ? [] : [call(undefined, [...m4, ...m6])];
+    const o4 = merge ? m4.done() : l4;
+    const o6 = merge ? m6.done() : l6;
+    if (!b.perFamily) return o4.length + o6.length === 0 ? [] : [call(undefined, [...o4, ...o6])];
     const out: Invocation[] = [];
-    if (m4.length > 0) out.push(call(4, m4));
-    if (m6.length > 0) out.push(call(6, m6));
+    if (o4.length > 0) out.push(call(4, o4));
+    if (o6.length > 0) out.push(call(6, o6));
     return out;
   }
 
@@ -205,25 +249,25 @@ export class Renderer {
    * copy of the variables and a placeholder search. The same text as renderString gives, since
    * a target's values hold no placeholder.
    */
-  private itemLines(which: 'ban' | 'permanent' | 'unban', family: Family, kind: TargetKind): ((values: readonly string[]) => string)[] {
+  private itemLines(which: 'ban' | 'permanent' | 'unban', family: Family, kind: TargetKind): readonly ItemLine[] {
     const key = `${which}:${family}:${kind}`;
-    let fns = this.compiled.get(key);
-    if (fns === undefined) {
+    let lines = this.compiled.get(key);
+    if (lines === undefined) {
       const vars = new Map(this.vars);
       ITEM_VARS.forEach((name, i) => vars.set(name, `\u0000${i}\u0000`));
       const tpl = which === 'unban' ? this.def.unban.each : which === 'permanent' ? this.def.ban.eachPermanent : this.def.ban.each;
-      fns = tpl.map((l) => {
-        const parts = renderString(l, { vars, family, kind }).split('\u0000');
-        // parts: text, value index, text, value index, ..., text
-        return (values: readonly string[]): string => {
-          let s = parts[0]!;
-          for (let i = 1; i < parts.length; i += 2) s += values[Number(parts[i])]! + parts[i + 1]!;
-          return s;
-        };
+      lines = tpl.map((l) => {
+        const text = renderString(l, { vars, family, kind });
+        // Split as mergeElementLines() would split the rendered line: the values are never
+        // empty and hold no space, brace or `;`, so they move neither the `{` nor the trim.
+        // Its regex then runs once per template, not once per ban.
+        const m = ELEMENT_LINE.exec(text);
+        const element = m !== null && !m[1]!.includes('\u0000') ? { prefix: m[1]!, render: fill(m[2]!) } : undefined;
+        return { render: fill(text), element };
       });
-      this.compiled.set(key, fns);
+      this.compiled.set(key, lines);
     }
-    return fns;
+    return lines;
   }
 
   /** The names of the firewall objects to lock, rendered for both families, without repeats. */

@@ -498,7 +498,10 @@ export class ActionRunner {
       // A notification announces a ban once, when it is made: re-applying the active bans
       // (start, reload, repair) takes them into its view without running its ban commands.
       const changes = this.def.norestored ? [] : plan.changes;
-      const refusals = await this.applyIsolated(['start', 'flush'], changes, now, FAMILIES, this.renderer.steps('start'), true, byTarget(active));
+      // The bans by target are for per-target commands only (a batch line has no ban values):
+      // with 100,000 bans that map costs ~0.1 s of CPU before the batch could start.
+      const bans = this.def.batch ? undefined : byTarget(active);
+      const refusals = await this.applyIsolated(['start', 'flush'], changes, now, FAMILIES, this.renderer.steps('start'), true, bans);
       this.view = this.without(plan.next, refusals);
       this.refused.clear();
       this.resync = false;

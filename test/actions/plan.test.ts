@@ -119,3 +119,25 @@ test('nft element lines: consecutive ones of one set and command merge, order be
     ],
   );
 });
+
+test('planSync gives what planBans gives from an empty view: covered targets, nested networks, duplicates, ended bans', () => {
+  const bans = [
+    ban('192.0.2.7', NOW + 10_000),
+    ban('192.0.2.7', NOW + 90_000), // the later end wins
+    ban('192.0.2.0/25'), // covers .7, comes after it
+    ban('192.0.2.0/24', null), // covers the /25 too
+    ban('198.51.100.9', NOW - 1), // ended
+    ban('198.51.100.10'),
+    ban('2001:db8:1::5'),
+    ban('2001:db8:1::/64'),
+    ban('2001:db8:2::5', null),
+    ban('2001:db8::/32'), // covers every IPv6 target above
+    ban('2001:db9::1'),
+  ];
+  const fast = planSync(bans, NOW, 100);
+  const slow = planBans(new KernelView(), bans, NOW, 100);
+  assert.deepEqual(fast.changes, slow.changes);
+  assert.deepEqual(show(fast), ['add 192.0.2.0/24', 'add 198.51.100.10/32', 'add 2001:db8::/32', 'add 2001:db9::1/128']);
+  assert.deepEqual([...fast.next.entries()], [...slow.next.entries()]);
+  assert.equal(fast.next, fast.next, 'the view is built once');
+});

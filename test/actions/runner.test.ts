@@ -451,3 +451,18 @@ test('setCheckInterval: a runner started without a periodic check gets one at th
   assert.ok(checks() > 0, 'the check ran at the new interval');
   await action.stop();
 });
+
+test('nftables start with 12,000 bans: element lines merge in runs of at most 5,000, in order, the covered address left out', async () => {
+  const v4 = (i: number) => `198.18.${i >> 8}.${i & 255}`;
+  const active = [ban('198.18.0.0/24')];
+  for (let i = 0; i < 12_000; i++) active.push(ban(v4(i)));
+  const { exec, action } = setup('nftables', { active });
+  await action.start();
+  const lines = (exec.calls[0]?.stdin ?? '').split('\n').filter((l) => l.startsWith('add element'));
+  const hosts = lines.filter((l) => l.includes(' host4 '));
+  assert.deepEqual(lines.filter((l) => !l.includes(' host4 ')), ['add element inet pban-postfix net4 { 198.18.0.0/24 timeout 600s }']);
+  assert.deepEqual(hosts.map((l) => l.split(', ').length), [5000, 5000, 1744]);
+  const elems = hosts.flatMap((l) => /^add element inet pban-postfix host4 \{ (.*) \}$/.exec(l)![1]!.split(', '));
+  assert.deepEqual(elems, Array.from({ length: 12_000 - 256 }, (_, i) => `${v4(i + 256)} timeout 600s`));
+  await action.stop();
+});
