@@ -260,14 +260,21 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   let wall = utcMs(year, month - 1, day, hour, minute, second, 0);
   if (tzoff !== undefined) wall -= tzoff * 60_000;
   const nowWall = utcMs(now.y, now.mo - 1, now.d, now.h, now.mi, now.s, 0);
-  if (assumeToday && wall > nowWall) wall -= 86_400_000;
+  let shifted = false;
+  if (assumeToday && wall > nowWall) {
+    wall -= 86_400_000;
+    shifted = true;
+  }
   if (assumeYear && wall > nowWall + 86_400_000) {
+    shifted = true;
     // The same month and day a year earlier (Feb 29 of a non-leap year: no date).
     if (day > daysIn(year - 1, month)) return null;
     const w = new Date(wall);
     wall = utcMs(year - 1, month - 1, day, w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), 0);
   }
   if (tzoff !== undefined) return wall / 1000;
+  // Unshifted, the fields are the wall time already (all in range): no Date to take apart.
+  if (!shifted && year >= 100 && year <= 9999) return zone.toUtc(year, month - 1, day, hour, minute, second, 0) / 1000;
   const w = new Date(wall);
   return zone.toUtc(w.getUTCFullYear(), w.getUTCMonth(), w.getUTCDate(), w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), 0) / 1000;
 }
@@ -456,47 +463,67 @@ export class DateDetector {
     readonly none: boolean,
   ) {}
 
-  private run(t: Template, line: string): { m: RegExpExecArray } | null {
+  private run(t: Template, line: string): RegExpExecArray | null {
     t.re.lastIndex = 0;
-    const m = t.re.exec(line);
-    return m === null ? null : { m };
+    return t.re.exec(line);
   }
 
   /** Finds the date in a line as fail2ban's DateDetector.matchTime + getTime. */
   match(line: string, zone: Zone, nowMs: number): DateMatch | null {
-    let chosen: { t: Template; m: RegExpExecArray; idx: number } | null = null;
+    // (The chosen template, its match and index as three locals: no object per line.)
+    let t: Template | null = null;
+    let m: RegExpExecArray | null = null;
+    let idx = -1;
     let skip = -1;
     if (this.lastIdx >= 0) {
-      const t = this.templates[this.lastIdx] as Template;
-      const r = this.run(t, line);
+      const lt = this.templates[this.lastIdx] as Template;
+      const r = this.run(lt, line);
       skip = this.lastIdx;
-      if (r && (t.flags & LINE_BEGIN || this.templates.length === 1 || r.m.index === this.lastStart)) chosen = { t, ...r, idx: this.lastIdx };
-      else if (r) chosen = null;
+      if (r && (lt.flags & LINE_BEGIN || this.templates.length === 1 || r.index === this.lastStart)) {
+        t = lt;
+        m = r;
+        idx = this.lastIdx;
+      }
     }
-    if (chosen === null) {
-      let found: { t: Template; m: RegExpExecArray; idx: number } | null = null;
+    if (m === null) {
+      let foundT: Template | null = null;
+      let foundM: RegExpExecArray | null = null;
+      let foundIdx = -1;
       if (skip >= 0) {
-        const t = this.templates[skip] as Template;
-        const r = this.run(t, line);
-        if (r) found = { t, ...r, idx: skip };
+        const st = this.templates[skip] as Template;
+        const r = this.run(st, line);
+        if (r) {
+          foundT = st;
+          foundM = r;
+          foundIdx = skip;
+        }
       }
       for (let i = 0; i < this.templates.length; i++) {
         if (i === skip) continue;
-        const t = this.templates[i] as Template;
-        const r = this.run(t, line);
+        const ti = this.templates[i] as Template;
+        const r = this.run(ti, line);
         if (r === null) continue;
-        if (i + 1 >= this.templates.length || t.flags & LINE_BEGIN || r.m.index <= 1) {
-          chosen = { t, ...r, idx: i };
+        if (i + 1 >= this.templates.length || ti.flags & LINE_BEGIN || r.index <= 1) {
+          t = ti;
+          m = r;
+          idx = i;
           break;
         }
-        if (found === null || r.m.index < found.m.index) found = { t, ...r, idx: i };
+        if (foundM === null || r.index < foundM.index) {
+          foundT = ti;
+          foundM = r;
+          foundIdx = i;
+        }
       }
-      if (chosen === null) chosen = found;
+      if (m === null) {
+        t = foundT;
+        m = foundM;
+        idx = foundIdx;
+      }
     }
-    if (chosen === null) return null;
-    this.lastIdx = chosen.idx;
-    this.lastStart = chosen.m.index;
-    const { t, m } = chosen;
+    if (m === null || t === null) return null;
+    this.lastIdx = idx;
+    this.lastStart = m.index;
     const g = fieldValues(m, t);
     const text = g[F_TEXT] ?? '';
     // Where the date text sits: group 1 of the template.
