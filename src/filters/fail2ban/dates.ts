@@ -5,7 +5,7 @@
 // The matched text is cut out of the line before the failregexes see it, as in fail2ban.
 import type { Zone } from '../dates.js';
 import { utcMs } from '../dates.js';
-import { translatePython } from './pyregex.js';
+import { translatePython, withoutGroupNames } from './pyregex.js';
 
 export class DatePatternError extends Error {}
 
@@ -72,7 +72,10 @@ interface Template {
   /** The part before the date text is zero-width or only non-word characters (fail2ban's own bounds). */
   readonly plainPrefix: boolean;
   readonly groups: ReadonlyMap<string, string>;
-  /** JS group name, field code (FIELD_NAMES), … of the groups a date is read from. */
+  /**
+   * Where in a match (group number; JS name when `re` kept names, see withoutGroupNames),
+   * field code (FIELD_NAMES), … of the groups a date is read from. `reIndices` keeps the names.
+   */
   readonly fields: readonly (string | number)[];
   readonly flags: number;
   /** How the value is read from the match. */
@@ -140,6 +143,8 @@ function zoneOffset(text: string): number | undefined {
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** Month numbers of abbreviations as logs write them (Jan, jan, JAN); other spellings are lowered first. */
+const MONTH_OF = new Map<string, number>(MONTHS.flatMap((m, i) => [m, m[0]?.toUpperCase() + m.slice(1), m.toUpperCase()].map((k) => [k, i + 1] as [string, number])));
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
 /** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
@@ -181,10 +186,10 @@ type FieldValues = (string | undefined)[];
 function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
   const out: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
   const g = m.groups;
-  if (!g) return out;
   const f = t.fields;
   for (let i = 0; i < f.length; i += 2) {
-    const v = g[f[i] as string];
+    const at = f[i] as string | number;
+    const v = typeof at === 'number' ? m[at] : g?.[at];
     if (v !== undefined) out[f[i + 1] as number] = v;
   }
   return out;
@@ -214,7 +219,7 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   if ((v = g[F_Y]) !== undefined) year = Number(v);
   if ((v = g[F_m]) !== undefined) month = Number(v);
   if ((v = g[F_B]) !== undefined) month = FULL_MONTHS.indexOf(v.toLowerCase()) + 1;
-  if ((v = g[F_b]) !== undefined) month = MONTHS.indexOf(v.toLowerCase()) + 1;
+  if ((v = g[F_b]) !== undefined) month = MONTH_OF.get(v) ?? MONTHS.indexOf(v.toLowerCase()) + 1;
   if ((v = g[F_d]) !== undefined) day = Number(v);
   if ((v = g[F_H]) !== undefined) hour = Number(v);
   if ((v = g[F_I]) !== undefined) {
@@ -318,12 +323,13 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
   // Before group 1 there is only fail2ban's bound ((?=^|\b|\W) or ^(?:\W{0,2})?) or nothing.
   const body = regex.replace(/^\(\?[a-z]+\)/, '');
   const plainPrefix = /^(?:\(\?=\^\|\\b\|\\W\)|\^\(\?:\\W\{0,2\}\)\?|\^)?\((?!\?)/.test(body);
+  const plain = withoutGroupNames(t.source, t.flags);
   const fields: (string | number)[] = [];
   for (const [js, py] of t.groups) {
     const code = FIELD_CODE.get(py);
-    if (code !== undefined) fields.push(js, code);
+    if (code !== undefined) fields.push(plain?.index.get(js) ?? js, code);
   }
-  return { name, re: new RegExp(t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields, flags, kind, textGroup: '1', valueGroup };
+  return { name, re: new RegExp(plain?.source ?? t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields, flags, kind, textGroup: '1', valueGroup };
 }
 
 function patternTemplate(pattern: string, dirs: Record<string, string>, wordBegin: boolean | 'start' = true, wordEnd = true): Template {

@@ -355,7 +355,9 @@ export class Fail2banEngine {
       m.set('nofail-matches', ((m.get('nofail-matches') as number | undefined) ?? 0) + matched);
     }
     const out: Fail = {};
-    for (const [k, v] of m) out[k] = v;
+    m.forEach((v, k) => {
+      out[k] = v;
+    });
     return out;
   }
 }
