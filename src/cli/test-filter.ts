@@ -327,10 +327,57 @@ function isoTime(seconds: number | null): string | null {
   if (seconds === null) return null;
   const ms = Math.round(seconds * 1000);
   if (ms !== lastIsoMs) {
-    lastIso = new Date(ms).toISOString();
+    lastIso = ms >= 0 && ms < MS_YEAR_10000 ? isoOf(ms) : new Date(ms).toISOString();
     lastIsoMs = ms;
   }
   return lastIso;
+}
+
+const MS_YEAR_10000 = 253_402_300_800_000;
+let isoDay = NaN;
+let isoDayText = '';
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
+/**
+ * Date#toISOString for 1970 to 9999, in arithmetic: the date part is kept per day (lines come
+ * in order), the time of day is a few divisions. (Taking a Date apart is calls into the
+ * runtime, once per failure written.)
+ */
+function isoOf(ms: number): string {
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== isoDay) {
+    // Days since 1970-01-01 to a proleptic Gregorian date, in 400-year eras from March.
+    const z = day + 719_468;
+    const era = Math.floor(z / 146_097);
+    const doe = z - era * 146_097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    isoDay = day;
+    isoDayText = `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}T`;
+  }
+  let rest = ms - day * 86_400_000;
+  const milli = rest % 1000;
+  rest = (rest - milli) / 1000;
+  const sec = rest % 60;
+  rest = (rest - sec) / 60;
+  const min = rest % 60;
+  const hour = (rest - min) / 60;
+  return `${isoDayText}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`}Z`;
+}
+
+// Text JSON.stringify writes as it is: no quote, backslash, control character or surrogate.
+const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/** JSON.stringify of a string, without the call where the text needs no escape. */
+function jsonString(v: string): string {
+  return JSON_PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
 }
 
 // Keys of the JSON line written before and after a failure's own fields.
@@ -343,6 +390,8 @@ const FIXED_KEYS = new Set(['line', 'ip', 'time', 'kind', 'filter', 'regex']);
  */
 class F2bJsonLines {
   private readonly names: string;
+  /** Per field name: its `,"name":` text, '' when a fixed key takes it, null for the object path. */
+  private readonly keys = new Map<string, string | null>();
   constructor(private readonly name: string) {
     const n = JSON.stringify(name);
     this.names = `,"kind":${n},"filter":${n},"regex":`;
@@ -350,13 +399,17 @@ class F2bJsonLines {
 
   line(lineNo: number, f: F2bFailure): string {
     const time = isoTime(f.time);
-    let s = `{"line":${lineNo},"ip":${JSON.stringify(f.host)},"time":${time === null ? 'null' : `"${time}"`}${this.names}${f.regex + 1}`;
+    let s = `{"line":${lineNo},"ip":${jsonString(f.host)},"time":${time === null ? 'null' : `"${time}"`}${this.names}${f.regex + 1}`;
     for (const k in f.fields) {
-      // A field named like a key written after the fields would move there in the object:
-      // the object path keeps that order exact.
-      if (k === 'users' || k === 'attempts' || /^\d/.test(k)) return this.viaObject(lineNo, f);
-      if (FIXED_KEYS.has(k)) continue;
-      s += `,${JSON.stringify(k)}:${JSON.stringify(f.fields[k])}`;
+      let prefix = this.keys.get(k);
+      if (prefix === undefined) {
+        // A field named like a key written after the fields would move there in the object:
+        // the object path keeps that order exact.
+        prefix = k === 'users' || k === 'attempts' || /^\d/.test(k) ? null : FIXED_KEYS.has(k) ? '' : `,${JSON.stringify(k)}:`;
+        this.keys.set(k, prefix);
+      }
+      if (prefix === null) return this.viaObject(lineNo, f);
+      if (prefix !== '') s += prefix + jsonString(f.fields[k] as string);
     }
     if (f.users !== undefined) s += `,"users":${JSON.stringify(f.users)}`;
     return `${s},"attempts":${JSON.stringify(f.attempts)}}\n`;

@@ -5,7 +5,7 @@
 // The matched text is cut out of the line before the failregexes see it, as in fail2ban.
 import type { Zone } from '../dates.js';
 import { utcMs } from '../dates.js';
-import { translatePython } from './pyregex.js';
+import { translatePython, withoutGroupNames } from './pyregex.js';
 
 export class DatePatternError extends Error {}
 
@@ -72,7 +72,10 @@ interface Template {
   /** The part before the date text is zero-width or only non-word characters (fail2ban's own bounds). */
   readonly plainPrefix: boolean;
   readonly groups: ReadonlyMap<string, string>;
-  /** JS group name, field code (FIELD_NAMES), … of the groups a date is read from. */
+  /**
+   * Where in a match (group number; JS name when `re` kept names, see withoutGroupNames),
+   * field code (FIELD_NAMES), … of the groups a date is read from. `reIndices` keeps the names.
+   */
   readonly fields: readonly (string | number)[];
   readonly flags: number;
   /** How the value is read from the match. */
@@ -140,6 +143,8 @@ function zoneOffset(text: string): number | undefined {
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** Month numbers of abbreviations as logs write them (Jan, jan, JAN); other spellings are lowered first. */
+const MONTH_OF = new Map<string, number>(MONTHS.flatMap((m, i) => [m, m[0]?.toUpperCase() + m.slice(1), m.toUpperCase()].map((k) => [k, i + 1] as [string, number])));
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
 /** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
@@ -181,10 +186,10 @@ type FieldValues = (string | undefined)[];
 function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
   const out: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
   const g = m.groups;
-  if (!g) return out;
   const f = t.fields;
   for (let i = 0; i < f.length; i += 2) {
-    const v = g[f[i] as string];
+    const at = f[i] as string | number;
+    const v = typeof at === 'number' ? m[at] : g?.[at];
     if (v !== undefined) out[f[i + 1] as number] = v;
   }
   return out;
@@ -214,7 +219,7 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   if ((v = g[F_Y]) !== undefined) year = Number(v);
   if ((v = g[F_m]) !== undefined) month = Number(v);
   if ((v = g[F_B]) !== undefined) month = FULL_MONTHS.indexOf(v.toLowerCase()) + 1;
-  if ((v = g[F_b]) !== undefined) month = MONTHS.indexOf(v.toLowerCase()) + 1;
+  if ((v = g[F_b]) !== undefined) month = MONTH_OF.get(v) ?? MONTHS.indexOf(v.toLowerCase()) + 1;
   if ((v = g[F_d]) !== undefined) day = Number(v);
   if ((v = g[F_H]) !== undefined) hour = Number(v);
   if ((v = g[F_I]) !== undefined) {
@@ -260,14 +265,21 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   let wall = utcMs(year, month - 1, day, hour, minute, second, 0);
   if (tzoff !== undefined) wall -= tzoff * 60_000;
   const nowWall = utcMs(now.y, now.mo - 1, now.d, now.h, now.mi, now.s, 0);
-  if (assumeToday && wall > nowWall) wall -= 86_400_000;
+  let shifted = false;
+  if (assumeToday && wall > nowWall) {
+    wall -= 86_400_000;
+    shifted = true;
+  }
   if (assumeYear && wall > nowWall + 86_400_000) {
+    shifted = true;
     // The same month and day a year earlier (Feb 29 of a non-leap year: no date).
     if (day > daysIn(year - 1, month)) return null;
     const w = new Date(wall);
     wall = utcMs(year - 1, month - 1, day, w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), 0);
   }
   if (tzoff !== undefined) return wall / 1000;
+  // Unshifted, the fields are the wall time already (all in range): no Date to take apart.
+  if (!shifted && year >= 100 && year <= 9999) return zone.toUtc(year, month - 1, day, hour, minute, second, 0) / 1000;
   const w = new Date(wall);
   return zone.toUtc(w.getUTCFullYear(), w.getUTCMonth(), w.getUTCDate(), w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), 0) / 1000;
 }
@@ -311,12 +323,13 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
   // Before group 1 there is only fail2ban's bound ((?=^|\b|\W) or ^(?:\W{0,2})?) or nothing.
   const body = regex.replace(/^\(\?[a-z]+\)/, '');
   const plainPrefix = /^(?:\(\?=\^\|\\b\|\\W\)|\^\(\?:\\W\{0,2\}\)\?|\^)?\((?!\?)/.test(body);
+  const plain = withoutGroupNames(t.source, t.flags);
   const fields: (string | number)[] = [];
   for (const [js, py] of t.groups) {
     const code = FIELD_CODE.get(py);
-    if (code !== undefined) fields.push(js, code);
+    if (code !== undefined) fields.push(plain?.index.get(js) ?? js, code);
   }
-  return { name, re: new RegExp(t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields, flags, kind, textGroup: '1', valueGroup };
+  return { name, re: new RegExp(plain?.source ?? t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields, flags, kind, textGroup: '1', valueGroup };
 }
 
 function patternTemplate(pattern: string, dirs: Record<string, string>, wordBegin: boolean | 'start' = true, wordEnd = true): Template {
@@ -456,47 +469,67 @@ export class DateDetector {
     readonly none: boolean,
   ) {}
 
-  private run(t: Template, line: string): { m: RegExpExecArray } | null {
+  private run(t: Template, line: string): RegExpExecArray | null {
     t.re.lastIndex = 0;
-    const m = t.re.exec(line);
-    return m === null ? null : { m };
+    return t.re.exec(line);
   }
 
   /** Finds the date in a line as fail2ban's DateDetector.matchTime + getTime. */
   match(line: string, zone: Zone, nowMs: number): DateMatch | null {
-    let chosen: { t: Template; m: RegExpExecArray; idx: number } | null = null;
+    // (The chosen template, its match and index as three locals: no object per line.)
+    let t: Template | null = null;
+    let m: RegExpExecArray | null = null;
+    let idx = -1;
     let skip = -1;
     if (this.lastIdx >= 0) {
-      const t = this.templates[this.lastIdx] as Template;
-      const r = this.run(t, line);
+      const lt = this.templates[this.lastIdx] as Template;
+      const r = this.run(lt, line);
       skip = this.lastIdx;
-      if (r && (t.flags & LINE_BEGIN || this.templates.length === 1 || r.m.index === this.lastStart)) chosen = { t, ...r, idx: this.lastIdx };
-      else if (r) chosen = null;
+      if (r && (lt.flags & LINE_BEGIN || this.templates.length === 1 || r.index === this.lastStart)) {
+        t = lt;
+        m = r;
+        idx = this.lastIdx;
+      }
     }
-    if (chosen === null) {
-      let found: { t: Template; m: RegExpExecArray; idx: number } | null = null;
+    if (m === null) {
+      let foundT: Template | null = null;
+      let foundM: RegExpExecArray | null = null;
+      let foundIdx = -1;
       if (skip >= 0) {
-        const t = this.templates[skip] as Template;
-        const r = this.run(t, line);
-        if (r) found = { t, ...r, idx: skip };
+        const st = this.templates[skip] as Template;
+        const r = this.run(st, line);
+        if (r) {
+          foundT = st;
+          foundM = r;
+          foundIdx = skip;
+        }
       }
       for (let i = 0; i < this.templates.length; i++) {
         if (i === skip) continue;
-        const t = this.templates[i] as Template;
-        const r = this.run(t, line);
+        const ti = this.templates[i] as Template;
+        const r = this.run(ti, line);
         if (r === null) continue;
-        if (i + 1 >= this.templates.length || t.flags & LINE_BEGIN || r.m.index <= 1) {
-          chosen = { t, ...r, idx: i };
+        if (i + 1 >= this.templates.length || ti.flags & LINE_BEGIN || r.index <= 1) {
+          t = ti;
+          m = r;
+          idx = i;
           break;
         }
-        if (found === null || r.m.index < found.m.index) found = { t, ...r, idx: i };
+        if (foundM === null || r.index < foundM.index) {
+          foundT = ti;
+          foundM = r;
+          foundIdx = i;
+        }
       }
-      if (chosen === null) chosen = found;
+      if (m === null) {
+        t = foundT;
+        m = foundM;
+        idx = foundIdx;
+      }
     }
-    if (chosen === null) return null;
-    this.lastIdx = chosen.idx;
-    this.lastStart = chosen.m.index;
-    const { t, m } = chosen;
+    if (m === null || t === null) return null;
+    this.lastIdx = idx;
+    this.lastStart = m.index;
     const g = fieldValues(m, t);
     const text = g[F_TEXT] ?? '';
     // Where the date text sits: group 1 of the template.

@@ -3,7 +3,7 @@
 // `<F-NAME>…</F-NAME>`) expanded to the groups fail2ban's matcher reads (ip4, ip6, dns,
 // fid, cidr, user, …), then the Python syntax translated.
 import { firstChars, literalHints } from '../tags.js';
-import { PyRegexError, topLevelAlternation, translatePython } from './pyregex.js';
+import { PyRegexError, topLevelAlternation, translatePython, withoutGroupNames } from './pyregex.js';
 
 // Each tag matches what fail2ban's matches (the same text, the same group names), written
 // out here on our own: an IPv4 dotted quad (IPv4-mapped IPv6 prefix allowed and not
@@ -66,8 +66,11 @@ export interface CompiledF2bRegex {
   readonly names: ReadonlySet<string>;
   /** Groups named alt_X (alternative spelling of X), by X. */
   readonly alt: readonly (readonly [string, string])[];
-  /** JS name, Python name, … of the named groups (unnamed ones left out). */
-  readonly named: readonly string[];
+  /**
+   * Where in a match each named group is, then its Python name, …: the group's number (`re`
+   * has no names, see withoutGroupNames), or its JS name when `re` kept them.
+   */
+  readonly named: readonly (string | number)[];
   /** Text a match must start the buffer with ('' when unknown): lines without it skip the regex. */
   readonly lead: string;
   /** Text a match must contain ('' when unknown). */
@@ -125,9 +128,10 @@ export function compileF2bRegex(regex: string, opts: { useDns?: string | undefin
     inner = h.inner || (anchored ? '' : h.lead);
     if (anchored && !t.flags.includes('m')) first = firstCharTable(t.source);
   }
-  const named: string[] = [];
-  for (const [js, py] of t.groups) if (!/^\d+$/.test(py)) named.push(js, py);
-  return { source: regex, re: new RegExp(t.source, t.flags), groups: t.groups, names, alt, lead, inner, first, named };
+  const plain = withoutGroupNames(t.source, t.flags);
+  const named: (string | number)[] = [];
+  for (const [js, py] of t.groups) if (!/^\d+$/.test(py)) named.push(plain?.index.get(js) ?? js, py);
+  return { source: regex, re: new RegExp(plain?.source ?? t.source, t.flags), groups: t.groups, names, alt, lead, inner, first, named };
 }
 
 /**
@@ -140,15 +144,14 @@ export function groupsOf(r: CompiledF2bRegex, m: RegExpExecArray, skip?: string,
   const g: Record<string, string | undefined> = {};
   let sv: string | undefined;
   const mg = m.groups;
-  if (mg) {
-    const named = r.named;
-    for (let i = 0; i < named.length; i += 2) {
-      const v = mg[named[i] as string];
-      if (v === undefined) continue;
-      const py = named[i + 1] as string;
-      if (py === skip) sv = v;
-      else g[py] = v;
-    }
+  const named = r.named;
+  for (let i = 0; i < named.length; i += 2) {
+    const at = named[i] as string | number;
+    const v = typeof at === 'number' ? m[at] : mg?.[at];
+    if (v === undefined) continue;
+    const py = named[i + 1] as string;
+    if (py === skip) sv = v;
+    else g[py] = v;
   }
   for (const [k, n] of r.alt) {
     const v = g[k];
