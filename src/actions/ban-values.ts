@@ -6,7 +6,7 @@
 // batch script, where a firewall program would parse them. Some come from log lines, which an
 // attacker writes; a command gets each as one argv element (or stdin text), never a shell.
 import type { Ban, ExplainedBan } from '../events.js';
-import { safeText } from '../cli/format/safe-text.js';
+import { safeText } from '../safe-text.js';
 import type { ParamScalar } from './template.js';
 
 /** The names, for the loader's checks. */

@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG, resolveSocketPath } from './socket-path.js';
 import { renderTable } from './format/table.js';
 import { paletteFor, type Palette } from './format/color.js';
 import { formatDuration } from './format/time.js';
-import { safeText } from './format/safe-text.js';
+import { safeText } from '../safe-text.js';
 import { analyseMessage, summarise, type AnalysedMessage, type Hostiles, type QueueSummary } from '../queue/analyse.js';
 import { listQueue, postsuper, readOrigins, type PostfixOptions } from '../queue/postfix.js';
 import { parseSelector, select, type SelectorFlags } from '../queue/select.js';

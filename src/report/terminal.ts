@@ -1,11 +1,11 @@
 // The report for a terminal: summary lines, tables, and character charts. Pure: the caller
 // says whether the terminal takes Unicode and how to embolden headers. Log text (client and
-// user names) goes through escapeTerminal.
+// user names) goes through safeText.
 import { renderTable } from '../cli/format/table.js';
 import type { Report } from './model.js';
 import { bar, sparkline } from './charts-text.js';
 import { count, displayCidr, kindList, percent, stepName, utcMinute } from './format.js';
-import { escapeTerminal } from './text-safety.js';
+import { safeText } from '../safe-text.js';
 
 export interface TerminalOptions {
   readonly unicode: boolean;
@@ -23,8 +23,8 @@ function period(r: Report): string {
 
 function sourceLine(r: Report): string {
   const s = r.source;
-  if (s.kind === 'log') return `${(s.files ?? []).map(escapeTerminal).join(', ')} (${count(s.lines ?? 0)} lines)`;
-  return `${s.kind === 'daemon' ? 'the running daemon\'s store' : 'store'} ${escapeTerminal(s.database ?? '')}`;
+  if (s.kind === 'log') return `${(s.files ?? []).map(safeText).join(', ')} (${count(s.lines ?? 0)} lines)`;
+  return `${s.kind === 'daemon' ? 'the running daemon\'s store' : 'store'} ${safeText(s.database ?? '')}`;
 }
 
 export function renderTerminal(r: Report, opts: TerminalOptions): string {
@@ -71,7 +71,7 @@ export function renderTerminal(r: Report, opts: TerminalOptions): string {
     heading('Top addresses');
     out.push(renderTable(
       [{ header: 'ADDRESS' }, { header: 'FAILURES', align: 'right' }, { header: 'KINDS' }, { header: 'BANS', align: 'right' }, { header: 'FIRST (UTC)' }, { header: 'LAST (UTC)' }, { header: 'NAME' }],
-      r.addresses.map((a) => [a.address, count(a.failures), kindList(a.kinds), count(a.bans), utcMinute(a.first), utcMinute(a.last), a.name === null ? '' : escapeTerminal(a.name)]),
+      r.addresses.map((a) => [a.address, count(a.failures), kindList(a.kinds), count(a.bans), utcMinute(a.first), utcMinute(a.last), a.name === null ? '' : safeText(a.name)]),
       bold,
     ));
   }
@@ -89,7 +89,7 @@ export function renderTerminal(r: Report, opts: TerminalOptions): string {
     heading('User names tried');
     out.push(renderTable(
       [{ header: 'USER' }, { header: 'FAILURES', align: 'right' }, { header: 'ADDRESSES', align: 'right' }],
-      r.users.map((x) => [escapeTerminal(x.user), count(x.failures), count(x.addresses)]),
+      r.users.map((x) => [safeText(x.user), count(x.failures), count(x.addresses)]),
       bold,
     ));
   }

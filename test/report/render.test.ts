@@ -1,7 +1,8 @@
 // Rendering the report: escapes, character charts, and the HTML page's safety and shape.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHtml, escapeTerminal } from '../../src/report/text-safety.js';
+import { escapeHtml } from '../../src/report/text-safety.js';
+import { safeText as escapeTerminal } from '../../src/safe-text.js';
 import { bar, sparkline, utf8Locale } from '../../src/report/charts-text.js';
 import { niceCeil, renderHtml, stackedColumns } from '../../src/report/html.js';
 import { renderTerminal } from '../../src/report/terminal.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WhyReply } from '../../src/control/types.js';
-import { printableLine, renderStillBlocked, renderTraceLines, renderWhy, unbanCommandFor } from '../../src/cli/format/why.js';
+import { renderStillBlocked, renderTraceLines, renderWhy, unbanCommandFor } from '../../src/cli/format/why.js';
+import { safeText as printableLine } from '../../src/safe-text.js';
 import { formatTimestamp } from '../../src/cli/format/time.js';
 
 const T = Date.UTC(2026, 10, 30, 10, 0, 0);

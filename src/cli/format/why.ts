@@ -3,19 +3,14 @@
 // A matched line is attacker-controlled: control characters are shown escaped, never sent to
 // the terminal.
 import type { BannedEntry, TraceEntry, WhyReply } from '../../control/types.js';
+import { safeText } from '../../safe-text.js';
 import { displayCidr } from './target-text.js';
 import { formatExpiry, formatTimestamp } from './time.js';
-
-/** The line with C0/C1 control characters and DEL as \xNN: a log line cannot drive the terminal. */
-export function printableLine(line: string): string {
-  // eslint-disable-next-line no-control-regex
-  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 /** One indented line per matched line: `<indent><time> <kind> (<regex>)  <line>`. */
 export function renderTraceLines(lines: readonly TraceEntry[], indent = '    '): string {
   if (lines.length === 0) return `${indent}(no matched lines kept)\n`;
-  return lines.map((l) => `${indent}${formatTimestamp(l.time)} ${l.kind} (${l.regex})  ${printableLine(l.line)}\n`).join('');
+  return lines.map((l) => `${indent}${formatTimestamp(l.time)} ${l.kind} (${l.regex})  ${safeText(l.line)}\n`).join('');
 }
 
 function banHead(b: BannedEntry & { readonly kinds: readonly string[] }, now: number): string {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { safeText } from '../../src/cli/format/safe-text.js';
+import { safeText } from '../src/safe-text.js';
 
 describe('safeText', () => {
   it('leaves ordinary text alone, Unicode letters included', () => {
