@@ -4,10 +4,8 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Ban, Decision, Failure, MatchTrace } from './events.js';
+import type { Ban, Decision, ExplainedBan, Failure, MatchTrace } from './events.js';
 import { kindsOf, targetToString } from './events.js';
-import type { RecordedBan } from './engine/index.js';
-import { banLines } from './why/lines.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
 import { banAsFailure, BANS_FILTER, BANS_SOURCE, countsAsRecidive } from './recidive.js';
@@ -61,7 +59,7 @@ export interface ReplayOptions {
   filters?: ReadonlyMap<string, CompiledFilter>;
   /** Called after each chunk read (some thousand lines) with the lines and bytes read so far. */
   onProgress?: (lines: number, bytes: number) => void;
-  /** Give each ban event the lines behind it (read back from the store at the end). */
+  /** Give each ban event the lines behind it (those the jail attached, which the store keeps). */
   explain?: boolean;
   /** Failures dated at or after this (ms) are not counted: the replay stops there in log time. */
   until?: number;
@@ -97,6 +95,12 @@ function banEvent(b: Ban): ReplayEvent {
   return { event: 'ban', jail: b.jail, target: targetToString(b.target), kind: b.kind, time: b.created, until: b.until, failures: b.failures, banNumber: b.banNumber };
 }
 
+/** A ban event with the lines behind the ban and their kinds (`--explain`). */
+function explainedBanEvent(b: ExplainedBan): ReplayEvent {
+  const lines = b.matches ?? [];
+  return { ...banEvent(b), lines, kinds: b.kinds ?? kindsOf(lines) };
+}
+
 function unbanEvent(l: Lift): ReplayEvent {
   const b = l.ban;
   return { event: 'unban', jail: b.jail, target: targetToString(b.target), kind: b.kind, time: l.time, until: b.until, failures: b.failures, banNumber: b.banNumber };
@@ -116,9 +120,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
   const cfgs = selectJails(config, opts.jail);
   const tmpDir = opts.database === undefined ? mkdtempSync(path.join(os.tmpdir(), 'pban-replay-')) : undefined;
   const store: Store = openStore(opts.database ?? path.join(tmpDir!, 'replay.sqlite'), { synchronous: 'off' });
-  let events: ReplayEvent[] = [];
-  /** Ban events and the bans they report, for explain. */
-  const made: { event: ReplayEvent; ban: RecordedBan }[] = [];
+  const events: ReplayEvent[] = [];
   const until = opts.until ?? Infinity;
   const onLine = opts.observer?.line;
   const onFailure = opts.observer?.failure;
@@ -131,16 +133,7 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
       const snap = store.loadJail(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember });
       return { cfg, filter, jail: Jail.restore(cfg.policy, snap, filter.countsForNetwork), matched: 0, bans: 0, unbans: 0 };
     });
-    const withLines = new Map<ReplayEvent, ReplayEvent>();
-    const commit = (): void => {
-      store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
-      // Each ban's lines, as the store kept them with it in this commit.
-      for (const m of made) {
-        const lines = banLines(store, m.ban);
-        withLines.set(m.event, { ...m.event, lines, kinds: m.ban.kinds ?? kindsOf(lines) });
-      }
-      made.length = 0;
-    };
+    const commit = (): void => store.commit({ jails: jails.map((j) => j.jail.takeChanges()) });
     const counters = jails.filter((j) => j.cfg.source === BANS_SOURCE);
     /** A ban, counted by the bans jails (recidive.ts), as the daemon does. */
     const countBan = (b: Ban, by: ReplayJail): void => {
@@ -193,9 +186,8 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
               if (d.type === 'ban') {
                 for (const b of d.bans) {
                   j.bans++;
-                  const e = banEvent(b);
-                  events.push(e);
-                  if (opts.explain) made.push({ event: e, ban: b as RecordedBan });
+                  // The lines the jail attached to the ban: the ones the store keeps with it.
+                  events.push(opts.explain ? explainedBanEvent(b) : banEvent(b));
                   countBan(b, j);
                 }
               }
@@ -223,7 +215,6 @@ export function replay(config: PbanConfig, logs: readonly string[], opts: Replay
     }
     commit();
     opts.observer?.end?.(jails.map((j) => ({ name: j.cfg.name, jail: j.jail })));
-    if (opts.explain) events = events.map((e) => withLines.get(e) ?? e);
     // Jails run side by side over the same lines, so their events interleave; a stable sort by
     // time gives one timeline and keeps each jail's own order (ban before the unban it causes).
     events.sort((a, b) => a.time - b.time);
