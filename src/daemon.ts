@@ -18,7 +18,7 @@ import type { Logger } from './log.js';
 import { ControlError } from './errors.js';
 import { VERSION } from './version.js';
 import type { JailConfig, PbanConfig } from './config/index.js';
-import type { CompiledFilter } from './filters/index.js';
+import type { CompiledFilter, MatchResult } from './filters/index.js';
 import { ClockNoticeThrottle, Jail, type Lift } from './engine/index.js';
 import { openStateStore, type Store } from './store/index.js';
 import { StoreGuard, StoreUnavailableError } from './store-guard.js';
@@ -140,6 +140,9 @@ const STOP_ACTIONS_BUDGET_MS = 3_000;
 const BACKLOG_HANDOVER_MS = 250;
 /** A batch that arrives this soon after the previous one's turn ended did not wait for new lines. */
 const BACK_TO_BACK_MS = 2;
+/** Match results of a batch computed before onBatch, by jail index of the source's jails, by line. */
+type PreMatched = readonly (readonly MatchResult[] | undefined)[];
+
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
 
@@ -467,12 +470,13 @@ export class Daemon implements ControlHandlers {
           // A batch handed over at once, without waiting for the file to grow, is part of a backlog.
           const backToBack = performance.now() - turnEnded < BACK_TO_BACK_MS;
           // a jail with an ignorecommand has its verdicts before it counts (ignore/command-runner.ts)
+          let matched: PreMatched | undefined;
           if (rt.jails.some((j) => j.ignorer !== null)) {
-            await this.askIgnorers(rt, batch);
+            matched = await this.askIgnorers(rt, batch);
             // stopping: the batch is not committed, so it is read again at the next start
             if (rt.abort.signal.aborted) return;
           }
-          this.onBatch(rt, batch, backToBack);
+          this.onBatch(rt, batch, backToBack, matched);
           // A backlog arrives as many bounded batches (maxBatchLines) that the source hands over
           // without waiting for I/O. Between two, give the event loop a turn: the control socket
           // answers, firewall commands complete and the expiry timer fires while a burst is worked off.
@@ -506,23 +510,31 @@ export class Daemon implements ControlHandlers {
    * lines are matched here once more: the price of a jail with an ignorecommand, and it keeps
    * onBatch synchronous (and unchanged) for every other jail.
    */
-  private async askIgnorers(rt: SourceRuntime, batch: SourceBatch): Promise<void> {
+  /**
+   * Asks the ignore commands about the batch's new addresses. Returns the match results it
+   * computed (per jail index of rt.jails, per line), so onBatch does not match those jails again.
+   */
+  private async askIgnorers(rt: SourceRuntime, batch: SourceBatch): Promise<PreMatched> {
     const now = this.clock.now();
     const asks: Promise<void>[] = [];
+    const matched: (readonly MatchResult[] | undefined)[] = [];
     for (const j of rt.jails) {
-      if (j.ignorer === null) continue;
-      const ips: string[] = [];
-      for (const l of batch.lines) {
-        const r = j.filter.match(l.text, now);
-        if (r.type === 'failure' && j.jail.wouldCount(r.failure)) ips.push(r.failure.ip);
+      if (j.ignorer === null) {
+        matched.push(undefined);
+        continue;
       }
+      const ips: string[] = [];
+      const results = batch.lines.map((l) => j.filter.match(l.text, now));
+      matched.push(results);
+      for (const r of results) if (r.type === 'failure' && j.jail.wouldCount(r.failure)) ips.push(r.failure.ip);
       if (ips.length > 0) asks.push(j.ignorer.resolve(ips, rt.abort.signal));
     }
     await Promise.all(asks);
+    return matched;
   }
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
-  private onBatch(rt: SourceRuntime, batch: SourceBatch, backToBack = false): void {
+  private onBatch(rt: SourceRuntime, batch: SourceBatch, backToBack = false, preMatched?: PreMatched): void {
     rt.failure = null;
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
@@ -534,8 +546,9 @@ export class Daemon implements ControlHandlers {
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!.text;
       let hit = false;
-      for (const j of rt.jails) {
-        const r = j.filter.match(text, now);
+      for (let k = 0; k < rt.jails.length; k++) {
+        const j = rt.jails[k]!;
+        const r = preMatched?.[k]?.[i] ?? j.filter.match(text, now);
         if (r.type !== 'failure') continue;
         hit = true;
         this.metrics.failure(j.cfg.name, r.failure.kind);
