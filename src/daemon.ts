@@ -23,7 +23,8 @@ import { ClockNoticeThrottle, Jail, type Lift } from './engine/index.js';
 import { openStateStore, type Store } from './store/index.js';
 import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
-import { FILE_SOURCE_DEFAULTS, FileSource, JournalSource, type JournalStart } from './sources/index.js';
+import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
+import { Pace } from './sources/pace.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
 import type { IgnoreCommand } from './ignore/command-runner.js';
 import { buildActions, buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
@@ -112,11 +113,18 @@ interface SourceRuntime {
   /** A logpath pattern, or `journal:DIR MATCH…` for a journal source. */
   readonly pattern: string;
   readonly source: FileSource | JournalSource;
+  /** Sizes a file source's batches by time; a journal source's batches are its pipe's chunks. */
+  readonly pace: Pace | null;
   readonly abort: AbortController;
   jails: JailRuntime[];
   /** The last error while following, until the next batch arrives. */
   failure: { readonly message: string; readonly at: number } | null;
   done: Promise<void>;
+}
+
+/** A batch this long was cut by the source's limit: more lines are probably waiting. */
+function batchLines(rt: SourceRuntime): number {
+  return rt.source instanceof FileSource ? rt.source.batchLines : Infinity;
 }
 
 /** Runs a generator of work steps to its end, giving the event loop a turn between steps. */
@@ -420,7 +428,9 @@ export class Daemon implements ControlHandlers {
       });
       this.metrics.sourceStarted(pattern, stored.filter((p) => p.sourceId === sourceId));
       const abort = new AbortController();
-      const rt: SourceRuntime = { pattern, source, abort, jails, done: Promise.resolve(), failure: null };
+      const pace = new Pace();
+      source.batchLines = pace.lines;
+      const rt: SourceRuntime = { pattern, source, pace, abort, jails, done: Promise.resolve(), failure: null };
       rt.done = this.runSource(rt);
       this.sources.push(rt);
     }
@@ -455,7 +465,7 @@ export class Daemon implements ControlHandlers {
         logger: this.log,
       });
       const abort = new AbortController();
-      const rt: SourceRuntime = { pattern: source.files[0]!, source, abort, jails, done: Promise.resolve(), failure: null };
+      const rt: SourceRuntime = { pattern: source.files[0]!, source, pace: null, abort, jails, done: Promise.resolve(), failure: null };
       rt.done = this.runSource(rt);
       this.sources.push(rt);
     }
@@ -476,10 +486,17 @@ export class Daemon implements ControlHandlers {
             // stopping: the batch is not committed, so it is read again at the next start
             if (rt.abort.signal.aborted) return;
           }
-          this.onBatch(rt, batch, backToBack, matched);
-          // A backlog arrives as many bounded batches (maxBatchLines) that the source hands over
-          // without waiting for I/O. Between two, give the event loop a turn: the control socket
-          // answers, firewall commands complete and the expiry timer fires while a burst is worked off.
+          const began = performance.now();
+          const full = batch.lines.length >= batchLines(rt);
+          this.onBatch(rt, batch, backToBack || full, matched);
+          if (rt.pace !== null && rt.source instanceof FileSource) {
+            rt.pace.took(batch.lines.length, performance.now() - began);
+            rt.source.batchLines = rt.pace.lines;
+          }
+          // A backlog arrives as many bounded batches that the source hands over without waiting
+          // for I/O, each sized by the pace to take about PACE_DEFAULTS.targetMs. Between two, give
+          // the event loop a turn: the control socket answers, firewall commands complete and the
+          // expiry timer fires while a burst is worked off.
           await yieldToEventLoop();
           turnEnded = performance.now();
         }
@@ -534,7 +551,7 @@ export class Daemon implements ControlHandlers {
   }
 
   /** One batch: match, decide, commit lines + position together, then act. Synchronous up to the actions. */
-  private onBatch(rt: SourceRuntime, batch: SourceBatch, backToBack = false, preMatched?: PreMatched): void {
+  private onBatch(rt: SourceRuntime, batch: SourceBatch, backlog = false, preMatched?: PreMatched): void {
     rt.failure = null;
     const now = this.clock.now();
     const bans = new Map<JailRuntime, Ban[]>();
@@ -584,7 +601,7 @@ export class Daemon implements ControlHandlers {
       return;
     }
     this.linesRead += lines.length;
-    this.apply(bans, lifts, now, backToBack || lines.length >= FILE_SOURCE_DEFAULTS.maxBatchLines);
+    this.apply(bans, lifts, now, backlog);
     this.rearm();
   }
 

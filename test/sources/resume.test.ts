@@ -157,7 +157,8 @@ test('a read holding more than maxBatchLines lines is handed over in slices, eac
   writeFileSync(file, lines(0, 2500));
   const sizes: number[] = [];
   let position: SourcePosition | null = null;
-  const source = new FileSource({ sourceId: 'file', paths: [file], maxBatchBytes: 1 << 20, maxBatchLines: 300 });
+  // the smallest read (16 KiB) holds about 120 of these lines
+  const source = new FileSource({ sourceId: 'file', paths: [file], maxBatchBytes: 1 << 20, maxBatchLines: 50 });
   const f = startFollowing(source, (b) => {
     if (b.lines.length === 0) return true;
     // a crash while the third slice of the first read is processed
@@ -168,8 +169,35 @@ test('a read holding more than maxBatchLines lines is handed over in slices, eac
     return true;
   });
   await f.done;
-  assert.deepEqual(sizes, [300, 300]);
+  assert.deepEqual(sizes, [50, 50]);
   assert.ok(position !== null);
-  const rest = await resume(file, position, 2500, 600);
+  const rest = await resume(file, position, 2500, 100);
   assert.deepEqual([...f.seqs, ...rest], range(0, 2500), describeDelivery([...f.seqs, ...rest], range(0, 2500)));
+});
+
+test('a consumer that sets batchLines between batches gets slices of that size, never more than maxBatchLines, every line once', async () => {
+  const file = path.join(tempDir(), 'mail.log');
+  writeFileSync(file, lines(0, 5000));
+  const source = new FileSource({ sourceId: 'file', paths: [file], maxBatchLines: 700 });
+  // what a pacing consumer does: start small, grow, shrink, ask for more than the cap
+  const plan = [40, 80, 160, 25, 5000, 5000, 5000, 300];
+  const asked: number[] = [];
+  const sizes: number[] = [];
+  source.batchLines = plan[0]!;
+  const f = startFollowing(source, (b) => {
+    if (b.lines.length === 0) return true;
+    asked.push(source.batchLines);
+    sizes.push(b.lines.length);
+    assert.equal(b.position.offset, b.lines[b.lines.length - 1]!.end, 'a slice ends at its last line');
+    source.batchLines = plan[Math.min(sizes.length, plan.length - 1)]!;
+    return true;
+  });
+  assert.ok(await f.waitFor(() => f.seqs.length >= 5000, 10_000), `delivered ${f.seqs.length} of 5000`);
+  await f.stop();
+  assert.deepEqual(f.seqs, range(0, 5000), describeDelivery(f.seqs, range(0, 5000)));
+  // each batch holds at most what was asked when it was cut (700 caps the 5000); a read can end
+  // between two batches, so a batch may hold fewer
+  for (let i = 0; i < sizes.length; i++) assert.ok(sizes[i]! <= asked[i]!, `batch ${i}: ${sizes[i]} lines, asked ${asked[i]}`);
+  assert.deepEqual(asked.slice(0, 5), [40, 80, 160, 25, 700]);
+  assert.equal(Math.max(...sizes), 700, `sizes ${sizes.join(" ")}`);
 });

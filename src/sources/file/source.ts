@@ -17,6 +17,12 @@ import { IDENTITY_MAX, hashIdentity, readIdentity, startsWith } from './identity
 import { isRotatedName, openRotatedCopy, type RotatedCopyQuery } from './rotated-copy.js';
 import { DirWatchers, Wakeup } from './wakeup.js';
 
+// A read sized for the lines a batch may hold: mail log lines are 100-250 bytes, so this reads
+// a little more than one batch and the rest waits in the file, not in a split we must finish.
+// Reads are never smaller than MIN_READ_BYTES (one syscall per handful of lines would cost more).
+const READ_BYTES_PER_LINE = 256;
+const MIN_READ_BYTES = 16 * 1024;
+
 /** What the follower hands over: lines of one file and the position to commit with them. */
 export interface LineBatch {
   readonly sourceId: string;
@@ -112,6 +118,7 @@ export class FileSource {
   private readonly holders = new Map<string, Tracked>();
   private readonly released = new Map<string, { readonly hash: string; readonly offset: number }>();
   private readonly buf: Buffer;
+  private lineBudget: number;
   private signal: AbortSignal | null = null;
   private running = false;
   private markReady!: () => void;
@@ -140,6 +147,20 @@ export class FileSource {
       (options.positions ?? []).filter((p) => p.sourceId === options.sourceId).map((p) => [path.resolve(p.path), p]),
     );
     this.buf = Buffer.allocUnsafe(this.opts.maxBatchBytes);
+    this.lineBudget = this.opts.maxBatchLines;
+  }
+
+  /**
+   * Lines per batch from now on, at most maxBatchLines: a consumer that times its batches
+   * (sources/pace.ts) sets it. Reads shrink with it (READ_BYTES_PER_LINE per line), so a small
+   * batch never waits for a whole maxBatchBytes read to be cut into lines first.
+   */
+  get batchLines(): number {
+    return this.lineBudget;
+  }
+
+  set batchLines(n: number) {
+    this.lineBudget = Math.max(1, Math.min(this.opts.maxBatchLines, Math.floor(n)));
   }
 
   /** Paths currently followed (expanded globs). */
@@ -464,7 +485,8 @@ export class FileSource {
         f.splitter = new LineSplitter(0, this.opts.maxLineBytes);
         continue;
       }
-      const n = readSync(f.fd, this.buf, 0, Math.min(size - from, this.buf.length), from);
+      const want = Math.max(MIN_READ_BYTES, this.lineBudget * READ_BYTES_PER_LINE);
+      const n = readSync(f.fd, this.buf, 0, Math.min(size - from, this.buf.length, want), from);
       if (n === 0) return;
       if (f.identity === null) this.takeIdentity(f, n);
       // Re-check after the read: a truncate-and-regrow between the check and the read would
@@ -481,14 +503,17 @@ export class FileSource {
       }
       if (f.splitter.offset !== before) {
         const logLines = lines.map((l): LogLine => ({ text: l.text, sourceId: this.opts.sourceId, end: l.end }));
-        // Slices of at most maxBatchLines; each but the last ends at its last line's end, which
-        // is a safe place to resume (the last one ends where the splitter is, past any dropped line).
-        const max = this.opts.maxBatchLines;
-        for (let i = max; i < logLines.length; i += max) {
-          yield this.batch(t, f, logLines.slice(i - max, i), logLines[i - 1]!.end);
+        // Slices of at most batchLines (read again before each: the consumer may change it
+        // between two); each but the last ends at its last line's end, which is a safe place to
+        // resume (the last one ends where the splitter is, past any dropped line).
+        let i = 0;
+        while (logLines.length - i > this.lineBudget) {
+          const j = i + this.lineBudget;
+          yield this.batch(t, f, logLines.slice(i, j), logLines[j - 1]!.end);
           if (this.signal?.aborted) return;
+          i = j;
         }
-        yield this.batch(t, f, logLines.length > max ? logLines.slice(Math.floor((logLines.length - 1) / max) * max) : logLines);
+        yield this.batch(t, f, i === 0 ? logLines : logLines.slice(i));
       }
     }
   }
