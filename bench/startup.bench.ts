@@ -20,7 +20,7 @@
 // say as much about the other work as about pban. Flags: --restarts-only, --burst-only,
 // --dry-run (burst without firewall commands), --priority (pban at nice -10).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -183,12 +183,33 @@ async function stopDaemon(d: Daemon): Promise<void> {
 }
 
 /** CPU seconds of a process: its own (user + system), and that of its waited-for children (firewall commands). */
-function cpuOf(pid: number): { self: number; children: number } {
+function cpuOfProcess(pid: number): { self: number; children: number } {
   // /proc/PID/stat: the command may contain spaces, so count fields after its closing parenthesis.
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const tick = 100; // USER_HZ on Linux
   const n = (i: number): number => Number(f[i - 3]) / tick;
   return { self: n(14) + n(15), children: n(16) + n(17) };
+}
+
+/** pban's launcher (src/actions/launcher.ts): the child of the daemon that starts its commands. */
+function launcherOf(pid: number): number | undefined {
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    for (const c of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+      if (/launcher/.test(readFileSync(`/proc/${c}/cmdline`, 'utf8'))) return Number(c);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * CPU seconds of pban: the daemon's own plus its launcher's (`self`), and its firewall commands
+ * (`children`: the launcher's waited-for children; the daemon's own, if it ran any itself).
+ */
+function cpuOf(pid: number): { self: number; children: number } {
+  const d = cpuOfProcess(pid);
+  const l = launcherOf(pid);
+  const c = l === undefined ? { self: 0, children: 0 } : cpuOfProcess(l);
+  return { self: d.self + c.self, children: d.children + c.children };
 }
 
 /** One `status` round trip; null when the daemon does not answer (yet). */

@@ -26,6 +26,7 @@ import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import { Pace } from './sources/pace.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
+import { Launcher } from './actions/launcher.js';
 import type { IgnoreCommand } from './ignore/command-runner.js';
 import { buildActions, buildRuntime, type BuildDeps, type JailParts, type Runtime } from './runtime.js';
 import { banAsFailure, BANS_SOURCE, countsAsRecidive } from './recidive.js';
@@ -71,6 +72,8 @@ export interface PreparedDaemon {
   readonly runtime: Runtime;
   readonly binding: Binding;
   readonly deps: BuildDeps;
+  /** Runs the commands of every action (actions/launcher.ts); forked at the first command. */
+  readonly launcher: Launcher;
 }
 
 /**
@@ -79,14 +82,16 @@ export interface PreparedDaemon {
  */
 export function prepareDaemon(configFile: string, opts: { clock?: Clock; commandPrefix?: readonly string[] } = {}): PreparedDaemon {
   const binding = new Binding();
+  const launcher = new Launcher();
   const deps: BuildDeps = {
     logger: binding,
+    executor: launcher,
     clock: opts.clock,
     commandPrefix: opts.commandPrefix,
     activeBans: (jail) => binding.daemon?.activeBansOf(jail) ?? [],
     onActionFailure: (jail, action, op) => binding.daemon?.actionFailed(jail, action, op),
   };
-  return { runtime: buildRuntime(configFile, deps), binding, deps };
+  return { runtime: buildRuntime(configFile, deps), binding, deps, launcher };
 }
 
 interface JailRuntime {
@@ -249,6 +254,7 @@ export class Daemon implements ControlHandlers {
       throw err;
     }
     const d = new Daemon(opts, prepared, store, lock);
+    prepared.launcher.warm();
     try {
       d.guard.start();
       // Bound first: a busy port stops the start before any firewall change.
@@ -1058,6 +1064,7 @@ export class Daemon implements ControlHandlers {
         if ((await Promise.race([all, late])) === 'late') this.log.warn({ budgetMs: STOP_ACTIONS_BUDGET_MS }, 'daemon.stopActionsTimedOut');
         clearTimeout(timer);
       } else for (const a of actions) a.unlock();
+      this.prepared.launcher.close();
       this.guard.stop();
       this.store.close();
       this.lock.release();

@@ -13,7 +13,7 @@ import { IgnoreCommand } from './ignore/command-runner.js';
 import { loadConfig, type DaemonConfig, type JailConfig, type PbanConfig } from './config/index.js';
 import type { JailProblem } from './config/types.js';
 import { loadFilter, type CompiledFilter } from './filters/index.js';
-import { createAction, type ActionLogger, type ActionRunner } from './actions/index.js';
+import { createAction, type ActionLogger, type ActionRunner, type Executor } from './actions/index.js';
 import { parseActionSpec } from './actions/spec.js';
 import { BANS_FILTER, BANS_SOURCE } from './recidive.js';
 
@@ -42,6 +42,8 @@ export interface BuildDeps {
   readonly activeBans?: (jail: string) => readonly Ban[];
   /** Told of every failed firewall command (the metrics count them). */
   readonly onActionFailure?: (jail: string, action: string, op: string) => void;
+  /** Runs every command of the actions and ignore commands; default: each spawns its own (SpawnExecutor). */
+  readonly executor?: Executor;
 }
 
 /** Builds the runtime of a config file, or throws one ConfigError naming the file and line. */
@@ -68,7 +70,7 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
   const actions = buildActions(cfg, pban, deps);
   if ('problem' in actions) return actions;
   const log = deps.logger ?? { warn: () => undefined, debug: () => undefined };
-  const ignorer = cfg.ignoreCommand === null ? null : new IgnoreCommand(cfg.ignoreCommand, { jail: cfg.name, clock: deps.clock ?? systemClock, log });
+  const ignorer = cfg.ignoreCommand === null ? null : new IgnoreCommand(cfg.ignoreCommand, { jail: cfg.name, clock: deps.clock ?? systemClock, log, executor: deps.executor });
   return { cfg, filter, actions, ignorer };
 }
 
@@ -90,6 +92,7 @@ export function buildActions(
         ports: cfg.ports === 'all' ? [] : cfg.ports,
         protocol: cfg.protocol,
         commandPrefix: deps.commandPrefix,
+        executor: deps.executor,
         checkIntervalMs: pban.checkInterval,
         clock: deps.clock,
         logger: deps.logger,

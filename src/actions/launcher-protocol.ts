@@ -1,0 +1,12 @@
+// The messages between the daemon and its launcher process (launcher.ts, launcher-child.ts).
+import type { CommandResult } from './executor.js';
+
+export type LauncherRequest =
+  | { readonly type: 'run'; readonly id: number; readonly argv: string[]; readonly stdin: string | undefined; readonly timeoutMs: number }
+  /** The action is stopping: kill command `id` if it still runs. */
+  | { readonly type: 'abort'; readonly id: number };
+
+export interface LauncherReply {
+  readonly id: number;
+  readonly result: CommandResult;
+}
