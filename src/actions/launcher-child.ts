@@ -22,11 +22,13 @@ process.on('message', (m: LauncherRequest) => {
   running.set(m.id, ac);
   void exec.run(m.argv, m.stdin, { timeoutMs: m.timeoutMs, signal: ac.signal }).then((result) => {
     running.delete(m.id);
-    const reply: LauncherReply = { id: m.id, result };
+    const reply: LauncherReply = { type: 'result', id: m.id, result };
     // the daemon may be gone (its channel closed): nobody to tell
     if (process.connected) process.send?.(reply);
   });
 });
+
+process.send?.({ type: 'ready' } satisfies LauncherReply);
 
 // The daemon is gone or done with us: the commands still running finish (each is bounded by
 // its timeout), then nothing keeps this process alive and it exits.

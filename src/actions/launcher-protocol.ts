@@ -6,7 +6,7 @@ export type LauncherRequest =
   /** The action is stopping: kill command `id` if it still runs. */
   | { readonly type: 'abort'; readonly id: number };
 
-export interface LauncherReply {
-  readonly id: number;
-  readonly result: CommandResult;
-}
+export type LauncherReply =
+  /** Its signal handlers are in place: from now on only the daemon ends it. */
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly id: number; readonly result: CommandResult };

@@ -35,6 +35,7 @@ export class Launcher implements Executor {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private started: Promise<void> = Promise.resolve();
 
   run(argv: readonly string[], stdin?: string, opts: RunOptions = {}): Promise<CommandResult> {
     const program = argv[0];
@@ -94,6 +95,20 @@ export class Launcher implements Executor {
     if (child !== null && child.connected && this.pending.size === 0) child.disconnect();
   }
 
+  /** Resolves once the launcher forked last is up (or gone); tests wait for it. */
+  ready(): Promise<void> {
+    const child = this.child;
+    if (child === null) return this.started;
+    // waiting for it is a reason to stay alive, as a running command is
+    child.ref();
+    child.channel?.ref();
+    return this.started.finally(() => {
+      if (this.pending.size > 0) return;
+      child.unref();
+      child.channel?.unref();
+    });
+  }
+
   /** The launcher's pid, while one runs (tests). */
   get pid(): number | undefined {
     return this.child?.pid;
@@ -107,14 +122,22 @@ export class Launcher implements Executor {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    child.on('message', (m: LauncherReply) => this.pending.get(m.id)?.settle(m.result));
+    let ready!: () => void;
+    this.started = new Promise((r) => (ready = r));
+    child.on('message', (m: LauncherReply) => {
+      if (m.type === 'ready') ready();
+      else this.pending.get(m.id)?.settle(m.result);
+    });
     // A launcher that fails to start or dies: what it ran fails with the reason.
     const gone = (why: string): void => {
       if (this.child === child) this.child = null;
       for (const p of [...this.pending.values()]) p.settle({ status: null, stdout: '', stderr: `${p.program}: no answer: the launcher process ${why}` });
     };
     child.on('error', (err) => gone(`failed: ${err.message}`));
-    child.on('exit', (code, signal) => gone(signal !== null ? `was killed by ${signal}` : `exited with status ${code}`));
+    child.on('exit', (code, signal) => {
+      ready(); // nobody waits for a launcher that is gone
+      gone(signal !== null ? `was killed by ${signal}` : `exited with status ${code}`);
+    });
     // Idle, the launcher must not keep a daemon that is done from exiting.
     child.unref();
     child.channel?.unref();

@@ -100,7 +100,7 @@ test('a stop signal to the process group does not end it; close() does, after wh
   const l = new Launcher();
   l.warm();
   const pid = l.pid!;
-  await new Promise((r) => setTimeout(r, 300)); // its handlers are in place once it has started
+  await l.ready(); // its signal handlers are in place
   process.kill(pid, 'SIGTERM');
   const r = await l.run([NODE, '-e', 'setTimeout(() => process.stdout.write("done"), 300)']);
   assert.equal(r.stdout, 'done', 'it survived SIGTERM and ran the command');
