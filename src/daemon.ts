@@ -254,7 +254,6 @@ export class Daemon implements ControlHandlers {
       throw err;
     }
     const d = new Daemon(opts, prepared, store, lock);
-    prepared.launcher.warm();
     try {
       d.guard.start();
       // Bound first: a busy port stops the start before any firewall change.
@@ -268,6 +267,8 @@ export class Daemon implements ControlHandlers {
         handlers: d,
         onError: (err, cmd) => d.log.error({ err, cmd }, 'control.handlerFailed'),
       });
+      // Up now, and still small: its start-up overlaps loading the bans it will be asked to apply.
+      prepared.launcher.warm();
       const applied: Promise<void>[] = [];
       for (const parts of prepared.runtime.jails.values()) {
         const r = await d.restoreAtStart(parts);

@@ -22,13 +22,17 @@ process.on('message', (m: LauncherRequest) => {
   running.set(m.id, ac);
   void exec.run(m.argv, m.stdin, { timeoutMs: m.timeoutMs, signal: ac.signal }).then((result) => {
     running.delete(m.id);
-    const reply: LauncherReply = { type: 'result', id: m.id, result };
-    // the daemon may be gone (its channel closed): nobody to tell
-    if (process.connected) process.send?.(reply);
+    tell({ type: 'result', id: m.id, result });
   });
 });
 
-process.send?.({ type: 'ready' } satisfies LauncherReply);
+tell({ type: 'ready' });
+
+/** The daemon may be gone or done with us (its channel closed): then there is nobody to tell. */
+function tell(reply: LauncherReply): void {
+  if (!process.connected) return;
+  process.send?.(reply, undefined, {}, () => undefined);
+}
 
 // The daemon is gone or done with us: the commands still running finish (each is bounded by
 // its timeout), then nothing keeps this process alive and it exits.

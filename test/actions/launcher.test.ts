@@ -3,6 +3,7 @@
 // program that cannot start. And its failure modes: a launcher that dies fails the commands it
 // ran (never silently) and the next command forks a new one; a closed launcher exits.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { test } from 'node:test';
@@ -111,4 +112,17 @@ test('a stop signal to the process group does not end it; close() does, after wh
   const after = await l.run([NODE, '-e', '']);
   assert.equal(after.status, null);
   assert.match(after.stderr, /pban is stopping/);
+});
+
+test('closed at once (a start refused before the launcher is up) it exits quietly: no stack on the shared stderr', async () => {
+  // a separate process whose stderr the launcher shares, as the daemon's
+  const mod = new URL('../../src/actions/launcher.js', import.meta.url).href;
+  const script = `import { Launcher } from ${JSON.stringify(mod)}; const l = new Launcher(); l.warm(); console.log(l.pid); l.close();`;
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync(NODE, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    // the launcher outlives its parent by a moment: wait for it, then read what it wrote
+    assert.ok(await waitGone(Number(r.stdout.trim())), 'the launcher exited');
+    assert.equal(r.stderr, '', 'nothing on stderr');
+  }
 });
