@@ -1,10 +1,12 @@
-// The launcher process (see launcher.ts): runs the commands the daemon sends, one SpawnExecutor
-// run each, and answers with their results. It holds no state beyond the running commands.
+// The launcher process (see launcher.ts): runs the commands the daemon sends, with the same
+// runCommand as SpawnExecutor, and answers with their results. It holds no state beyond the
+// running commands.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { openStdinFile, runCommand, type CommandInput, type CommandResult } from './executor.js';
 import type { LauncherReply, LauncherRequest } from './launcher-protocol.js';
-import { SpawnExecutor } from './executor.js';
 
 process.title = 'pban-launcher';
-const exec = new SpawnExecutor();
 const running = new Map<number, AbortController>();
 
 // A stop of the service or a Ctrl-C reaches the whole process group; the daemon still needs us
@@ -20,13 +22,30 @@ process.on('message', (m: LauncherRequest) => {
   }
   const ac = new AbortController();
   running.set(m.id, ac);
-  void exec.run(m.argv, m.stdin, { timeoutMs: m.timeoutMs, signal: ac.signal }).then((result) => {
+  void start(m.argv, m.stdin, m.timeoutMs, ac.signal).then((result) => {
     running.delete(m.id);
     tell({ type: 'result', id: m.id, result });
   });
 });
 
 tell({ type: 'ready' });
+
+function start(argv: string[], stdin: Extract<LauncherRequest, { type: 'run' }>['stdin'], timeoutMs: number, signal: AbortSignal): Promise<CommandResult> {
+  let input: CommandInput;
+  if ('path' in stdin) {
+    // only ever a directory writeStdinFile made: nothing else is removed, whatever the message says
+    const dir = path.dirname(stdin.path);
+    const dispose = (): void => {
+      if (path.basename(dir).startsWith('pban-stdin-')) rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      input = { fd: openStdinFile({ path: stdin.path, dispose }) };
+    } catch (err) {
+      return Promise.resolve({ status: null, stdout: '', stderr: `${argv[0] ?? ''}: not run: its input file: ${(err as Error).message}` });
+    }
+  } else input = { text: stdin.text };
+  return runCommand(argv, input, timeoutMs, signal);
+}
 
 /** The daemon may be gone or done with us (its channel closed): then there is nobody to tell. */
 function tell(reply: LauncherReply): void {

@@ -2,7 +2,14 @@
 import type { CommandResult } from './executor.js';
 
 export type LauncherRequest =
-  | { readonly type: 'run'; readonly id: number; readonly argv: string[]; readonly stdin: string | undefined; readonly timeoutMs: number }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly argv: string[];
+      /** Small input as text; large input as a 0600 file the launcher opens and removes (executor.ts). */
+      readonly stdin: { readonly text: string | undefined } | { readonly path: string };
+      readonly timeoutMs: number;
+    }
   /** The action is stopping: kill command `id` if it still runs. */
   | { readonly type: 'abort'; readonly id: number };
 

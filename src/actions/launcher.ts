@@ -14,7 +14,7 @@
 // next command forks a new one: a command is never lost silently and never run twice.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type Executor, type RunOptions } from './executor.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, STDIN_FILE_ABOVE, writeStdinFile, type CommandResult, type Executor, type RunOptions, type StdinFile } from './executor.js';
 import type { LauncherReply, LauncherRequest } from './launcher-protocol.js';
 
 const CHILD = fileURLToPath(new URL('./launcher-child.js', import.meta.url));
@@ -45,6 +45,17 @@ export class Launcher implements Executor {
     const child = this.ensureChild();
     const id = this.nextId++;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    // A large input (a restart's 3 MB nft script) goes as a file: through the IPC channel it would
+    // be written a socket buffer per event-loop turn, slowly while the daemon is busy loading.
+    let file: StdinFile | undefined;
+    if (stdin !== undefined && stdin.length > STDIN_FILE_ABOVE) {
+      try {
+        file = writeStdinFile(stdin);
+      } catch {
+        file = undefined; // no temp space: the channel still carries it, only slower
+      }
+    }
+    const input = file !== undefined ? { path: file.path } : { text: stdin };
     return new Promise((resolve) => {
       const onAbort = (): void => send(child, { type: 'abort', id }, () => undefined);
       const guard = setTimeout(() => {
@@ -56,6 +67,8 @@ export class Launcher implements Executor {
       this.pending.set(id, {
         program,
         settle: (r) => {
+          // the launcher removes it when it opens it; not if it died first
+          file?.dispose();
           clearTimeout(guard);
           opts.signal?.removeEventListener('abort', onAbort);
           this.pending.delete(id);
@@ -70,7 +83,7 @@ export class Launcher implements Executor {
       // While a command runs, the launcher keeps the process alive to hear its answer or its end.
       child.ref();
       child.channel?.ref();
-      send(child, { type: 'run', id, argv: [...argv], stdin, timeoutMs }, () => {
+      send(child, { type: 'run', id, argv: [...argv], stdin: input, timeoutMs }, () => {
         this.pending.get(id)?.settle({ status: null, stdout: '', stderr: `${program}: not run: the launcher process is gone` });
       });
     });
