@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { systemClock } from '../clock.js';
 import { groupDigits } from './format/number.js';
 import { ProgressLine, expectedBytes, progressWanted } from './format/progress.js';
+import { StdoutBytes } from './stdout-bytes.js';
 
 export { groupDigits };
 import { isFutureDated } from '../engine/wall-clock.js';
@@ -79,7 +80,7 @@ export async function runTestFilter(spec: string, log: string, opts: TestFilterO
     return;
   }
   const c: Counters = { lines: 0, matched: 0, ignored: 0, undated: 0, futureDated: 0, perRegex: filter.regexes.map(() => 0), perKind: new Map(), dateFormats: new Map() };
-  const out = new OutputBuffer();
+  const out = new StdoutBytes();
   const json = opts.json === true;
   const printMatched = opts.printMatched === true && !json;
   const printMissed = opts.printMissed === true && !json;
@@ -215,23 +216,6 @@ function formatSummary(s: Summary): string {
 }
 
 
-/** Gathers output into large writes: one write per line would dominate the run time. */
-class OutputBuffer {
-  private parts: string[] = [];
-  private size = 0;
-  write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 16) this.flush();
-  }
-  flush(): void {
-    if (this.parts.length === 0) return;
-    process.stdout.write(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
-  }
-}
-
 /**
  * A fail2ban filter, reported as fail2ban reports it: the host as captured (a name from
  * <DNS> too, never resolved), the time, on the line fail2ban would report it. Empty lines
@@ -239,7 +223,7 @@ class OutputBuffer {
  */
 async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<typeof openLog>, now: number, opts: TestFilterOptions, started: number): Promise<void> {
   const { readLineChunks } = await import('../sources/read-lines.js');
-  const out = new OutputBuffer();
+  const out = new StdoutBytes();
   const json = opts.json === true;
   const stats = { bytes: 0, tooLong: 0 };
   const c = { lines: 0, matched: 0, skipped: 0, failures: 0, undated: 0, perRegex: filter.regexes.map(() => 0) };
