@@ -147,10 +147,21 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 const MONTH_OF = new Map<string, number>(MONTHS.flatMap((m, i) => [m, m[0]?.toUpperCase() + m.slice(1), m.toUpperCase()].map((k) => [k, i + 1] as [string, number])));
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
-/** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
-let wallCache: { ms: number; zone: Zone; w: { y: number; mo: number; d: number; h: number; mi: number; s: number } } | null = null;
+/** Wall-clock fields of a moment in a zone, and the same as epoch ms read as UTC (`wall`). */
+interface WallFields {
+  readonly y: number;
+  readonly mo: number;
+  readonly d: number;
+  readonly h: number;
+  readonly mi: number;
+  readonly s: number;
+  readonly wall: number;
+}
 
-function wallOf(ms: number, zone: Zone): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+/** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
+let wallCache: { ms: number; zone: Zone; w: WallFields } | null = null;
+
+function wallOf(ms: number, zone: Zone): WallFields {
   // The clock moves slowly next to the lines: one conversion per distinct second.
   const sec = Math.floor(ms / 1000) * 1000;
   if (wallCache !== null && wallCache.ms === sec && wallCache.zone === zone) return wallCache.w;
@@ -159,7 +170,7 @@ function wallOf(ms: number, zone: Zone): { y: number; mo: number; d: number; h: 
   return w;
 }
 
-function wallOfUncached(ms: number, zone: Zone): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+function wallOfUncached(ms: number, zone: Zone): WallFields {
   let guess = ms;
   for (let k = 0; k < 3; k++) {
     const g = new Date(guess);
@@ -167,7 +178,8 @@ function wallOfUncached(ms: number, zone: Zone): { y: number; mo: number; d: num
     guess += ms - back;
   }
   const g = new Date(guess);
-  return { y: g.getUTCFullYear(), mo: g.getUTCMonth() + 1, d: g.getUTCDate(), h: g.getUTCHours(), mi: g.getUTCMinutes(), s: g.getUTCSeconds() };
+  const w = { y: g.getUTCFullYear(), mo: g.getUTCMonth() + 1, d: g.getUTCDate(), h: g.getUTCHours(), mi: g.getUTCMinutes(), s: g.getUTCSeconds() };
+  return { ...w, wall: utcMs(w.y, w.mo - 1, w.d, w.h, w.mi, w.s, 0) };
 }
 
 // The Python group names a date template's value is read from, as indexes into one small
@@ -178,13 +190,17 @@ const FIELD_CODE = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
 /** Group values by field code (FIELD_NAMES); undefined where the group did not take part. */
 type FieldValues = (string | undefined)[];
 
+// One FieldValues for every line: read by timeFromFields before the next line fills it.
+const SCRATCH: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
+
 /**
  * The values of a template's groups that its date is read from. Where several JS groups
  * carry one Python name (one per expanded conditional variant), the last one that took part
- * wins, as pythonGroups has it.
+ * wins, as pythonGroups has it. The array is SCRATCH, valid until the next call.
  */
 function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
-  const out: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
+  const out = SCRATCH;
+  for (let i = 0; i < out.length; i++) out[i] = undefined;
   const g = m.groups;
   const f = t.fields;
   for (let i = 0; i < f.length; i += 2) {
@@ -193,6 +209,25 @@ function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
     if (v !== undefined) out[f[i + 1] as number] = v;
   }
   return out;
+}
+
+/**
+ * Number(v) for the short digit fields of a date (an optional leading space, as %d and %k
+ * allow), by char codes; anything else goes to Number. (Number of a fresh string is a call
+ * into the runtime, five per line.)
+ */
+function num(v: string): number {
+  let n = 0;
+  let i = 0;
+  const len = v.length;
+  while (i < len && v.charCodeAt(i) === 32) i++;
+  if (i === len || len - i > 9) return Number(v);
+  for (; i < len; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(v);
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function daysIn(year: number, month1: number): number {
@@ -213,31 +248,33 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   // In strptime's order: a later field of the same kind wins (Y over y, b over m, I over H).
   let v = g[F_y];
   if (v !== undefined) {
-    year = Number(v);
+    year = num(v);
     if (year <= 2000) year += 2000;
   }
-  if ((v = g[F_Y]) !== undefined) year = Number(v);
-  if ((v = g[F_m]) !== undefined) month = Number(v);
+  if ((v = g[F_Y]) !== undefined) year = num(v);
+  if ((v = g[F_m]) !== undefined) month = num(v);
   if ((v = g[F_B]) !== undefined) month = FULL_MONTHS.indexOf(v.toLowerCase()) + 1;
   if ((v = g[F_b]) !== undefined) month = MONTH_OF.get(v) ?? MONTHS.indexOf(v.toLowerCase()) + 1;
-  if ((v = g[F_d]) !== undefined) day = Number(v);
-  if ((v = g[F_H]) !== undefined) hour = Number(v);
+  if ((v = g[F_d]) !== undefined) day = num(v);
+  if ((v = g[F_H]) !== undefined) hour = num(v);
   if ((v = g[F_I]) !== undefined) {
-    hour = Number(v);
+    hour = num(v);
     const ampm = (g[F_p] ?? '').toLowerCase();
     if (ampm === '' || ampm === 'am') {
       if (hour === 12) hour = 0;
     } else if (ampm === 'pm' && hour !== 12) hour += 12;
   }
-  if ((v = g[F_M]) !== undefined) minute = Number(v);
-  if ((v = g[F_S]) !== undefined) second = Number(v);
-  if ((v = g[F_j]) !== undefined) julian = Number(v);
-  for (const k of [F_z, F_Z]) {
-    const z = g[k];
-    if (z === undefined) continue;
-    const o = zoneOffset(z);
-    if (o === undefined) return null;
-    tzoff = o;
+  if ((v = g[F_M]) !== undefined) minute = num(v);
+  if ((v = g[F_S]) !== undefined) second = num(v);
+  if ((v = g[F_j]) !== undefined) julian = num(v);
+  // %z then %Z: the later wins.
+  if ((v = g[F_z]) !== undefined) {
+    tzoff = zoneOffset(v);
+    if (tzoff === undefined) return null;
+  }
+  if ((v = g[F_Z]) !== undefined) {
+    tzoff = zoneOffset(v);
+    if (tzoff === undefined) return null;
   }
   // %a/%A/%w only matter without a month and day, which fail2ban's patterns never leave out.
   const now = wallOf(nowMs, zone);
@@ -264,7 +301,7 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   // Naive wall time as if UTC; shifted to UTC when the line gave a zone.
   let wall = utcMs(year, month - 1, day, hour, minute, second, 0);
   if (tzoff !== undefined) wall -= tzoff * 60_000;
-  const nowWall = utcMs(now.y, now.mo - 1, now.d, now.h, now.mi, now.s, 0);
+  const nowWall = now.wall;
   let shifted = false;
   if (assumeToday && wall > nowWall) {
     wall -= 86_400_000;
@@ -464,6 +501,18 @@ export function buildDetector(datepattern: string | undefined, nowMs: number): D
 export class DateDetector {
   private lastIdx = -1;
   private lastStart = 1;
+  /**
+   * The inputs and result of the last date read from fields: a line with the same template,
+   * field texts, zone and second of the clock has the same time (syslog lines of a burst share
+   * their second), without parsing it again.
+   */
+  private readonly prevFields: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
+  private prevTemplate: Template | null = null;
+  private prevZone: Zone | null = null;
+  private prevNowSec = NaN;
+  private prevTime: number | null = null;
+  /** The object every match returns (no object per line): read it before the next call. */
+  private readonly result: { start: number; end: number; time: number | null; empty: boolean } = { start: 0, end: 0, time: null, empty: false };
   constructor(
     readonly templates: readonly Template[],
     readonly none: boolean,
@@ -474,7 +523,36 @@ export class DateDetector {
     return t.re.exec(line);
   }
 
-  /** Finds the date in a line as fail2ban's DateDetector.matchTime + getTime. */
+  /** timeFromFields, or the last line's time when its inputs are the same. */
+  private timeOf(t: Template, g: FieldValues, zone: Zone, nowMs: number): number | null {
+    const prev = this.prevFields;
+    // (timeFromFields reads the clock only through wallOf, by the second; a template's
+    // fields are the only ones set in g.)
+    const nowSec = Math.floor(nowMs / 1000);
+    let same = t === this.prevTemplate && zone === this.prevZone && nowSec === this.prevNowSec;
+    const f = t.fields;
+    for (let i = 1; i < f.length; i += 2) {
+      const c = f[i] as number;
+      if (g[c] !== prev[c]) {
+        same = false;
+        prev[c] = g[c];
+      }
+    }
+    if (same) return this.prevTime;
+    if (t !== this.prevTemplate) {
+      for (let i = 0; i < prev.length; i++) prev[i] = g[i];
+      this.prevTemplate = t;
+    }
+    this.prevZone = zone;
+    this.prevNowSec = nowSec;
+    this.prevTime = timeFromFields(g, zone, nowMs);
+    return this.prevTime;
+  }
+
+  /**
+   * Finds the date in a line as fail2ban's DateDetector.matchTime + getTime. The DateMatch
+   * is the detector's own, overwritten by the next call.
+   */
   match(line: string, zone: Zone, nowMs: number): DateMatch | null {
     // (The chosen template, its match and index as three locals: no object per line.)
     let t: Template | null = null;
@@ -535,7 +613,14 @@ export class DateDetector {
     // Where the date text sits: group 1 of the template.
     const textStart = groupStart(m, t, text);
     const s = textStart >= 0 ? textStart : m.index;
-    if (text === '') return { start: s, end: s, time: null, empty: true };
+    const r = this.result;
+    r.start = s;
+    if (text === '') {
+      r.end = s;
+      r.time = null;
+      r.empty = true;
+      return r;
+    }
     let time: number | null;
     switch (t.kind) {
       case 'epoch':
@@ -551,17 +636,25 @@ export class DateDetector {
         time = parseInt(text.slice(2, 17), 16);
         break;
       default:
-        time = timeFromFields(g, zone, nowMs);
+        time = this.timeOf(t, g, zone, nowMs);
     }
-    return { start: s, end: s + text.length, time, empty: false };
+    r.end = s + text.length;
+    r.time = time;
+    r.empty = false;
+    return r;
   }
+}
+
+/** A character code \w matches (without the `u` flag: ASCII letters, digits, _). */
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }
 
 /** Start of the date text: uses the `d` flag indices when present. */
 function groupStart(m0: RegExpExecArray, t: Template, text: string): number {
   // A date text starting with a word character cannot begin inside a bound made of non-word
   // characters: its first occurrence in the match is where it starts.
-  if (t.plainPrefix && text !== '' && /\w/.test(text[0] as string)) {
+  if (t.plainPrefix && text !== '' && isWordCode(text.charCodeAt(0))) {
     const i = m0[0].indexOf(text);
     if (i >= 0) return m0.index + i;
   }
