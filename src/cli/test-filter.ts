@@ -237,7 +237,10 @@ async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<type
         let end = e;
         if (end > p && chunk.charCodeAt(end - 1) === 13) end--;
         const line = chunk.slice(p, end);
-        if (line.trim() === '' || line.startsWith('#')) {
+        // Most lines start with a character that is neither "#" nor white space (a printable
+        // ASCII one): no trim for them.
+        const c0 = line.charCodeAt(0);
+        if (!(c0 > 32 && c0 < 127 && c0 !== 35) && (line.trim() === '' || line.startsWith('#'))) {
           c.skipped++;
           continue;
         }
@@ -321,8 +324,12 @@ const MS_YEAR_10000 = 253_402_300_800_000;
 let isoDay = NaN;
 let isoDayText = '';
 
+/** "00" to "99" and "000" to "999", by index: no number turned into text per failure. */
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
 function pad2(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`;
+  return PAD2[n] as string;
 }
 
 /**
@@ -353,7 +360,7 @@ function isoOf(ms: number): string {
   rest = (rest - sec) / 60;
   const min = rest % 60;
   const hour = (rest - min) / 60;
-  return `${isoDayText}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`}Z`;
+  return `${isoDayText}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${PAD3[milli] as string}Z`;
 }
 
 // Text JSON.stringify writes as it is: no quote, backslash, control character or surrogate.
@@ -361,7 +368,13 @@ const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 /** JSON.stringify of a string, without the call where the text needs no escape. */
 function jsonString(v: string): string {
-  return JSON_PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
+  // Short texts (addresses, user names) by a loop over their codes, longer ones by JSON_PLAIN.
+  if (v.length > 64) return JSON_PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+  }
+  return `"${v}"`;
 }
 
 // Keys of the JSON line written before and after a failure's own fields.
