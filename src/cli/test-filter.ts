@@ -244,7 +244,8 @@ async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<type
           c.skipped++;
           continue;
         }
-        const found = filter.processLine(line, now);
+        // The line with its newline, as read, when no "\r" was cut: the engine slices its buffer from it.
+        const found = filter.processLine(line, now, end === e ? chunk.slice(p, e + 1) : undefined);
         if (found.length === 0) {
           if (opts.printMissed === true && !json) out.write(`missed  ${c.lines}: ${line}\n`);
           continue;
