@@ -143,8 +143,26 @@ function zoneOffset(text: string): number | undefined {
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-/** Month numbers of abbreviations as logs write them (Jan, jan, JAN); other spellings are lowered first. */
-const MONTH_OF = new Map<string, number>(MONTHS.flatMap((m, i) => [m, m[0]?.toUpperCase() + m.slice(1), m.toUpperCase()].map((k) => [k, i + 1] as [string, number])));
+/** Month numbers by the three lowered letters of their abbreviation as one number (see monthOfAbbr). */
+const MONTH_CODE = new Map<number, number>(MONTHS.map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i + 1]));
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * The month (1–12) of an abbreviation in any case, 0 when it is none. Three ASCII letters
+ * are looked up by their codes (no lowered copy, no hash of a fresh string per line).
+ */
+function monthOfAbbr(v: string): number {
+  if (v.length === 3) {
+    const a = v.charCodeAt(0);
+    const b = v.charCodeAt(1);
+    const c = v.charCodeAt(2);
+    if (isAsciiLetter(a) && isAsciiLetter(b) && isAsciiLetter(c)) return MONTH_CODE.get(((a | 32) << 16) | ((b | 32) << 8) | (c | 32)) ?? 0;
+  }
+  return MONTHS.indexOf(v.toLowerCase()) + 1;
+}
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
 /** Wall-clock fields of a moment in a zone, and the same as epoch ms read as UTC (`wall`). */
@@ -254,7 +272,7 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   if ((v = g[F_Y]) !== undefined) year = num(v);
   if ((v = g[F_m]) !== undefined) month = num(v);
   if ((v = g[F_B]) !== undefined) month = FULL_MONTHS.indexOf(v.toLowerCase()) + 1;
-  if ((v = g[F_b]) !== undefined) month = MONTH_OF.get(v) ?? MONTHS.indexOf(v.toLowerCase()) + 1;
+  if ((v = g[F_b]) !== undefined) month = monthOfAbbr(v);
   if ((v = g[F_d]) !== undefined) day = num(v);
   if ((v = g[F_H]) !== undefined) hour = num(v);
   if ((v = g[F_I]) !== undefined) {
@@ -527,22 +545,22 @@ export class DateDetector {
   private timeOf(t: Template, g: FieldValues, zone: Zone, nowMs: number): number | null {
     const prev = this.prevFields;
     // (timeFromFields reads the clock only through wallOf, by the second; a template's
-    // fields are the only ones set in g.)
+    // fields are the only ones set in g. The date text first: it differs when anything does.)
     const nowSec = Math.floor(nowMs / 1000);
-    let same = t === this.prevTemplate && zone === this.prevZone && nowSec === this.prevNowSec;
-    const f = t.fields;
-    for (let i = 1; i < f.length; i += 2) {
-      const c = f[i] as number;
-      if (g[c] !== prev[c]) {
-        same = false;
-        prev[c] = g[c];
+    if (t === this.prevTemplate && zone === this.prevZone && nowSec === this.prevNowSec && g[F_TEXT] === prev[F_TEXT]) {
+      const f = t.fields;
+      let same = true;
+      for (let i = 1; i < f.length; i += 2) {
+        const c = f[i] as number;
+        if (g[c] !== prev[c]) {
+          same = false;
+          break;
+        }
       }
+      if (same) return this.prevTime;
     }
-    if (same) return this.prevTime;
-    if (t !== this.prevTemplate) {
-      for (let i = 0; i < prev.length; i++) prev[i] = g[i];
-      this.prevTemplate = t;
-    }
+    for (let i = 0; i < prev.length; i++) prev[i] = g[i];
+    this.prevTemplate = t;
     this.prevZone = zone;
     this.prevNowSec = nowSec;
     this.prevTime = timeFromFields(g, zone, nowMs);
