@@ -208,17 +208,14 @@ const FIELD_CODE = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
 /** Group values by field code (FIELD_NAMES); undefined where the group did not take part. */
 type FieldValues = (string | undefined)[];
 
-// One FieldValues for every line: read by timeFromFields before the next line fills it.
-const SCRATCH: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
-
 /**
  * The values of a template's groups that its date is read from. Where several JS groups
  * carry one Python name (one per expanded conditional variant), the last one that took part
- * wins, as pythonGroups has it. The array is SCRATCH, valid until the next call.
+ * wins, as pythonGroups has it. (A fresh array per line: stores of new strings into a
+ * long-lived array cost more, in write barriers, than the young array.)
  */
 function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
-  const out = SCRATCH;
-  for (let i = 0; i < out.length; i++) out[i] = undefined;
+  const out: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
   const g = m.groups;
   const f = t.fields;
   for (let i = 0; i < f.length; i += 2) {
@@ -524,7 +521,7 @@ export class DateDetector {
    * field texts, zone and second of the clock has the same time (syslog lines of a burst share
    * their second), without parsing it again.
    */
-  private readonly prevFields: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
+  private prevFields: FieldValues | null = null;
   private prevTemplate: Template | null = null;
   private prevZone: Zone | null = null;
   private prevNowSec = NaN;
@@ -545,9 +542,22 @@ export class DateDetector {
   private timeOf(t: Template, g: FieldValues, zone: Zone, nowMs: number): number | null {
     const prev = this.prevFields;
     // (timeFromFields reads the clock only through wallOf, by the second; a template's
-    // fields are the only ones set in g. The date text first: it differs when anything does.)
+    // fields are the only ones set in g. The date text first: it differs when anything
+    // does, most often in its last digit.)
     const nowSec = Math.floor(nowMs / 1000);
-    if (t === this.prevTemplate && zone === this.prevZone && nowSec === this.prevNowSec && g[F_TEXT] === prev[F_TEXT]) {
+    const text = g[F_TEXT];
+    const prevText = prev?.[F_TEXT];
+    if (
+      prev !== null &&
+      t === this.prevTemplate &&
+      zone === this.prevZone &&
+      nowSec === this.prevNowSec &&
+      text !== undefined &&
+      prevText !== undefined &&
+      text.length === prevText.length &&
+      text.charCodeAt(text.length - 1) === prevText.charCodeAt(text.length - 1) &&
+      text === prevText
+    ) {
       const f = t.fields;
       let same = true;
       for (let i = 1; i < f.length; i += 2) {
@@ -559,7 +569,7 @@ export class DateDetector {
       }
       if (same) return this.prevTime;
     }
-    for (let i = 0; i < prev.length; i++) prev[i] = g[i];
+    this.prevFields = g;
     this.prevTemplate = t;
     this.prevZone = zone;
     this.prevNowSec = nowSec;

@@ -101,15 +101,6 @@ const FAILURE_ID = ['fid', 'ip4', 'ip6', 'dns'];
 /** What a line without a failure gives. */
 const NONE: readonly F2bFailure[] = Object.freeze([]);
 
-/**
- * `${s}\n` (the buffer of a line that is s), as a slice of buf when buf ends with exactly
- * that text (no copy), else built.
- */
-function withNewline(buf: string, s: string): string {
-  const at = buf.length - s.length - 1;
-  return at >= 0 && buf.charCodeAt(buf.length - 1) === 10 && buf.startsWith(s, at) ? buf.slice(at) : `${s}\n`;
-}
-
 function hasKeys(o: object): boolean {
   for (const _ in o) return true;
   return false;
@@ -166,8 +157,8 @@ export class Fail2banEngine {
   /**
    * Processes one line; nowMs is the clock (year inference, journal time, date carry-over).
    * `lineNl`, when the caller has it, is the same line followed by "\n" as one string (a
-   * slice of what it read): the buffer the regexes search is then a slice of it, not a
-   * concatenation copied anew for every line. The array returned is not to be changed.
+   * slice of what it read): the buffer the regexes search first is then a slice of it, not
+   * a concatenation copied anew for every line. The array returned is not to be changed.
    */
   processLine(line: string, nowMs: number, lineNl?: string): readonly F2bFailure[] {
     const now = nowMs / 1000;
@@ -246,7 +237,7 @@ export class Fail2banEngine {
       const content = this.prefContent.value;
       if (content) {
         this.buffer = [['', '', content]];
-        buf = withNewline(buf, content);
+        buf = null;
       }
     }
     for (let idx = 0; idx < this.fails.length; idx++) {
