@@ -66,6 +66,23 @@ const LINE_BEGIN = 8;
 
 interface Template {
   readonly name: string;
+  readonly flags: number;
+  /** How the value is read from the match. */
+  readonly kind: 'pattern' | 'epoch' | 'lepoch' | 'tai64n' | 'none';
+  /** Python group holding the date text (the part cut out of the line). */
+  readonly textGroup: string;
+  /** Python group holding the epoch number. */
+  readonly valueGroup: string;
+  /** The Python regex, bounds added (what `c` is translated from). */
+  readonly regex: string;
+  /**
+   * Its JavaScript form, built on first use (templateRegex): of fail2ban's 34 default
+   * templates a log needs one or two, and translating them all cost a start 30 to 50 ms.
+   */
+  c: TemplateRegex | null;
+}
+
+interface TemplateRegex {
   readonly re: RegExp;
   /** The same with match indices (`d`), run only when the date text's start is not evident. */
   readonly reIndices: RegExp;
@@ -77,13 +94,6 @@ interface Template {
    * field code (FIELD_NAMES), … of the groups a date is read from. `reIndices` keeps the names.
    */
   readonly fields: readonly (string | number)[];
-  readonly flags: number;
-  /** How the value is read from the match. */
-  readonly kind: 'pattern' | 'epoch' | 'lepoch' | 'tai64n' | 'none';
-  /** Python group holding the date text (the part cut out of the line). */
-  readonly textGroup: string;
-  /** Python group holding the epoch number. */
-  readonly valueGroup: string;
 }
 
 export interface DateMatch {
@@ -205,6 +215,7 @@ function wallOfUncached(ms: number, zone: Zone): WallFields {
 const FIELD_NAMES = ['y', 'Y', 'm', 'B', 'b', 'd', 'H', 'I', 'M', 'S', 'j', 'z', 'Z', 'p', '1', '2'] as const;
 const F_y = 0, F_Y = 1, F_m = 2, F_B = 3, F_b = 4, F_d = 5, F_H = 6, F_I = 7, F_M = 8, F_S = 9, F_j = 10, F_z = 11, F_Z = 12, F_p = 13, F_TEXT = 14, F_VALUE = 15;
 const FIELD_CODE = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
+if (FIELD_NAMES.length !== 16) throw new Error('fieldValues writes its array for 16 fields');
 /** Group values by field code (FIELD_NAMES); undefined where the group did not take part. */
 type FieldValues = (string | undefined)[];
 
@@ -214,8 +225,9 @@ type FieldValues = (string | undefined)[];
  * wins, as pythonGroups has it. (A fresh array per line: stores of new strings into a
  * long-lived array cost more, in write barriers, than the young array.)
  */
-function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
-  const out: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
+function fieldValues(m: RegExpExecArray, t: TemplateRegex): FieldValues {
+  // (A literal: packed from the start, one copy of its boilerplate, no fill call.)
+  const out: FieldValues = [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined];
   const g = m.groups;
   const f = t.fields;
   for (let i = 0; i < f.length; i += 2) {
@@ -366,6 +378,13 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
   if (!(flags & LINE_BEGIN) && RE_LINE_BOUND_BEG.test(regex)) flags |= LINE_BEGIN;
   regex = regex.replace(/^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$/g, (m) => m.replace('**', ''));
   if (gf) regex = gf[0].replace(/^[^(]*/, '') + regex;
+  return { name, regex, flags, kind, textGroup: '1', valueGroup, c: null };
+}
+
+/** A template's JavaScript regex, translated on first use (DatePatternError if it cannot be). */
+function templateRegex(tp: Template): TemplateRegex {
+  if (tp.c !== null) return tp.c;
+  const { regex, name } = tp;
   let t;
   try {
     t = translatePython(regex);
@@ -381,7 +400,14 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
     const code = FIELD_CODE.get(py);
     if (code !== undefined) fields.push(plain?.index.get(js) ?? js, code);
   }
-  return { name, re: new RegExp(plain?.source ?? t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields, flags, kind, textGroup: '1', valueGroup };
+  tp.c = { re: new RegExp(plain?.source ?? t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields };
+  return tp.c;
+}
+
+/** A template given by the filter: translated now, so that an error is one at load time. */
+function translated(t: Template): Template {
+  templateRegex(t);
+  return t;
 }
 
 function patternTemplate(pattern: string, dirs: Record<string, string>, wordBegin: boolean | 'start' = true, wordEnd = true): Template {
@@ -502,13 +528,13 @@ export function buildDetector(datepattern: string | undefined, nowMs: number): D
         const wrapped = (s: string) => p.replace(/(?<!\\)\{DATE\}/gi, () => unbound(s));
         if (o.template.kind !== 'pattern') {
           // EPOCH and TAI64N have no strptime pattern: wrapped, they only match their own name.
-          add(patternTemplate(wrapped(o.template.name), dirs), ignoreDup);
-        } else add(patternTemplate(wrapped(o.pattern), dirs), ignoreDup);
+          add(translated(patternTemplate(wrapped(o.template.name), dirs)), ignoreDup);
+        } else add(translated(patternTemplate(wrapped(o.pattern), dirs)), ignoreDup);
       }
     } else if (key === '{NONE}') {
       none = true;
-      add(compileTemplate('{NONE}', '^', false, false, 'none'), false);
-    } else add(templateFor(p, dirs), false);
+      add(translated(compileTemplate('{NONE}', '^', false, false, 'none')), false);
+    } else add(translated(templateFor(p, dirs)), false);
   }
   return new DateDetector(list, none);
 }
@@ -534,8 +560,9 @@ export class DateDetector {
   ) {}
 
   private run(t: Template, line: string): RegExpExecArray | null {
-    t.re.lastIndex = 0;
-    return t.re.exec(line);
+    const c = templateRegex(t);
+    c.re.lastIndex = 0;
+    return c.re.exec(line);
   }
 
   /** timeFromFields, or the last line's time when its inputs are the same. */
@@ -558,7 +585,7 @@ export class DateDetector {
       text.charCodeAt(text.length - 1) === prevText.charCodeAt(text.length - 1) &&
       text === prevText
     ) {
-      const f = t.fields;
+      const f = (t.c as TemplateRegex).fields;
       let same = true;
       for (let i = 1; i < f.length; i += 2) {
         const c = f[i] as number;
@@ -636,10 +663,12 @@ export class DateDetector {
     if (m === null || t === null) return null;
     this.lastIdx = idx;
     this.lastStart = m.index;
-    const g = fieldValues(m, t);
+    // (run translated the template.)
+    const c = t.c as TemplateRegex;
+    const g = fieldValues(m, c);
     const text = g[F_TEXT] ?? '';
     // Where the date text sits: group 1 of the template.
-    const textStart = groupStart(m, t, text);
+    const textStart = groupStart(m, c, t.textGroup, text);
     const s = textStart >= 0 ? textStart : m.index;
     const r = this.result;
     r.start = s;
@@ -679,7 +708,7 @@ function isWordCode(c: number): boolean {
 }
 
 /** Start of the date text: uses the `d` flag indices when present. */
-function groupStart(m0: RegExpExecArray, t: Template, text: string): number {
+function groupStart(m0: RegExpExecArray, t: TemplateRegex, textGroup: string, text: string): number {
   // A date text starting with a word character cannot begin inside a bound made of non-word
   // characters: its first occurrence in the match is where it starts.
   if (t.plainPrefix && text !== '' && isWordCode(text.charCodeAt(0))) {
@@ -691,7 +720,7 @@ function groupStart(m0: RegExpExecArray, t: Template, text: string): number {
   const ind = (m as RegExpExecArray & { indices?: { groups?: Record<string, [number, number] | undefined> } }).indices;
   if (ind?.groups) {
     for (const [js, py] of t.groups) {
-      if (py !== t.textGroup) continue;
+      if (py !== textGroup) continue;
       const r = ind.groups[js];
       if (r) return r[0];
     }
