@@ -153,8 +153,25 @@ function zoneOffset(text: string): number | undefined {
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-/** Month numbers by the three lowered letters of their abbreviation as one number (see monthOfAbbr). */
-const MONTH_CODE = new Map<number, number>(MONTHS.map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i + 1]));
+/** The month (1–12) of the three lowered letters of its abbreviation as one number, 0 for none. */
+function monthOfCode(k: number): number {
+  // (A switch over constants: no map lookup per line.)
+  switch (k) {
+    case 0x6a616e: return 1; // jan
+    case 0x666562: return 2; // feb
+    case 0x6d6172: return 3; // mar
+    case 0x617072: return 4; // apr
+    case 0x6d6179: return 5; // may
+    case 0x6a756e: return 6; // jun
+    case 0x6a756c: return 7; // jul
+    case 0x617567: return 8; // aug
+    case 0x736570: return 9; // sep
+    case 0x6f6374: return 10; // oct
+    case 0x6e6f76: return 11; // nov
+    case 0x646563: return 12; // dec
+    default: return 0;
+  }
+}
 
 function isAsciiLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -169,7 +186,7 @@ function monthOfAbbr(v: string): number {
     const a = v.charCodeAt(0);
     const b = v.charCodeAt(1);
     const c = v.charCodeAt(2);
-    if (isAsciiLetter(a) && isAsciiLetter(b) && isAsciiLetter(c)) return MONTH_CODE.get(((a | 32) << 16) | ((b | 32) << 8) | (c | 32)) ?? 0;
+    if (isAsciiLetter(a) && isAsciiLetter(b) && isAsciiLetter(c)) return monthOfCode(((a | 32) << 16) | ((b | 32) << 8) | (c | 32));
   }
   return MONTHS.indexOf(v.toLowerCase()) + 1;
 }
@@ -335,9 +352,12 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
     shifted = true;
   }
   if (assumeYear && wall > nowWall + 86_400_000) {
-    shifted = true;
     // The same month and day a year earlier (Feb 29 of a non-leap year: no date).
     if (day > daysIn(year - 1, month)) return null;
+    // Not moved by a day nor by a zone, wall holds the fields as read (all in range): the
+    // time a year earlier is those fields in that year, without a Date taken apart twice.
+    if (!shifted && tzoff === undefined && year - 1 >= 100 && year - 1 <= 9999) return zone.toUtc(year - 1, month - 1, day, hour, minute, second, 0) / 1000;
+    shifted = true;
     const w = new Date(wall);
     wall = utcMs(year - 1, month - 1, day, w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), 0);
   }
