@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { systemClock } from '../clock.js';
 import { groupDigits } from './format/number.js';
 import { ProgressLine, expectedBytes, progressWanted } from './format/progress.js';
+import { StdoutBytes } from './stdout-bytes.js';
 
 export { groupDigits };
 import { isFutureDated } from '../engine/wall-clock.js';
@@ -79,7 +80,7 @@ export async function runTestFilter(spec: string, log: string, opts: TestFilterO
     return;
   }
   const c: Counters = { lines: 0, matched: 0, ignored: 0, undated: 0, futureDated: 0, perRegex: filter.regexes.map(() => 0), perKind: new Map(), dateFormats: new Map() };
-  const out = new OutputBuffer();
+  const out = new StdoutBytes();
   const json = opts.json === true;
   const printMatched = opts.printMatched === true && !json;
   const printMissed = opts.printMissed === true && !json;
@@ -215,23 +216,6 @@ function formatSummary(s: Summary): string {
 }
 
 
-/** Gathers output into large writes: one write per line would dominate the run time. */
-class OutputBuffer {
-  private parts: string[] = [];
-  private size = 0;
-  write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 16) this.flush();
-  }
-  flush(): void {
-    if (this.parts.length === 0) return;
-    process.stdout.write(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
-  }
-}
-
 /**
  * A fail2ban filter, reported as fail2ban reports it: the host as captured (a name from
  * <DNS> too, never resolved), the time, on the line fail2ban would report it. Empty lines
@@ -239,7 +223,7 @@ class OutputBuffer {
  */
 async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<typeof openLog>, now: number, opts: TestFilterOptions, started: number): Promise<void> {
   const { readLineChunks } = await import('../sources/read-lines.js');
-  const out = new OutputBuffer();
+  const out = new StdoutBytes();
   const json = opts.json === true;
   const stats = { bytes: 0, tooLong: 0 };
   const c = { lines: 0, matched: 0, skipped: 0, failures: 0, undated: 0, perRegex: filter.regexes.map(() => 0) };
@@ -253,11 +237,15 @@ async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<type
         let end = e;
         if (end > p && chunk.charCodeAt(end - 1) === 13) end--;
         const line = chunk.slice(p, end);
-        if (line.trim() === '' || line.startsWith('#')) {
+        // Most lines start with a character that is neither "#" nor white space (a printable
+        // ASCII one): no trim for them.
+        const c0 = line.charCodeAt(0);
+        if (!(c0 > 32 && c0 < 127 && c0 !== 35) && (line.trim() === '' || line.startsWith('#'))) {
           c.skipped++;
           continue;
         }
-        const found = filter.processLine(line, now);
+        // The line with its newline, as read, when no "\r" was cut: the engine slices its buffer from it.
+        const found = filter.processLine(line, now, end === e ? chunk.slice(p, e + 1) : undefined);
         if (found.length === 0) {
           if (opts.printMissed === true && !json) out.write(`missed  ${c.lines}: ${line}\n`);
           continue;
@@ -267,7 +255,7 @@ async function runFail2banFilter(filter: Fail2banFilter, source: ReturnType<type
           c.failures++;
           c.perRegex[f.regex] = (c.perRegex[f.regex] ?? 0) + 1;
           if (f.time === null) c.undated++;
-          if (json) out.write(toJson.line(c.lines, f));
+          if (json) toJson.write(out, c.lines, f);
           else if (opts.printMatched === true) out.write(`matched ${c.lines}: ${f.host} ${isoTime(f.time) ?? '(no date)'} #${f.regex + 1}: ${line}\n`);
         }
       }
@@ -337,8 +325,28 @@ const MS_YEAR_10000 = 253_402_300_800_000;
 let isoDay = NaN;
 let isoDayText = '';
 
+/** "00" to "99" and "000" to "999", by index: no number turned into text per failure. */
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
 function pad2(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`;
+  return PAD2[n] as string;
+}
+
+/** Sets isoDay and isoDayText (`YYYY-MM-DDT`) to the day of `ms` (1970 to 9999). */
+function setIsoDay(day: number): void {
+  // Days since 1970-01-01 to a proleptic Gregorian date, in 400-year eras from March.
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  isoDay = day;
+  isoDayText = `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}T`;
 }
 
 /**
@@ -348,20 +356,7 @@ function pad2(n: number): string {
  */
 function isoOf(ms: number): string {
   const day = Math.floor(ms / 86_400_000);
-  if (day !== isoDay) {
-    // Days since 1970-01-01 to a proleptic Gregorian date, in 400-year eras from March.
-    const z = day + 719_468;
-    const era = Math.floor(z / 146_097);
-    const doe = z - era * 146_097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-    const mp = Math.floor((5 * doy + 2) / 153);
-    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-    const m = mp < 10 ? mp + 3 : mp - 9;
-    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-    isoDay = day;
-    isoDayText = `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}T`;
-  }
+  if (day !== isoDay) setIsoDay(day);
   let rest = ms - day * 86_400_000;
   const milli = rest % 1000;
   rest = (rest - milli) / 1000;
@@ -369,15 +364,69 @@ function isoOf(ms: number): string {
   rest = (rest - sec) / 60;
   const min = rest % 60;
   const hour = (rest - min) / 60;
-  return `${isoDayText}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`}Z`;
+  return `${isoDayText}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${PAD3[milli] as string}Z`;
+}
+
+/** The JSON of a failure's time (isoTime's text, quoted, or null), written as bytes. */
+function writeJsonTime(out: StdoutBytes, seconds: number | null): void {
+  if (seconds === null) {
+    out.write('null');
+    return;
+  }
+  const ms = Math.round(seconds * 1000);
+  if (!(ms >= 0 && ms < MS_YEAR_10000)) {
+    out.write(`"${new Date(ms).toISOString()}"`);
+    return;
+  }
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== isoDay) setIsoDay(day);
+  let rest = ms - day * 86_400_000;
+  const milli = rest % 1000;
+  rest = (rest - milli) / 1000;
+  const sec = rest % 60;
+  rest = (rest - sec) / 60;
+  const min = rest % 60;
+  const hour = (rest - min) / 60;
+  out.byte(0x22);
+  out.write(isoDayText);
+  out.digits(hour, 2);
+  out.byte(0x3a);
+  out.digits(min, 2);
+  out.byte(0x3a);
+  out.digits(sec, 2);
+  out.byte(0x2e);
+  out.digits(milli, 3);
+  out.byte(0x5a);
+  out.byte(0x22);
+}
+
+/** JSON.stringify of a number: integers as digits without building their text. */
+function writeJsonNumber(out: StdoutBytes, n: number): void {
+  if (Number.isInteger(n) && n >= 0 && n < 2_147_483_648) out.digits(n);
+  else out.write(JSON.stringify(n));
 }
 
 // Text JSON.stringify writes as it is: no quote, backslash, control character or surrogate.
 const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
-/** JSON.stringify of a string, without the call where the text needs no escape. */
-function jsonString(v: string): string {
-  return JSON_PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
+/** True when JSON.stringify(v) is v in quotes: no character of v needs an escape. */
+function jsonPlain(v: string): boolean {
+  // Short texts (addresses, user names) by a loop over their codes, longer ones by JSON_PLAIN.
+  if (v.length > 64) return JSON_PLAIN.test(v);
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/** JSON.stringify(v) of a string, written as bytes (the call only where v needs an escape). */
+function writeJsonString(out: StdoutBytes, v: string): void {
+  if (jsonPlain(v)) {
+    out.byte(0x22);
+    out.write(v);
+    out.byte(0x22);
+  } else out.write(JSON.stringify(v));
 }
 
 // Keys of the JSON line written before and after a failure's own fields.
@@ -385,8 +434,9 @@ const FIXED_KEYS = new Set(['line', 'ip', 'time', 'kind', 'filter', 'regex']);
 
 /**
  * One JSON line per fail2ban failure: {line, ip, time, kind, filter, regex, …fields, users,
- * attempts}, written as text rather than through an object per line (this runs once per
- * matched line of a log of millions). The same text JSON.stringify gives that object.
+ * attempts}, written as bytes in pieces rather than through an object or a string per line
+ * (this runs once per matched line of a log of millions). The same text JSON.stringify gives
+ * that object.
  */
 class F2bJsonLines {
   private readonly names: string;
@@ -397,22 +447,47 @@ class F2bJsonLines {
     this.names = `,"kind":${n},"filter":${n},"regex":`;
   }
 
-  line(lineNo: number, f: F2bFailure): string {
-    const time = isoTime(f.time);
-    let s = `{"line":${lineNo},"ip":${jsonString(f.host)},"time":${time === null ? 'null' : `"${time}"`}${this.names}${f.regex + 1}`;
-    for (const k in f.fields) {
-      let prefix = this.keys.get(k);
-      if (prefix === undefined) {
-        // A field named like a key written after the fields would move there in the object:
-        // the object path keeps that order exact.
-        prefix = k === 'users' || k === 'attempts' || /^\d/.test(k) ? null : FIXED_KEYS.has(k) ? '' : `,${JSON.stringify(k)}:`;
-        this.keys.set(k, prefix);
-      }
-      if (prefix === null) return this.viaObject(lineNo, f);
-      if (prefix !== '') s += prefix + jsonString(f.fields[k] as string);
+  private prefix(k: string): string | null {
+    let prefix = this.keys.get(k);
+    if (prefix === undefined) {
+      // A field named like a key written after the fields would move there in the object:
+      // the object path keeps that order exact.
+      prefix = k === 'users' || k === 'attempts' || /^\d/.test(k) ? null : FIXED_KEYS.has(k) ? '' : `,${JSON.stringify(k)}:`;
+      this.keys.set(k, prefix);
     }
-    if (f.users !== undefined) s += `,"users":${JSON.stringify(f.users)}`;
-    return `${s},"attempts":${JSON.stringify(f.attempts)}}\n`;
+    return prefix;
+  }
+
+  write(out: StdoutBytes, lineNo: number, f: F2bFailure): void {
+    // (Checked before any byte is written: a field for the object path takes the whole line.)
+    for (const k in f.fields) {
+      if (this.prefix(k) === null) {
+        out.write(this.viaObject(lineNo, f));
+        return;
+      }
+    }
+    out.write('{"line":');
+    writeJsonNumber(out, lineNo);
+    out.write(',"ip":');
+    writeJsonString(out, f.host);
+    out.write(',"time":');
+    writeJsonTime(out, f.time);
+    out.write(this.names);
+    writeJsonNumber(out, f.regex + 1);
+    for (const k in f.fields) {
+      const prefix = this.prefix(k) as string;
+      if (prefix === '') continue;
+      out.write(prefix);
+      writeJsonString(out, f.fields[k] as string);
+    }
+    if (f.users !== undefined) {
+      out.write(',"users":');
+      out.write(JSON.stringify(f.users));
+    }
+    out.write(',"attempts":');
+    writeJsonNumber(out, f.attempts);
+    out.byte(0x7d);
+    out.byte(0x0a);
   }
 
   private viaObject(lineNo: number, f: F2bFailure): string {

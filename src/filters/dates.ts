@@ -49,17 +49,23 @@ export const SYSTEM_ZONE: Zone = cachedZone(Intl.DateTimeFormat().resolvedOption
  */
 function cachedZone(name: string, convert: (wallAsUtc: number) => number): Zone {
   const cache = new Map<number, number>();
+  // The last quarter hour and its offset: consecutive lines nearly always share it.
+  let lastKey = NaN;
+  let lastOff = 0;
   return {
     name,
     toUtc: (y, mo, d, h, mi, s, ms) => {
       const wall = utcMs(y, mo, d, h, mi, s, ms);
       const key = Math.floor(wall / 900_000);
+      if (key === lastKey) return wall - lastOff;
       let off = cache.get(key);
       if (off === undefined) {
         off = wall - convert(wall);
         if (cache.size > 4096) cache.clear();
         cache.set(key, off);
       }
+      lastKey = key;
+      lastOff = off;
       return wall - off;
     },
   };

@@ -66,6 +66,23 @@ const LINE_BEGIN = 8;
 
 interface Template {
   readonly name: string;
+  readonly flags: number;
+  /** How the value is read from the match. */
+  readonly kind: 'pattern' | 'epoch' | 'lepoch' | 'tai64n' | 'none';
+  /** Python group holding the date text (the part cut out of the line). */
+  readonly textGroup: string;
+  /** Python group holding the epoch number. */
+  readonly valueGroup: string;
+  /** The Python regex, bounds added (what `c` is translated from). */
+  readonly regex: string;
+  /**
+   * Its JavaScript form, built on first use (templateRegex): of fail2ban's 34 default
+   * templates a log needs one or two, and translating them all cost a start 30 to 50 ms.
+   */
+  c: TemplateRegex | null;
+}
+
+interface TemplateRegex {
   readonly re: RegExp;
   /** The same with match indices (`d`), run only when the date text's start is not evident. */
   readonly reIndices: RegExp;
@@ -77,13 +94,6 @@ interface Template {
    * field code (FIELD_NAMES), … of the groups a date is read from. `reIndices` keeps the names.
    */
   readonly fields: readonly (string | number)[];
-  readonly flags: number;
-  /** How the value is read from the match. */
-  readonly kind: 'pattern' | 'epoch' | 'lepoch' | 'tai64n' | 'none';
-  /** Python group holding the date text (the part cut out of the line). */
-  readonly textGroup: string;
-  /** Python group holding the epoch number. */
-  readonly valueGroup: string;
 }
 
 export interface DateMatch {
@@ -143,14 +153,60 @@ function zoneOffset(text: string): number | undefined {
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-/** Month numbers of abbreviations as logs write them (Jan, jan, JAN); other spellings are lowered first. */
-const MONTH_OF = new Map<string, number>(MONTHS.flatMap((m, i) => [m, m[0]?.toUpperCase() + m.slice(1), m.toUpperCase()].map((k) => [k, i + 1] as [string, number])));
+/** The month (1–12) of the three lowered letters of its abbreviation as one number, 0 for none. */
+function monthOfCode(k: number): number {
+  // (A switch over constants: no map lookup per line.)
+  switch (k) {
+    case 0x6a616e: return 1; // jan
+    case 0x666562: return 2; // feb
+    case 0x6d6172: return 3; // mar
+    case 0x617072: return 4; // apr
+    case 0x6d6179: return 5; // may
+    case 0x6a756e: return 6; // jun
+    case 0x6a756c: return 7; // jul
+    case 0x617567: return 8; // aug
+    case 0x736570: return 9; // sep
+    case 0x6f6374: return 10; // oct
+    case 0x6e6f76: return 11; // nov
+    case 0x646563: return 12; // dec
+    default: return 0;
+  }
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * The month (1–12) of an abbreviation in any case, 0 when it is none. Three ASCII letters
+ * are looked up by their codes (no lowered copy, no hash of a fresh string per line).
+ */
+function monthOfAbbr(v: string): number {
+  if (v.length === 3) {
+    const a = v.charCodeAt(0);
+    const b = v.charCodeAt(1);
+    const c = v.charCodeAt(2);
+    if (isAsciiLetter(a) && isAsciiLetter(b) && isAsciiLetter(c)) return monthOfCode(((a | 32) << 16) | ((b | 32) << 8) | (c | 32));
+  }
+  return MONTHS.indexOf(v.toLowerCase()) + 1;
+}
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
-/** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
-let wallCache: { ms: number; zone: Zone; w: { y: number; mo: number; d: number; h: number; mi: number; s: number } } | null = null;
+/** Wall-clock fields of a moment in a zone, and the same as epoch ms read as UTC (`wall`). */
+interface WallFields {
+  readonly y: number;
+  readonly mo: number;
+  readonly d: number;
+  readonly h: number;
+  readonly mi: number;
+  readonly s: number;
+  readonly wall: number;
+}
 
-function wallOf(ms: number, zone: Zone): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+/** Wall-clock fields of `ms` in `zone` (found by stepping: zones only give wall→UTC). */
+let wallCache: { ms: number; zone: Zone; w: WallFields } | null = null;
+
+function wallOf(ms: number, zone: Zone): WallFields {
   // The clock moves slowly next to the lines: one conversion per distinct second.
   const sec = Math.floor(ms / 1000) * 1000;
   if (wallCache !== null && wallCache.ms === sec && wallCache.zone === zone) return wallCache.w;
@@ -159,7 +215,7 @@ function wallOf(ms: number, zone: Zone): { y: number; mo: number; d: number; h: 
   return w;
 }
 
-function wallOfUncached(ms: number, zone: Zone): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+function wallOfUncached(ms: number, zone: Zone): WallFields {
   let guess = ms;
   for (let k = 0; k < 3; k++) {
     const g = new Date(guess);
@@ -167,7 +223,8 @@ function wallOfUncached(ms: number, zone: Zone): { y: number; mo: number; d: num
     guess += ms - back;
   }
   const g = new Date(guess);
-  return { y: g.getUTCFullYear(), mo: g.getUTCMonth() + 1, d: g.getUTCDate(), h: g.getUTCHours(), mi: g.getUTCMinutes(), s: g.getUTCSeconds() };
+  const w = { y: g.getUTCFullYear(), mo: g.getUTCMonth() + 1, d: g.getUTCDate(), h: g.getUTCHours(), mi: g.getUTCMinutes(), s: g.getUTCSeconds() };
+  return { ...w, wall: utcMs(w.y, w.mo - 1, w.d, w.h, w.mi, w.s, 0) };
 }
 
 // The Python group names a date template's value is read from, as indexes into one small
@@ -175,16 +232,19 @@ function wallOfUncached(ms: number, zone: Zone): { y: number; mo: number; d: num
 const FIELD_NAMES = ['y', 'Y', 'm', 'B', 'b', 'd', 'H', 'I', 'M', 'S', 'j', 'z', 'Z', 'p', '1', '2'] as const;
 const F_y = 0, F_Y = 1, F_m = 2, F_B = 3, F_b = 4, F_d = 5, F_H = 6, F_I = 7, F_M = 8, F_S = 9, F_j = 10, F_z = 11, F_Z = 12, F_p = 13, F_TEXT = 14, F_VALUE = 15;
 const FIELD_CODE = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
+if (FIELD_NAMES.length !== 16) throw new Error('fieldValues writes its array for 16 fields');
 /** Group values by field code (FIELD_NAMES); undefined where the group did not take part. */
 type FieldValues = (string | undefined)[];
 
 /**
  * The values of a template's groups that its date is read from. Where several JS groups
  * carry one Python name (one per expanded conditional variant), the last one that took part
- * wins, as pythonGroups has it.
+ * wins, as pythonGroups has it. (A fresh array per line: stores of new strings into a
+ * long-lived array cost more, in write barriers, than the young array.)
  */
-function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
-  const out: FieldValues = new Array(FIELD_NAMES.length).fill(undefined);
+function fieldValues(m: RegExpExecArray, t: TemplateRegex): FieldValues {
+  // (A literal: packed from the start, one copy of its boilerplate, no fill call.)
+  const out: FieldValues = [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined];
   const g = m.groups;
   const f = t.fields;
   for (let i = 0; i < f.length; i += 2) {
@@ -193,6 +253,25 @@ function fieldValues(m: RegExpExecArray, t: Template): FieldValues {
     if (v !== undefined) out[f[i + 1] as number] = v;
   }
   return out;
+}
+
+/**
+ * Number(v) for the short digit fields of a date (an optional leading space, as %d and %k
+ * allow), by char codes; anything else goes to Number. (Number of a fresh string is a call
+ * into the runtime, five per line.)
+ */
+function num(v: string): number {
+  let n = 0;
+  let i = 0;
+  const len = v.length;
+  while (i < len && v.charCodeAt(i) === 32) i++;
+  if (i === len || len - i > 9) return Number(v);
+  for (; i < len; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(v);
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function daysIn(year: number, month1: number): number {
@@ -213,31 +292,33 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   // In strptime's order: a later field of the same kind wins (Y over y, b over m, I over H).
   let v = g[F_y];
   if (v !== undefined) {
-    year = Number(v);
+    year = num(v);
     if (year <= 2000) year += 2000;
   }
-  if ((v = g[F_Y]) !== undefined) year = Number(v);
-  if ((v = g[F_m]) !== undefined) month = Number(v);
+  if ((v = g[F_Y]) !== undefined) year = num(v);
+  if ((v = g[F_m]) !== undefined) month = num(v);
   if ((v = g[F_B]) !== undefined) month = FULL_MONTHS.indexOf(v.toLowerCase()) + 1;
-  if ((v = g[F_b]) !== undefined) month = MONTH_OF.get(v) ?? MONTHS.indexOf(v.toLowerCase()) + 1;
-  if ((v = g[F_d]) !== undefined) day = Number(v);
-  if ((v = g[F_H]) !== undefined) hour = Number(v);
+  if ((v = g[F_b]) !== undefined) month = monthOfAbbr(v);
+  if ((v = g[F_d]) !== undefined) day = num(v);
+  if ((v = g[F_H]) !== undefined) hour = num(v);
   if ((v = g[F_I]) !== undefined) {
-    hour = Number(v);
+    hour = num(v);
     const ampm = (g[F_p] ?? '').toLowerCase();
     if (ampm === '' || ampm === 'am') {
       if (hour === 12) hour = 0;
     } else if (ampm === 'pm' && hour !== 12) hour += 12;
   }
-  if ((v = g[F_M]) !== undefined) minute = Number(v);
-  if ((v = g[F_S]) !== undefined) second = Number(v);
-  if ((v = g[F_j]) !== undefined) julian = Number(v);
-  for (const k of [F_z, F_Z]) {
-    const z = g[k];
-    if (z === undefined) continue;
-    const o = zoneOffset(z);
-    if (o === undefined) return null;
-    tzoff = o;
+  if ((v = g[F_M]) !== undefined) minute = num(v);
+  if ((v = g[F_S]) !== undefined) second = num(v);
+  if ((v = g[F_j]) !== undefined) julian = num(v);
+  // %z then %Z: the later wins.
+  if ((v = g[F_z]) !== undefined) {
+    tzoff = zoneOffset(v);
+    if (tzoff === undefined) return null;
+  }
+  if ((v = g[F_Z]) !== undefined) {
+    tzoff = zoneOffset(v);
+    if (tzoff === undefined) return null;
   }
   // %a/%A/%w only matter without a month and day, which fail2ban's patterns never leave out.
   const now = wallOf(nowMs, zone);
@@ -264,16 +345,19 @@ function timeFromFields(g: FieldValues, zone: Zone, nowMs: number): number | nul
   // Naive wall time as if UTC; shifted to UTC when the line gave a zone.
   let wall = utcMs(year, month - 1, day, hour, minute, second, 0);
   if (tzoff !== undefined) wall -= tzoff * 60_000;
-  const nowWall = utcMs(now.y, now.mo - 1, now.d, now.h, now.mi, now.s, 0);
+  const nowWall = now.wall;
   let shifted = false;
   if (assumeToday && wall > nowWall) {
     wall -= 86_400_000;
     shifted = true;
   }
   if (assumeYear && wall > nowWall + 86_400_000) {
-    shifted = true;
     // The same month and day a year earlier (Feb 29 of a non-leap year: no date).
     if (day > daysIn(year - 1, month)) return null;
+    // Not moved by a day nor by a zone, wall holds the fields as read (all in range): the
+    // time a year earlier is those fields in that year, without a Date taken apart twice.
+    if (!shifted && tzoff === undefined && year - 1 >= 100 && year - 1 <= 9999) return zone.toUtc(year - 1, month - 1, day, hour, minute, second, 0) / 1000;
+    shifted = true;
     const w = new Date(wall);
     wall = utcMs(year - 1, month - 1, day, w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), 0);
   }
@@ -314,6 +398,13 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
   if (!(flags & LINE_BEGIN) && RE_LINE_BOUND_BEG.test(regex)) flags |= LINE_BEGIN;
   regex = regex.replace(/^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$/g, (m) => m.replace('**', ''));
   if (gf) regex = gf[0].replace(/^[^(]*/, '') + regex;
+  return { name, regex, flags, kind, textGroup: '1', valueGroup, c: null };
+}
+
+/** A template's JavaScript regex, translated on first use (DatePatternError if it cannot be). */
+function templateRegex(tp: Template): TemplateRegex {
+  if (tp.c !== null) return tp.c;
+  const { regex, name } = tp;
   let t;
   try {
     t = translatePython(regex);
@@ -329,7 +420,14 @@ function compileTemplate(name: string, regex: string, wordBegin: boolean | 'star
     const code = FIELD_CODE.get(py);
     if (code !== undefined) fields.push(plain?.index.get(js) ?? js, code);
   }
-  return { name, re: new RegExp(plain?.source ?? t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields, flags, kind, textGroup: '1', valueGroup };
+  tp.c = { re: new RegExp(plain?.source ?? t.source, t.flags), reIndices: new RegExp(t.source, `${t.flags}d`), plainPrefix, groups: t.groups, fields };
+  return tp.c;
+}
+
+/** A template given by the filter: translated now, so that an error is one at load time. */
+function translated(t: Template): Template {
+  templateRegex(t);
+  return t;
 }
 
 function patternTemplate(pattern: string, dirs: Record<string, string>, wordBegin: boolean | 'start' = true, wordEnd = true): Template {
@@ -450,13 +548,13 @@ export function buildDetector(datepattern: string | undefined, nowMs: number): D
         const wrapped = (s: string) => p.replace(/(?<!\\)\{DATE\}/gi, () => unbound(s));
         if (o.template.kind !== 'pattern') {
           // EPOCH and TAI64N have no strptime pattern: wrapped, they only match their own name.
-          add(patternTemplate(wrapped(o.template.name), dirs), ignoreDup);
-        } else add(patternTemplate(wrapped(o.pattern), dirs), ignoreDup);
+          add(translated(patternTemplate(wrapped(o.template.name), dirs)), ignoreDup);
+        } else add(translated(patternTemplate(wrapped(o.pattern), dirs)), ignoreDup);
       }
     } else if (key === '{NONE}') {
       none = true;
-      add(compileTemplate('{NONE}', '^', false, false, 'none'), false);
-    } else add(templateFor(p, dirs), false);
+      add(translated(compileTemplate('{NONE}', '^', false, false, 'none')), false);
+    } else add(translated(templateFor(p, dirs)), false);
   }
   return new DateDetector(list, none);
 }
@@ -464,17 +562,72 @@ export function buildDetector(datepattern: string | undefined, nowMs: number): D
 export class DateDetector {
   private lastIdx = -1;
   private lastStart = 1;
+  /**
+   * The inputs and result of the last date read from fields: a line with the same template,
+   * field texts, zone and second of the clock has the same time (syslog lines of a burst share
+   * their second), without parsing it again.
+   */
+  private prevFields: FieldValues | null = null;
+  private prevTemplate: Template | null = null;
+  private prevZone: Zone | null = null;
+  private prevNowSec = NaN;
+  private prevTime: number | null = null;
+  /** The object every match returns (no object per line): read it before the next call. */
+  private readonly result: { start: number; end: number; time: number | null; empty: boolean } = { start: 0, end: 0, time: null, empty: false };
   constructor(
     readonly templates: readonly Template[],
     readonly none: boolean,
   ) {}
 
   private run(t: Template, line: string): RegExpExecArray | null {
-    t.re.lastIndex = 0;
-    return t.re.exec(line);
+    const c = templateRegex(t);
+    c.re.lastIndex = 0;
+    return c.re.exec(line);
   }
 
-  /** Finds the date in a line as fail2ban's DateDetector.matchTime + getTime. */
+  /** timeFromFields, or the last line's time when its inputs are the same. */
+  private timeOf(t: Template, g: FieldValues, zone: Zone, nowMs: number): number | null {
+    const prev = this.prevFields;
+    // (timeFromFields reads the clock only through wallOf, by the second; a template's
+    // fields are the only ones set in g. The date text first: it differs when anything
+    // does, most often in its last digit.)
+    const nowSec = Math.floor(nowMs / 1000);
+    const text = g[F_TEXT];
+    const prevText = prev?.[F_TEXT];
+    if (
+      prev !== null &&
+      t === this.prevTemplate &&
+      zone === this.prevZone &&
+      nowSec === this.prevNowSec &&
+      text !== undefined &&
+      prevText !== undefined &&
+      text.length === prevText.length &&
+      text.charCodeAt(text.length - 1) === prevText.charCodeAt(text.length - 1) &&
+      text === prevText
+    ) {
+      const f = (t.c as TemplateRegex).fields;
+      let same = true;
+      for (let i = 1; i < f.length; i += 2) {
+        const c = f[i] as number;
+        if (g[c] !== prev[c]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.prevTime;
+    }
+    this.prevFields = g;
+    this.prevTemplate = t;
+    this.prevZone = zone;
+    this.prevNowSec = nowSec;
+    this.prevTime = timeFromFields(g, zone, nowMs);
+    return this.prevTime;
+  }
+
+  /**
+   * Finds the date in a line as fail2ban's DateDetector.matchTime + getTime. The DateMatch
+   * is the detector's own, overwritten by the next call.
+   */
   match(line: string, zone: Zone, nowMs: number): DateMatch | null {
     // (The chosen template, its match and index as three locals: no object per line.)
     let t: Template | null = null;
@@ -530,12 +683,21 @@ export class DateDetector {
     if (m === null || t === null) return null;
     this.lastIdx = idx;
     this.lastStart = m.index;
-    const g = fieldValues(m, t);
+    // (run translated the template.)
+    const c = t.c as TemplateRegex;
+    const g = fieldValues(m, c);
     const text = g[F_TEXT] ?? '';
     // Where the date text sits: group 1 of the template.
-    const textStart = groupStart(m, t, text);
+    const textStart = groupStart(m, c, t.textGroup, text);
     const s = textStart >= 0 ? textStart : m.index;
-    if (text === '') return { start: s, end: s, time: null, empty: true };
+    const r = this.result;
+    r.start = s;
+    if (text === '') {
+      r.end = s;
+      r.time = null;
+      r.empty = true;
+      return r;
+    }
     let time: number | null;
     switch (t.kind) {
       case 'epoch':
@@ -551,17 +713,25 @@ export class DateDetector {
         time = parseInt(text.slice(2, 17), 16);
         break;
       default:
-        time = timeFromFields(g, zone, nowMs);
+        time = this.timeOf(t, g, zone, nowMs);
     }
-    return { start: s, end: s + text.length, time, empty: false };
+    r.end = s + text.length;
+    r.time = time;
+    r.empty = false;
+    return r;
   }
 }
 
+/** A character code \w matches (without the `u` flag: ASCII letters, digits, _). */
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
 /** Start of the date text: uses the `d` flag indices when present. */
-function groupStart(m0: RegExpExecArray, t: Template, text: string): number {
+function groupStart(m0: RegExpExecArray, t: TemplateRegex, textGroup: string, text: string): number {
   // A date text starting with a word character cannot begin inside a bound made of non-word
   // characters: its first occurrence in the match is where it starts.
-  if (t.plainPrefix && text !== '' && /\w/.test(text[0] as string)) {
+  if (t.plainPrefix && text !== '' && isWordCode(text.charCodeAt(0))) {
     const i = m0[0].indexOf(text);
     if (i >= 0) return m0.index + i;
   }
@@ -570,7 +740,7 @@ function groupStart(m0: RegExpExecArray, t: Template, text: string): number {
   const ind = (m as RegExpExecArray & { indices?: { groups?: Record<string, [number, number] | undefined> } }).indices;
   if (ind?.groups) {
     for (const [js, py] of t.groups) {
-      if (py !== t.textGroup) continue;
+      if (py !== textGroup) continue;
       const r = ind.groups[js];
       if (r) return r[0];
     }

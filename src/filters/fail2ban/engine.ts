@@ -98,6 +98,9 @@ function search(r: CompiledF2bRegex, buf: string, org: readonly Tuple[]): Search
 
 const FAILURE_ID = ['fid', 'ip4', 'ip6', 'dns'];
 
+/** What a line without a failure gives. */
+const NONE: readonly F2bFailure[] = Object.freeze([]);
+
 function hasKeys(o: object): boolean {
   for (const _ in o) return true;
   return false;
@@ -151,8 +154,13 @@ export class Fail2banEngine {
     });
   }
 
-  /** Processes one line; nowMs is the clock (year inference, journal time, date carry-over). */
-  processLine(line: string, nowMs: number): F2bFailure[] {
+  /**
+   * Processes one line; nowMs is the clock (year inference, journal time, date carry-over).
+   * `lineNl`, when the caller has it, is the same line followed by "\n" as one string (a
+   * slice of what it read): the buffer the regexes search first is then a slice of it, not
+   * a concatenation copied anew for every line. The array returned is not to be changed.
+   */
+  processLine(line: string, nowMs: number, lineNl?: string): readonly F2bFailure[] {
     const now = nowMs / 1000;
     let tuple: Tuple;
     let date: number | null = null;
@@ -182,7 +190,9 @@ export class Fail2banEngine {
         }
       }
     }
-    return this.findFailure(tuple, date);
+    // The buffer of this line alone is tuple[0] + tuple[2] + "\n", and tuple[2] ends the line.
+    const own = lineNl !== undefined && tuple[0] === '' ? lineNl.slice(line.length - tuple[2].length) : undefined;
+    return this.findFailure(tuple, date, own);
   }
 
   private ignoreLine(buf: string, org: readonly Tuple[], fr: SearchResult | null): boolean {
@@ -199,8 +209,9 @@ export class Fail2banEngine {
     return false;
   }
 
-  private findFailure(tuple: Tuple, date: number | null): F2bFailure[] {
-    const out: F2bFailure[] = [];
+  private findFailure(tuple: Tuple, date: number | null, own: string | undefined): readonly F2bFailure[] {
+    // (Most lines report nothing: one shared empty array for them.)
+    let out: F2bFailure[] | null = null;
     const checkAll = this.opts.checkAllRegex;
     const multi = this.opts.maxlines > 1;
     let org: Tuple[];
@@ -212,14 +223,14 @@ export class Fail2banEngine {
       this.buffer = [tuple];
       org = this.buffer;
     }
-    let buf: string | null = tupleBuf(org);
+    let buf: string | null = own !== undefined && org.length === 1 ? own : tupleBuf(org);
     if (this.ignores.length > 0 && this.ignores.length < this.fails.length - 2) {
-      if (this.ignoreLine(buf, org, null)) return out;
+      if (this.ignoreLine(buf, org, null)) return NONE;
     }
     let preGroups: Record<string, string | undefined> = {};
     if (this.pref) {
       const pr = search(this.pref, buf, org);
-      if (!pr) return out;
+      if (!pr) return NONE;
       // <F-CONTENT> is left out of the groups as they are built (a delete would turn the
       // object into a slow dictionary for the merge below).
       preGroups = groupsOf(this.pref, pr.m, 'content', this.prefContent);
@@ -249,7 +260,7 @@ export class Fail2banEngine {
       const matchedLines = fr.matched.length;
       if (mlfid !== undefined && mlfid !== null) {
         fail = this.mergeFailure(mlfid, fail, matchedLines);
-        if (fail.nofail && !checkAll) return out;
+        if (fail.nofail && !checkAll) return out ?? NONE;
       } else {
         fail.matches = (fail.matches ?? 0) + matchedLines;
       }
@@ -259,15 +270,17 @@ export class Fail2banEngine {
         // A multi-line id without an address yet: pending until a line gives one.
         fail.mlfpending = 1;
         if (mlfid !== undefined && mlfid !== null) this.merged?.set('mlfpending', 1);
-        if (!checkAll) return out;
+        if (!checkAll) return out ?? NONE;
         continue;
       }
       if (fail.nofail) continue;
       const host = fid === undefined || fid === ip ? ip : fid;
-      out.push(this.report(idx, host, date, fail));
+      const found = this.report(idx, host, date, fail);
+      if (out === null) out = [found];
+      else out.push(found);
       if (!checkAll) break;
     }
-    return out;
+    return out ?? NONE;
   }
 
   private report(idx: number, host: string, date: number | null, fail: Fail): F2bFailure {

@@ -30,8 +30,12 @@ export interface Fail2banLoadOptions {
 export interface Fail2banFilter extends CompiledFilter {
   readonly fail2ban: true;
   readonly definition: Fail2banDefinition;
-  /** fail2ban's view of a line: every failure it reports (host text as captured, time in s). */
-  processLine(line: string, now: number): F2bFailure[];
+  /**
+   * fail2ban's view of a line: every failure it reports (host text as captured, time in s).
+   * `lineNl`: the same line followed by "\n", if the caller has it as one string (see
+   * Fail2banEngine.processLine).
+   */
+  processLine(line: string, now: number, lineNl?: string): readonly F2bFailure[];
   /** A fresh engine over the same definition (multi-line state is per stream of lines). */
   fork(): Fail2banFilter;
 }
@@ -107,7 +111,7 @@ function build(def: Fail2banDefinition, opts: Fail2banLoadOptions, file: string)
     file,
     regexes,
     timezone: opts.zone.name,
-    processLine: (line, nowMs) => engine.processLine(line, nowMs),
+    processLine: (line, nowMs, lineNl) => engine.processLine(line, nowMs, lineNl),
     fork: () => build(def, opts, file),
     match(line: string, nowMs: number): MatchResult {
       if (line.length === 0 || line.length > 16_384) return { type: 'missed' };

@@ -230,3 +230,42 @@ test('pban test-filter on a fail2ban filter: --json with the captured host, --no
   assert.equal(summary.skipped, 2);
   assert.equal(summary.missed, 1);
 });
+
+test('pban test-filter --json on a fail2ban filter: each line is the text JSON.stringify gives its object (escapes, non-ASCII, fields named like keys, times)', () => {
+  const d = dir();
+  const file = write(
+    d,
+    'j.conf',
+    [
+      '[Definition]',
+      'failregex = ^ login failed for <F-USER>.*</F-USER> from <HOST>$',
+      '            ^ odd <F-TIME>\\S+</F-TIME> from <HOST>$',
+      '            ^ many <F-ATTEMPTS>\\S+</F-ATTEMPTS> from <HOST>$',
+      '',
+    ].join('\n'),
+  );
+  const users = ['eve', 'a"b', 'back\\slash', 'tab\there', 'ünïcødé', '€uro', '😀 emoji', 'ctl\u0001x', '', 'x'.repeat(100), `${'y'.repeat(70)}"`, `${'z'.repeat(70)}é`];
+  const lines: string[] = [];
+  users.forEach((u, i) => lines.push(`Dec 31 23:59:${String(i).padStart(2, '0')} login failed for ${u} from 192.0.2.${i + 1}`));
+  lines.push('Dec 31 23:59:59 odd 12 from 198.51.100.1', 'Dec 31 23:59:59 many 3 from 198.51.100.2', '2024-02-29T01:02:03.456789Z login failed for bob from 2001:db8::1');
+  lines.push('1600000000.500 login failed for old from 203.0.113.9', ' login failed for undated from 203.0.113.10');
+  const log = write(d, 'j.log', `${lines.join('\n')}\n`);
+  const r = runPban(['test-filter', file, log, '--json', '--now', '2025-01-01T00:00:30Z', '--timezone', 'UTC']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.split('\n');
+  assert.equal(out.pop(), '', 'ends in a newline');
+  assert.equal(out.length, lines.length, r.stdout);
+  for (const l of out) assert.equal(JSON.stringify(JSON.parse(l)), l);
+  const objs = out.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(objs.slice(0, users.length).map((o) => o.user), users);
+  assert.equal(objs[0]?.time, '2024-12-31T23:59:00.000Z');
+  const odd = objs[users.length] as Record<string, unknown>;
+  assert.equal(odd.time, '2024-12-31T23:59:59.000Z', 'a field named time does not replace the time');
+  const many = objs[users.length + 1] as Record<string, unknown>;
+  // The object path: a field named attempts keeps its place, the count its value.
+  assert.deepEqual(Object.keys(many), ['line', 'ip', 'time', 'kind', 'filter', 'regex', 'attempts', 'ip4']);
+  assert.equal(many.attempts, 1);
+  assert.match(String(objs[users.length + 2]?.time), /^2024-02-29T01:02:03\.\d{3}Z$/);
+  assert.equal(objs[users.length + 3]?.time, new Date(1600000000500).toISOString());
+  assert.equal(objs[users.length + 4]?.time, null, 'no date, none carried over');
+});
