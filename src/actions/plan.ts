@@ -20,10 +20,29 @@ export const EXPIRY_MARGIN_MS = 500;
 
 export type Change = { readonly op: 'add' | 'delete'; readonly entry: KernelEntry };
 
+/**
+ * A KernelEntry whose numeric value is computed when first asked for: only networks and the
+ * addresses checked against a banned network of their family need it, and a restart plans
+ * 100,000 entries, each BigInt an allocation.
+ */
+class Entry implements KernelEntry {
+  private v: bigint | undefined;
+  constructor(
+    readonly key: string,
+    readonly target: Target,
+    readonly until: number | null,
+    readonly kernelExpiry: number | null,
+  ) {}
+
+  get value(): bigint {
+    return (this.v ??= targetValue(this.target));
+  }
+}
+
 function entryOf(t: Target, until: number | null, now: number, maxTimeout: number | undefined): KernelEntry {
   const timeout = kernelTimeout(until, now, maxTimeout);
   // A Target is masked and canonical (cidr.ts), so its text is the key valueKey would format.
-  return { key: targetKey(t), target: t, value: targetValue(t), until, kernelExpiry: timeout === null ? null : now + timeout * 1000 };
+  return new Entry(targetKey(t), t, until, timeout === null ? null : now + timeout * 1000);
 }
 
 /** Removes an entry from the view, and from the kernel unless the kernel is about to do it. */
