@@ -60,6 +60,8 @@ export interface StoreGuardOptions {
 
 export class StoreGuard {
   private commitProblem: Problem | null = null;
+  /** The refused commit carried counted failures, bans or lifts (see commit()). */
+  private refusedChanges = false;
   private fileProblem: Problem | null = null;
   /** Memory holds decisions the store lacks and could not be rebuilt yet: take no more lines. */
   private stale = false;
@@ -133,14 +135,21 @@ export class StoreGuard {
       this.rebuild(list);
       return false;
     }
+    const changes = list.map((j) => j.jail.takeChanges());
+    const substantive = changes.some((c) => c.failures.seq.length > 0 || c.bans.length > 0 || c.lifts.length > 0);
     try {
-      this.store.commit({ jails: list.map((j) => j.jail.takeChanges()), positions });
+      this.store.commit({ jails: changes, positions });
     } catch (err) {
       const fresh = this.noteCommitFailure(err);
+      this.refusedChanges ||= substantive;
       this.rebuild(list, fresh);
       return false;
     }
-    if (this.commitProblem !== null) {
+    // Healthy again once what was refused could be stored. A commit of a source position alone
+    // proves little: on a full disk SQLite still rewrites the WAL pages it already has, so status
+    // went from FAILING to ok and back while no failure or ban could be stored.
+    if (this.commitProblem !== null && (substantive || !this.refusedChanges)) {
+      this.refusedChanges = false;
       this.opts.logger.info({ database: this.store.file, failingSince: new Date(this.commitProblem.at).toISOString() }, 'store.recovered');
       this.commitProblem = null;
     }

@@ -74,8 +74,14 @@ test('a commit that fails on a full disk rebuilds memory from the store; the sam
 
   disk.clear();
   clock.advance(1000);
+  // A commit of a source position alone stores, but proves nothing about what was refused
+  // (on a full disk SQLite can still rewrite WAL pages it has): the store stays reported failing.
+  const position = { sourceId: 'file:/var/log/mail.log', path: '/var/log/mail.log', inode: 7, offset: 120, firstLineHash: 'h' };
+  assert.equal(guard.commit([j], [position]), true);
+  assert.equal(guard.health().ok, false, 'a position alone does not heal it');
+  assert.ok(!events().includes('store.recovered'));
   batch(); // the source reads the batch again
-  assert.equal(guard.commit([j]), true);
+  assert.equal(guard.commit([j], [{ ...position, offset: 4000 }]), true);
   assert.equal(j.jail.failuresOf(A), 4, 'counted once');
   assert.equal(guard.health().ok, true);
   assert.ok(events().includes('store.recovered'));
