@@ -6,6 +6,7 @@
 // action turns unhealthy, and a repair re-applies every active ban in one batch, with backoff,
 // until it succeeds. A batch the firewall refuses because of one element is split until that
 // element is found: the others go in, the refused one is reported.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Ban, Family, Target } from '../events.js';
 import { ActionError, PbanError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -19,6 +20,9 @@ import { parsePorts } from '../ports.js';
 import { paramStrings, placeholders, type ParamValue } from './template.js';
 import { acquireLocks, DEFAULT_LOCK_DIR, type HeldLocks } from './lock.js';
 import { missingPrograms } from './programs.js';
+
+/** Listed elements parsed between two turns of the event loop in a check (about 5 ms of work). */
+const CHECK_SLICE = 2000;
 
 /** The subset of a pino logger we use. */
 export interface ActionLogger {
@@ -658,13 +662,22 @@ export class ActionRunner {
       for (const call of this.renderer.listCalls()) {
         const r = await this.exec.run([...this.prefix, ...call.argv], undefined, { signal: this.abort.signal });
         if (r.status !== 0) return `${call.argv.join(' ')}: exit ${r.status ?? 'signal'}: ${r.stderr.trim().split('\n')[0] ?? ''}`;
+        // In slices: 100,000 elements take 250-450 ms to parse, which stalled the daemon (its
+        // control socket included) at every check. The check holds the runner's queue, so the
+        // view cannot change in between.
+        let n = 0;
         for (const m of r.stdout.matchAll(pattern)) {
           const t = parseTarget(m.groups?.['target'] ?? '');
           if (!('error' in t)) present.add(targetKey(t));
+          if (++n % CHECK_SLICE === 0) await yieldToEventLoop();
         }
       }
       let missing = 0;
-      for (const e of this.view.entries()) if ((e.until === null || e.until > soon) && !present.has(e.key)) missing++;
+      let n = 0;
+      for (const e of this.view.entries()) {
+        if ((e.until === null || e.until > soon) && !present.has(e.key)) missing++;
+        if (++n % (CHECK_SLICE * 10) === 0) await yieldToEventLoop();
+      }
       if (missing > 0) return `${missing} ban(s) missing from the kernel`;
     }
     if (this.refused.size > 0) {

@@ -141,3 +141,33 @@ test('planSync gives what planBans gives from an empty view: covered targets, ne
   assert.deepEqual([...fast.next.entries()], [...slow.next.entries()]);
   assert.equal(fast.next, fast.next, 'the view is built once');
 });
+
+test('inside() through its index agrees with a scan of every entry, across adds, replacements, deletes and rollbacks', () => {
+  // a seeded walk over a small space, so networks and addresses nest and collide often
+  let seed = 7;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const pick = (): string => {
+    const v4 = rnd(2) === 0;
+    const prefix = v4 ? [16, 24, 28, 32, 32, 32][rnd(6)]! : [48, 64, 112, 128, 128, 128][rnd(6)]!;
+    return v4 ? `198.${51 + rnd(2)}.${rnd(4)}.${rnd(64)}/${prefix}` : `2001:db8:${rnd(3)}:${rnd(2)}::${rnd(40).toString(16)}/${prefix}`;
+  };
+  const view = new KernelView();
+  const scan = (e: { target: { family: number; prefix: number }; value: bigint }): string[] =>
+    [...view.entries()].filter((x) => x.target.family === e.target.family && x.target.prefix > e.target.prefix && (x.value >> BigInt((e.target.family === 4 ? 32 : 128) - e.target.prefix)) === (e.value >> BigInt((e.target.family === 4 ? 32 : 128) - e.target.prefix))).map((x) => x.key).sort();
+  for (let step = 0; step < 3000; step++) {
+    const p = planSync([ban(pick(), NOW + 1000 + rnd(100_000))], NOW).changes[0]!.entry;
+    const r = rnd(10);
+    if (r < 6) view.add(p);
+    else if (r < 8) {
+      const existing = view.get(p.key);
+      if (existing) view.delete(existing);
+    } else if (r === 8) {
+      view.track();
+      view.add(p);
+      view.rollback();
+    }
+    if (p.target.prefix < (p.target.family === 4 ? 32 : 128)) {
+      assert.deepEqual(view.inside(p).map((x) => x.key).sort(), scan(p), `step ${step}: inside ${p.key}`);
+    }
+  }
+});

@@ -466,3 +466,28 @@ test('nftables start with 12,000 bans: element lines merge in runs of at most 5,
   assert.deepEqual(elems, Array.from({ length: 12_000 - 256 }, (_, i) => `${v4(i + 256)} timeout 600s`));
   await action.stop();
 });
+
+test('a check of a large listing gives the event loop turns while it parses, and still finds a missing ban', async () => {
+  const active: Ban[] = [];
+  for (let i = 0; i < 20_000; i++) active.push(ban(`198.18.${i >> 8}.${i & 255}`));
+  // the kernel lists every ban but the last
+  const listing = `table inet pban-postfix {\n\tset host4 {\n\t\telements = { ${active.slice(0, -1).map((b) => `${b.target.addr} timeout 10m expires 9m`).join(', ')} }\n\t}\n}\n`;
+  const respond = (argv: readonly string[]): CommandResult =>
+    argv.includes('list') && argv.includes('table') ? { status: 0, stdout: listing, stderr: '' } : argv.includes('chain') ? { status: 0, stdout: 'ip saddr @host4 drop\nip saddr @net4 drop\n', stderr: '' } : OK;
+  const { action } = setup('nftables', { active, respond });
+  assert.equal(await action.start(), true);
+  let turns = 0;
+  let ticking = true;
+  const tick = (): void => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const healthy = await action.check();
+  ticking = false;
+  // the repair re-applies everything; what matters here: the missing ban was found, and the
+  // parse of 20,000 elements let other work run (10 slices of 2,000)
+  assert.equal(healthy, true);
+  assert.ok(turns >= 10, `the event loop had ${turns} turns during the check`);
+  assert.match(action.health().lastError?.message ?? '', /1 ban\(s\) missing from the kernel/);
+});
