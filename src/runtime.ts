@@ -76,7 +76,7 @@ function buildJail(cfg: JailConfig, pban: DaemonConfig, deps: BuildDeps): JailPa
 
 /** A jail's action runners, constructed and never started (also for a retired jail, see retired-jails.ts). */
 export function buildActions(
-  cfg: Pick<JailConfig, 'name' | 'actions' | 'ports' | 'protocol'>,
+  cfg: Pick<JailConfig, 'name' | 'actions' | 'ports' | 'protocol' | 'policy'>,
   pban: DaemonConfig,
   deps: BuildDeps,
 ): ActionRunner[] | { problem: JailProblem } {
@@ -93,6 +93,7 @@ export function buildActions(
         protocol: cfg.protocol,
         commandPrefix: deps.commandPrefix,
         executor: deps.executor,
+        networkPrefixes: cfg.policy.subnet.enabled ? { 4: cfg.policy.subnet.ipv4Prefix, 6: cfg.policy.subnet.ipv6Prefix } : undefined,
         checkIntervalMs: pban.checkInterval,
         clock: deps.clock,
         logger: deps.logger,
