@@ -165,29 +165,30 @@ export class KernelView {
     if (this.all.delete(e.key) && this.journal !== null) this.journal.push({ added: false, entry: e });
   }
 
-  private index(e: KernelEntry): void {
+  /** Calls `fn` with each inside() index that `e` belongs to, and `e`'s key in it. */
+  private eachIndexOf(e: KernelEntry, fn: (idx: Map<NetKey, Set<KernelEntry>>, k: NetKey) => void): void {
     for (const [id, idx] of this.insideIndex) {
       const fam = id >> 8;
       const prefix = id & 255;
-      if (fam !== e.target.family || e.target.prefix <= prefix) continue;
-      const k = netKey(e.value, fam, prefix);
-      let set = idx.get(k);
-      if (set === undefined) idx.set(k, (set = new Set()));
-      set.add(e);
+      if (fam === e.target.family && e.target.prefix > prefix) fn(idx, netKey(e.value, fam, prefix));
     }
   }
 
+  private index(e: KernelEntry): void {
+    this.eachIndexOf(e, (idx, k) => {
+      let set = idx.get(k);
+      if (set === undefined) idx.set(k, (set = new Set()));
+      set.add(e);
+    });
+  }
+
   private unindex(e: KernelEntry): void {
-    for (const [id, idx] of this.insideIndex) {
-      const fam = id >> 8;
-      const prefix = id & 255;
-      if (fam !== e.target.family || e.target.prefix <= prefix) continue;
-      const k = netKey(e.value, fam, prefix);
+    this.eachIndexOf(e, (idx, k) => {
       const set = idx.get(k);
-      if (set === undefined) continue;
+      if (set === undefined) return;
       set.delete(e);
       if (set.size === 0) idx.delete(k);
-    }
+    });
   }
 
   clone(): KernelView {

@@ -355,16 +355,27 @@ function setIsoDay(day: number): void {
  * runtime, once per failure written.)
  */
 function isoOf(ms: number): string {
+  splitTime(ms);
+  return `${isoDayText}${pad2(tHour)}:${pad2(tMin)}:${pad2(tSec)}.${PAD3[tMilli] as string}Z`;
+}
+
+// The parts of the last time splitTime() took apart (module scratch: no object per failure).
+let tHour = 0;
+let tMin = 0;
+let tSec = 0;
+let tMilli = 0;
+
+/** Sets isoDay/isoDayText to the day of `ms` (1970 to 9999) and tHour … tMilli to its time of day. */
+function splitTime(ms: number): void {
   const day = Math.floor(ms / 86_400_000);
   if (day !== isoDay) setIsoDay(day);
   let rest = ms - day * 86_400_000;
-  const milli = rest % 1000;
-  rest = (rest - milli) / 1000;
-  const sec = rest % 60;
-  rest = (rest - sec) / 60;
-  const min = rest % 60;
-  const hour = (rest - min) / 60;
-  return `${isoDayText}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${PAD3[milli] as string}Z`;
+  tMilli = rest % 1000;
+  rest = (rest - tMilli) / 1000;
+  tSec = rest % 60;
+  rest = (rest - tSec) / 60;
+  tMin = rest % 60;
+  tHour = (rest - tMin) / 60;
 }
 
 /** The JSON of a failure's time (isoTime's text, quoted, or null), written as bytes. */
@@ -378,24 +389,16 @@ function writeJsonTime(out: StdoutBytes, seconds: number | null): void {
     out.write(`"${new Date(ms).toISOString()}"`);
     return;
   }
-  const day = Math.floor(ms / 86_400_000);
-  if (day !== isoDay) setIsoDay(day);
-  let rest = ms - day * 86_400_000;
-  const milli = rest % 1000;
-  rest = (rest - milli) / 1000;
-  const sec = rest % 60;
-  rest = (rest - sec) / 60;
-  const min = rest % 60;
-  const hour = (rest - min) / 60;
+  splitTime(ms);
   out.byte(0x22);
   out.write(isoDayText);
-  out.digits(hour, 2);
+  out.digits(tHour, 2);
   out.byte(0x3a);
-  out.digits(min, 2);
+  out.digits(tMin, 2);
   out.byte(0x3a);
-  out.digits(sec, 2);
+  out.digits(tSec, 2);
   out.byte(0x2e);
-  out.digits(milli, 3);
+  out.digits(tMilli, 3);
   out.byte(0x5a);
   out.byte(0x22);
 }
