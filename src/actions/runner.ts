@@ -14,7 +14,7 @@ import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, banValueMisuse, itemOnlyParams, pa
 import { BAN_PLACEHOLDERS } from './ban-values.js';
 import { SpawnExecutor, type Executor } from './executor.js';
 import { maxPrefix, parseTarget, targetKey } from '../cidr.js';
-import { KernelView, planBans, planRefresh, planSync, planUnbans, type Change } from './plan.js';
+import { KernelView, planBansInSlices, planRefresh, planSync, planUnbans, type Change } from './plan.js';
 import { kindOf, Renderer, type Invocation } from './render.js';
 import { parsePorts } from '../ports.js';
 import { paramStrings, placeholders, type ParamValue } from './template.js';
@@ -298,7 +298,7 @@ export class ActionRunner {
       // once a second
       if (this.resync) return this.repairSoon();
       // In place: a copy of a view of 100,000 bans per call would cost ~100 ms of CPU
-      const plan = planBans(this.view, all, this.clock.now(), this.def.maxTimeout, 'inPlace');
+      const plan = await planBansInSlices(this.view, all, this.clock.now(), this.def.maxTimeout, yieldToEventLoop);
       return this.applyChanges(plan.changes, plan.next, 'ban', byTarget(all));
     });
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Ban } from '../../src/events.js';
 import { target } from '../../src/cidr.js';
-import { KernelView, kernelTimeout, planBans, planRefresh, planSync, planUnbans, type Plan } from '../../src/actions/plan.js';
+import { KernelView, kernelTimeout, planBans, planBansInSlices, planRefresh, planSync, planUnbans, type Plan } from '../../src/actions/plan.js';
 
 const NOW = 1_000_000;
 const ban = (t: string, until: number | null = NOW + 60_000): Ban => ({ target: target(t), jail: 'j', kind: 'address', created: NOW, until, failures: 1, banNumber: 1 });
@@ -170,4 +170,21 @@ test('inside() through its index agrees with a scan of every entry, across adds,
       assert.deepEqual(view.inside(p).map((x) => x.key).sort(), scan(p), `step ${step}: inside ${p.key}`);
     }
   }
+});
+
+test('planBansInSlices: a network over 5,000 banned addresses replaces them as planBans does, pausing between slices of 2,000', async () => {
+  const addrs = Array.from({ length: 5000 }, (_, i) => ban(`2001:db8:1::1:${i.toString(16)}`));
+  const incoming = [ban('2001:db8:1::/64'), ban('192.0.2.9')];
+  const expected = planBans(viewOf(...addrs), incoming, NOW);
+  const view = viewOf(...addrs);
+  let pauses = 0;
+  const sliced = await planBansInSlices(view, incoming, NOW, undefined, async () => {
+    pauses++;
+  });
+  assert.deepEqual(show(sliced), show(expected));
+  assert.equal(sliced.next, view, 'planned in place');
+  assert.equal(pauses, 2, '5,000 removals: a pause after 2,000 and after 4,000');
+  assert.deepEqual([...view.entries()].map((e) => e.key).sort(), ['192.0.2.9/32', '2001:db8:1::/64']);
+  view.rollback();
+  assert.equal(view.size, 5000, 'rollback() restores every replaced address');
 });
