@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { run } from '../helpers/netns.js';
 import { cli, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 
 const NS = `pbanrl-${process.pid}`;
@@ -15,11 +16,7 @@ let daemon: DaemonProcess | undefined;
 
 after(async () => {
   if (daemon) await stopDaemon(daemon);
-  try {
-    execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
-  } catch {
-    // already gone
-  }
+  run(['ip', 'netns', 'del', NS]); // already gone is fine
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -44,9 +44,9 @@ export const FILE_SOURCE_DEFAULTS = {
   pollIntervalMs: 1000,
   maxLineBytes: 64 * 1024,
   maxBatchBytes: 1024 * 1024,
-  // 1000 lines take about 2-5 ms to match, count and commit on one core (10-40 ms on a loaded
-  // 2-core machine): well inside the 100 ms a `pban status` may wait during a 1M-line burst,
-  // and large enough that the per-batch commit costs nothing measurable (bench/startup.bench.ts).
+  // The cap: the daemon sizes batches below it by their time (sources/pace.ts). 1000 warm lines
+  // take 1-3 ms to match, count and commit, large enough that the per-batch commit costs nothing
+  // measurable (bench/startup.bench.ts).
   maxBatchLines: 1000,
 };
 
