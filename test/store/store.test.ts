@@ -91,6 +91,38 @@ test('lifts are recorded with their reason and time; history keeps lifted bans',
   store.close();
 });
 
+test('activeBanSteps reads exactly the bans a restored jail holds active, in slices', () => {
+  const file = tempDb();
+  const p = policy({ maxretry: 1, bantime: 10, increment: { enabled: true } });
+  const jail = new Jail(p);
+  const other = new Jail(policy({ name: 'other', maxretry: 1 }));
+  jail.observe(failure('192.0.2.1', 0));
+  jail.expire(10); // lifted: history only
+  jail.observe(failure('192.0.2.1', 12)); // its second ban, active
+  jail.observe(failure('2001:db8::7', 13));
+  jail.ban(target('198.51.100.0/24'), 14, null); // permanent
+  // more than one slice of rows (LOAD_STEP is 5,000)
+  for (let i = 0; i < 5200; i++) jail.ban(target(`203.0.${i >> 8}.${i & 255}/32`), 15, 1000);
+  other.observe(failure('192.0.2.99', 0));
+  const store = openStore(file);
+  store.commit({ jails: [jail.takeChanges(), other.takeChanges()] });
+  const steps = store.activeBanSteps('test');
+  let slices = 0;
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) slices++;
+  assert.equal(slices, 1, 'it yields once per 5,000 rows');
+  const restored = Jail.restore(p, store.loadJail('test', { findtime: p.findtime, remember: p.increment.remember }));
+  const fields = (b: { target: { addr: string; prefix: number; family: number }; jail: string; kind: string; created: number; until: number | null; failures: number; banNumber: number }): string =>
+    JSON.stringify([b.target.addr, b.target.prefix, b.target.family, b.jail, b.kind, b.created, b.until, b.failures, b.banNumber]);
+  assert.equal(r.value.length, 5203);
+  assert.deepEqual(r.value.map(fields).sort(), restored.activeBans().map(fields).sort());
+  assert.ok(r.value.some((b) => b.target.addr === '192.0.2.1' && b.banNumber === 2), 'the active second ban, not the lifted first');
+  const none = store.activeBanSteps('nope').next();
+  assert.ok(none.done);
+  assert.deepEqual(none.value, []);
+  store.close();
+});
+
 test('a failed commit writes nothing: failures, bans and positions roll back together', () => {
   const file = tempDb();
   const store = openStore(file);
