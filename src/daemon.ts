@@ -8,7 +8,7 @@
 // do the actions run: a crash re-reads exactly the uncommitted lines and loses no ban.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { Ban, ExplainedBan, LogLine, MatchTrace, SourcePosition, Target } from './events.js';
 import { targetToString } from './events.js';
 import { banLines } from './why/lines.js';
@@ -51,6 +51,11 @@ export interface DaemonOptions {
   readonly startAt?: 'beginning' | 'end';
   /** Start with no state when the database pban had is missing, empty or not its own (--fresh-state). */
   readonly freshState?: boolean;
+  /**
+   * Aborted: the daemon stops (SIGTERM, SIGINT). During the start too: the start ends at its
+   * next step, and a firewall command that hangs is killed, not waited for.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -133,8 +138,13 @@ function batchLines(rt: SourceRuntime): number {
 }
 
 /** Runs a generator of work steps to its end, giving the event loop a turn between steps. */
-async function runInSlices<T>(steps: Generator<void, T, undefined>): Promise<T> {
+/** Ends a start that a stop has overtaken (see Daemon.start); never seen outside it. */
+class StartInterrupted extends Error {}
+
+/** Runs the steps with a turn of the event loop between two; a stop meanwhile ends the start. */
+async function runInSlices<T>(steps: Generator<void, T, undefined>, stopping: () => boolean): Promise<T> {
   for (;;) {
+    if (stopping()) throw new StartInterrupted();
     const r = steps.next();
     if (r.done) return r.value;
     await yieldToEventLoop();
@@ -158,6 +168,11 @@ type PreMatched = readonly (readonly MatchResult[] | undefined)[];
 
 /** Lifted bans older than `remember` are deleted this often (and at start). */
 const HISTORY_PRUNE_MS = 3_600_000;
+/**
+ * At start the jails load once the firewall has their bans, or after this long: a firewall
+ * command that hangs (until its 30 s timeout) must not keep the jails out of `pban status`.
+ */
+const REAPPLY_FIRST_MS = 3_000;
 
 export class Daemon implements ControlHandlers {
   private config: PbanConfig;
@@ -254,10 +269,21 @@ export class Daemon implements ControlHandlers {
       throw err;
     }
     const d = new Daemon(opts, prepared, store, lock);
+    // A stop during the start (SIGTERM, `pban stop`) does not wait for it: it stops every action
+    // (killing a hung firewall command), and the start ends at its next step.
+    const onAbort = (): void => void d.stop();
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    void d.stopped.then(() => opts.signal?.removeEventListener('abort', onAbort));
+    const step = async <T>(p: Promise<T>): Promise<T> => {
+      const v = await p;
+      if (d.stopping) throw new StartInterrupted();
+      return v;
+    };
     try {
       d.guard.start();
       // Bound first: a busy port stops the start before any firewall change.
-      await d.metrics.serve(config.pban.metrics);
+      await step(d.metrics.serve(config.pban.metrics));
       // Every firewall object is locked before any is touched: a second pban changes nothing.
       for (const parts of prepared.runtime.jails.values()) for (const a of parts.actions) a.lock();
       // The socket first: with 100,000 bans, loading them and re-applying them takes seconds, and
@@ -267,34 +293,43 @@ export class Daemon implements ControlHandlers {
         handlers: d,
         onError: (err, cmd) => d.log.error({ err, cmd }, 'control.handlerFailed'),
       });
+      if (d.stopping) throw new StartInterrupted();
       // Up now, and still small: its start-up overlaps loading the bans it will be asked to apply.
       prepared.launcher.warm();
       // The firewall first: each jail's stored active bans are re-applied from a narrow read (one
       // jail's nft runs while the next one's bans are read), and only then do the jails' history
-      // and windows load. Loaded alongside, they slowed the re-apply of 100,000 bans by a third
-      // on two cores; and no new ban can be decided before the jails are built anyway.
+      // and windows load (or after REAPPLY_FIRST_MS). Loaded alongside, they slowed the re-apply
+      // of 100,000 bans by a third on two cores; and no new ban can be decided before the jails
+      // are built anyway.
       const applied: Promise<void>[] = [];
-      for (const parts of prepared.runtime.jails.values()) applied.push((await d.reapplyAtStart(parts)).applied);
-      await Promise.all(applied);
-      for (const parts of prepared.runtime.jails.values()) d.jails.set(parts.cfg.name, await d.restoreAtStart(parts));
+      for (const parts of prepared.runtime.jails.values()) applied.push((await step(d.reapplyAtStart(parts))).applied);
+      const grace = new AbortController();
+      await step(Promise.race([Promise.all(applied), sleep(REAPPLY_FIRST_MS, undefined, { signal: grace.signal, ref: false }).catch(() => undefined)]));
+      grace.abort();
+      for (const parts of prepared.runtime.jails.values()) d.jails.set(parts.cfg.name, await step(d.restoreAtStart(parts)));
       d.saveFirewalls(prepared.runtime);
-      applied.push(...(await d.restoreRetired(prepared.runtime)));
+      applied.push(...(await step(d.restoreRetired(prepared.runtime))));
       // Bans that ended while pban was down are lifted (they were not re-applied either).
       d.expireDue(d.clock.now());
       d.pruneHistory();
       d.pruneTimer = setInterval(() => d.pruneHistory(), HISTORY_PRUNE_MS);
       d.pruneTimer.unref();
-      await Promise.all(applied);
+      await step(Promise.all(applied));
       d.seedBansJails();
       d.startSources();
       // Where each file starts is fixed before we say we are up: no line written after is missed.
-      await Promise.all(d.sources.map((s) => s.source.ready));
+      await step(Promise.all(d.sources.map((s) => s.source.ready)));
       d.rearm();
       d.state = 'running';
       d.markStarted();
       d.log.info({ version: VERSION, config: opts.configFile, jails: [...d.jails.keys()], database: config.pban.database, socket: config.pban.socket }, 'daemon.started');
       return d;
     } catch (err) {
+      // The stop asked for during the start: whatever failed after it was its doing.
+      if (d.stopping !== undefined) {
+        await d.stopping;
+        return d;
+      }
       await d.shutdown(false).catch(() => undefined);
       throw err;
     }
@@ -315,15 +350,15 @@ export class Daemon implements ControlHandlers {
   private async reapplyAtStart(parts: JailParts): Promise<{ applied: Promise<void> }> {
     const { cfg, actions } = parts;
     // Ended bans are dropped by the actions' own plan, and lifted by expireDue() once the jail exists.
-    this.restoring.set(cfg.name, await runInSlices(this.store.activeBanSteps(cfg.name)));
+    this.restoring.set(cfg.name, await runInSlices(this.store.activeBanSteps(cfg.name), () => this.stopping !== undefined));
     return { applied: this.startActions({ cfg, actions }) };
   }
 
   /** restoreJail() for start, in slices with the event loop free in between. */
   private async restoreAtStart(parts: JailParts): Promise<JailRuntime> {
     const { cfg, filter, actions } = parts;
-    const snap = await runInSlices(this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
-    const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork));
+    const snap = await runInSlices(this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }), () => this.stopping !== undefined);
+    const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork), () => this.stopping !== undefined);
     this.restoring.delete(cfg.name);
     return { cfg, filter, jail, actions, ignorer: parts.ignorer, clockNotice: new ClockNoticeThrottle() };
   }
@@ -1035,8 +1070,8 @@ export class Daemon implements ControlHandlers {
     if (this.stopping) throw new ControlError('daemon.stopping', 'pban is stopping');
   }
 
-  async stop(): Promise<void> {
-    await this.started;
+  /** During the start too: it does not wait for the start (see Daemon.start). */
+  stop(): Promise<void> {
     return this.shutdown(true);
   }
 
@@ -1047,6 +1082,8 @@ export class Daemon implements ControlHandlers {
   /** Stops reading, commits, closes the socket, and removes our firewall state. Idempotent. */
   shutdown(removeFirewall = true): Promise<void> {
     this.stopping ??= (async () => {
+      // During the start, the runtime's runners are starting, not yet in a jail.
+      const starting = this.state === 'starting';
       this.state = 'stopping';
       this.timer.disarm();
       clearTimeout(this.heldTimer);
@@ -1055,7 +1092,10 @@ export class Daemon implements ControlHandlers {
       this.commit(); // a failure is logged by the guard
       await this.control?.close();
       await this.metrics.close();
-      const actions = [...this.jails.values()].flatMap((j) => j.actions);
+      const actions = [...new Set([
+        ...[...this.jails.values()].flatMap((j) => j.actions),
+        ...(starting ? [...this.prepared.runtime.jails.values()].flatMap((p) => p.actions) : []),
+      ])];
       if (removeFirewall) {
         // Each action's stop is bounded (a hung firewall program is killed) and they run in
         // parallel; the budget is a last guard, so a stop ends whatever the firewall does.

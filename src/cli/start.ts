@@ -36,12 +36,12 @@ otherwise). Under systemd each line carries its syslog priority, so journalctl -
       const logger = createLogger({ level: config.pban.loglevel, format: config.pban.logformat });
       // The handlers are in place before the start can log `daemon.started`: a SIGTERM sent as soon
       // as the daemon says it is up (systemd, a test) must stop it cleanly, not kill it.
+      // The daemon stops on it during its start too: a hung firewall command does not hold it.
       let daemon: Awaited<ReturnType<typeof Daemon.start>> | undefined;
-      let stopSignal: string | undefined;
+      const stopping = new AbortController();
       const stop = (sig: string): void => {
         logger.info({ signal: sig }, 'daemon.stopping');
-        stopSignal = sig;
-        void daemon?.stop();
+        stopping.abort();
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
@@ -55,8 +55,8 @@ otherwise). Under systemd each line carries its syslog priority, so journalctl -
         startAt: flags.fromBeginning ? 'beginning' : 'end',
         freshState: flags.freshState ?? false,
         commandPrefix,
+        signal: stopping.signal,
       });
-      if (stopSignal !== undefined) void daemon.stop();
       await daemon.stopped;
       // A firewall command still hanging after the stop budget must not keep the process alive.
       process.exit(process.exitCode ?? 0);

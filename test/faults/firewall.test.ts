@@ -5,11 +5,12 @@
 // status` tells the truth.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { saslLine, cli, cliJson, startDaemon, stopDaemon, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
-import { runPban } from '../helpers/run-cli.js';
+import { PBAN_BIN, runPban } from '../helpers/run-cli.js';
 import { must, rootSnapshot, run } from '../helpers/netns.js';
 import { requireCommands } from '../helpers/system.js';
 import type { DaemonStatus } from '../../src/control/types.js';
@@ -235,3 +236,37 @@ test('with the firewall program hung, SIGTERM ends the daemon within 5 s', async
   assert.ok(Date.now() - t0 < 5000, `stopped after ${Date.now() - t0} ms`);
   nft('delete', 'table', 'inet', 'pban-postfix'); // its stop command hung as well
 });
+
+for (const how of ['SIGTERM', '`pban stop`'] as const) {
+  test(`with the firewall program hung at start, status lists the jail while starting, and ${how} ends the daemon within 5 s`, async () => {
+    const s = setup(`hung-start-${how === 'SIGTERM' ? 'term' : 'stop'}`);
+    const wrapper = path.join(s.dir, 'nft-wrapper');
+    // Every call hangs: the start's batch waits for the 30 s command timeout.
+    writeFileSync(wrapper, '#!/bin/sh\nexec sleep 1000\n');
+    chmodSync(wrapper, 0o755);
+    writeFileSync(s.config, readFileSync(s.config, 'utf8').replace('action = ["nftables"]', `action = ["nftables[nft=\\"${wrapper}\\"]"]`));
+    const t0 = Date.now();
+    // Not startDaemon(): it waits for daemon.started, which comes only after the timeout.
+    const child = spawn(IN_NS[0]!, [...IN_NS.slice(1), process.execPath, PBAN_BIN, 'start', '-c', s.config], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // The jails load once the firewall has their bans, or after 3 s when it does not answer.
+      const st = await waitFor('the jail in status while starting', () => {
+        const r = cli(s.socket, ['status', '--json']);
+        if (r.stdout === '') return undefined;
+        const v = JSON.parse(r.stdout) as DaemonStatus;
+        return v.jails.length > 0 ? { v, code: r.status } : undefined;
+      }, 10_000);
+      assert.ok(Date.now() - t0 < 8000, `the jail showed after ${Date.now() - t0} ms`);
+      assert.equal(st.v.state, 'starting');
+      assert.deepEqual(st.v.jails.map((j) => j.name), ['postfix']);
+      assert.notEqual(st.code, 0, 'status does not say all is well while starting');
+    } finally {
+      const t1 = Date.now();
+      if (how === 'SIGTERM') child.kill('SIGTERM');
+      else assert.equal(cli(s.socket, ['stop']).status, 0);
+      assert.equal(await exited, 0);
+      assert.ok(Date.now() - t1 < 5000, `stopped after ${Date.now() - t1} ms`);
+    }
+  });
+}
