@@ -328,6 +328,9 @@ export class Daemon implements ControlHandlers {
       // The stop asked for during the start: whatever failed after it was its doing.
       if (d.stopping !== undefined) {
         await d.stopping;
+        // Opened by the start after the stop had closed them (a stop at the very beginning).
+        await d.control?.close();
+        await d.metrics.close();
         return d;
       }
       await d.shutdown(false).catch(() => undefined);
