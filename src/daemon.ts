@@ -137,11 +137,10 @@ function batchLines(rt: SourceRuntime): number {
   return rt.source instanceof FileSource ? rt.source.batchLines : Infinity;
 }
 
-/** Runs a generator of work steps to its end, giving the event loop a turn between steps. */
 /** Ends a start that a stop has overtaken (see Daemon.start); never seen outside it. */
 class StartInterrupted extends Error {}
 
-/** Runs the steps with a turn of the event loop between two; a stop meanwhile ends the start. */
+/** Runs a generator of work steps to its end, a turn of the event loop between two; a stop meanwhile ends the start. */
 async function runInSlices<T>(steps: Generator<void, T, undefined>, stopping: () => boolean): Promise<T> {
   for (;;) {
     if (stopping()) throw new StartInterrupted();
