@@ -14,7 +14,7 @@ import { ITEM_PLACEHOLDERS, SET_PLACEHOLDERS, banValueMisuse, itemOnlyParams, pa
 import { BAN_PLACEHOLDERS } from './ban-values.js';
 import { SpawnExecutor, type Executor } from './executor.js';
 import { maxPrefix, parseTarget, targetKey } from '../cidr.js';
-import { KernelView, planBansInSlices, planRefresh, planSync, planUnbans, type Change } from './plan.js';
+import { KernelView, planBansInSlices, planRefresh, planSyncInSlices, planUnbans, type Change } from './plan.js';
 import { kindOf, Renderer, type Invocation } from './render.js';
 import { parsePorts } from '../ports.js';
 import { paramStrings, placeholders, type ParamValue } from './template.js';
@@ -504,7 +504,9 @@ export class ActionRunner {
     this.lastAttempt = now;
     try {
       const active = await this.opts.activeBans();
-      const plan = planSync(active, now, this.def.maxTimeout);
+      // In slices, like the batch's render and the view: with 100,000 bans the three took half
+      // a second, and `pban status` waited for them during a start.
+      const plan = await planSyncInSlices(active, now, this.def.maxTimeout, yieldToEventLoop);
       // A notification announces a ban once, when it is made: re-applying the active bans
       // (start, reload, repair) takes them into its view without running its ban commands.
       const changes = this.def.norestored ? [] : plan.changes;
@@ -512,7 +514,7 @@ export class ActionRunner {
       // with 100,000 bans that map costs ~0.1 s of CPU before the batch could start.
       const bans = this.def.batch ? undefined : byTarget(active);
       const refusals = await this.applyIsolated(['start', 'flush'], changes, now, FAMILIES, this.renderer.steps('start'), true, bans);
-      this.view = this.without(plan.next, refusals);
+      this.view = this.without(await plan.next(), refusals);
       for (const fam of FAMILIES) {
         const prefix = this.opts.networkPrefixes?.[fam];
         if (prefix !== undefined && prefix < maxPrefix(fam)) this.view.indexFor(fam, prefix);
@@ -558,7 +560,7 @@ export class ActionRunner {
     }
     let refusals: Refusal[] = [];
     try {
-      await this.runAll(this.renderer.batch(ops, changes, now, scriptFamilies));
+      await this.runAll(await this.renderer.batchInSlices(ops, changes, now, scriptFamilies, yieldToEventLoop));
     } catch (e) {
       if (!this.isRefusal(e) || changes.length === 0) throw e;
       // is it our objects rather than a change? then this is not for the elements to answer

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Ban } from '../../src/events.js';
 import { target } from '../../src/cidr.js';
-import { KernelView, kernelTimeout, planBans, planBansInSlices, planRefresh, planSync, planUnbans, type Plan } from '../../src/actions/plan.js';
+import { KernelView, kernelTimeout, planBans, planBansInSlices, planRefresh, planSync, planSyncInSlices, planUnbans, type Plan } from '../../src/actions/plan.js';
 
 const NOW = 1_000_000;
 const ban = (t: string, until: number | null = NOW + 60_000): Ban => ({ target: target(t), jail: 'j', kind: 'address', created: NOW, until, failures: 1, banNumber: 1 });
@@ -170,6 +170,26 @@ test('inside() through its index agrees with a scan of every entry, across adds,
       assert.deepEqual(view.inside(p).map((x) => x.key).sort(), scan(p), `step ${step}: inside ${p.key}`);
     }
   }
+});
+
+test('planSyncInSlices plans and builds the view as planSync does, pausing every 5,000 bans and entries', async () => {
+  // 12,000 addresses, some inside two networks that come last, one duplicate with a later end, one ended
+  const bans = Array.from({ length: 12_000 }, (_, i) => ban(`198.51.${100 + (i >> 8)}.${i & 255}`));
+  bans.push(ban('198.51.100.0/24'), ban('198.51.101.0/24'), ban('198.51.102.7', NOW + 90_000), ban('203.0.113.1', NOW - 1));
+  const expected = planSync(bans, NOW, 100);
+  let pauses = 0;
+  const pause = async (): Promise<void> => {
+    pauses++;
+  };
+  const sliced = await planSyncInSlices(bans, NOW, 100, pause);
+  assert.deepEqual(sliced.changes, expected.changes);
+  assert.equal(sliced.changes.length, 12_000 - 512 + 2, 'the addresses inside the two networks are covered');
+  // 12,004 bans merged, then 12,002 distinct entries checked for cover: 24,006 steps, 4 pauses
+  assert.equal(pauses, 4);
+  pauses = 0;
+  const view = await sliced.next();
+  assert.equal(pauses, 2, '11,490 entries added: a pause after 5,000 and after 10,000');
+  assert.deepEqual([...view.entries()], [...expected.next.entries()]);
 });
 
 test('planBansInSlices: a network over 5,000 banned addresses replaces them as planBans does, pausing between slices of 2,000', async () => {
