@@ -25,6 +25,7 @@ import { StoreGuard, StoreUnavailableError } from './store-guard.js';
 import { lockStateDir, type InstanceLock } from './store/instance-lock.js';
 import { FileSource, JournalSource, type JournalStart } from './sources/index.js';
 import { Pace } from './sources/pace.js';
+import { runStepsPaused, type Steps } from './steps.js';
 import type { ActionLogger, ActionRunner } from './actions/index.js';
 import { Launcher } from './actions/launcher.js';
 import type { IgnoreCommand } from './ignore/command-runner.js';
@@ -139,16 +140,6 @@ function batchLines(rt: SourceRuntime): number {
 
 /** Ends a start that a stop has overtaken (see Daemon.start); never seen outside it. */
 class StartInterrupted extends Error {}
-
-/** Runs a generator of work steps to its end, a turn of the event loop between two; a stop meanwhile ends the start. */
-async function runInSlices<T>(steps: Generator<void, T, undefined>, stopping: () => boolean): Promise<T> {
-  for (;;) {
-    if (stopping()) throw new StartInterrupted();
-    const r = steps.next();
-    if (r.done) return r.value;
-    await yieldToEventLoop();
-  }
-}
 
 /** Whether two configs of a jail drive the firewall the same way (so its runners can stay). */
 function sameFirewall(a: JailConfig, b: JailConfig): boolean {
@@ -352,15 +343,27 @@ export class Daemon implements ControlHandlers {
   private async reapplyAtStart(parts: JailParts): Promise<{ applied: Promise<void> }> {
     const { cfg, actions } = parts;
     // Ended bans are dropped by the actions' own plan, and lifted by expireDue() once the jail exists.
-    this.restoring.set(cfg.name, await runInSlices(this.store.activeBanSteps(cfg.name), () => this.stopping !== undefined));
+    this.restoring.set(cfg.name, await this.inTurns(this.store.activeBanSteps(cfg.name)));
     return { applied: this.startActions({ cfg, actions }) };
+  }
+
+  /** Start work, a turn of the event loop between two steps; a stop meanwhile ends the start. */
+  private async inTurns<T>(steps: Steps<T>): Promise<T> {
+    const stopped = (): void => {
+      if (this.stopping !== undefined) throw new StartInterrupted();
+    };
+    stopped();
+    return runStepsPaused(steps, async () => {
+      await yieldToEventLoop();
+      stopped();
+    });
   }
 
   /** restoreJail() for start, in slices with the event loop free in between. */
   private async restoreAtStart(parts: JailParts): Promise<JailRuntime> {
     const { cfg, filter, actions } = parts;
-    const snap = await runInSlices(this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }), () => this.stopping !== undefined);
-    const jail = await runInSlices(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork), () => this.stopping !== undefined);
+    const snap = await this.inTurns(this.store.loadJailSteps(cfg.name, { findtime: cfg.policy.findtime, remember: cfg.policy.increment.remember }));
+    const jail = await this.inTurns(Jail.restoreSteps(cfg.policy, snap, filter.countsForNetwork));
     this.restoring.delete(cfg.name);
     return { cfg, filter, jail, actions, ignorer: parts.ignorer, clockNotice: new ClockNoticeThrottle() };
   }

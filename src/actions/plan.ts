@@ -4,6 +4,7 @@
 // (and an nftables interval set refuses overlapping elements anyway).
 import type { Ban, Family, Target } from '../events.js';
 import { valueKey as keyOf, maskValue, maxPrefix, targetKey, targetValue } from '../cidr.js';
+import { runSteps, runStepsPaused, type Steps } from '../steps.js';
 
 export interface KernelEntry {
   readonly key: string;
@@ -249,12 +250,11 @@ export interface Plan {
 const REMOVE_SLICE = 2000;
 
 function addBans(next: KernelView, bans: readonly Ban[], now: number, maxTimeout: number | undefined, changes: Change[]): void {
-  const steps = addBansSteps(next, bans, now, maxTimeout, changes);
-  while (!steps.next().done);
+  runSteps(addBansSteps(next, bans, now, maxTimeout, changes));
 }
 
 /** addBans, pausing after every REMOVE_SLICE removals. */
-function* addBansSteps(next: KernelView, bans: readonly Ban[], now: number, maxTimeout: number | undefined, changes: Change[]): Generator<void, void, undefined> {
+function* addBansSteps(next: KernelView, bans: readonly Ban[], now: number, maxTimeout: number | undefined, changes: Change[]): Steps<void> {
   // one entry per target, the latest end wins; networks first so addresses inside them are seen as covered
   const merged = new Map<string, KernelEntry>();
   for (const b of bans) {
@@ -309,8 +309,7 @@ function startFrom(view: KernelView, mode: PlanMode): KernelView {
 export async function planBansInSlices(view: KernelView, bans: readonly Ban[], now: number, maxTimeout: number | undefined, pause: () => Promise<unknown>): Promise<Plan> {
   const next = startFrom(view, 'inPlace');
   const changes: Change[] = [];
-  const steps = addBansSteps(next, bans, now, maxTimeout, changes);
-  while (!steps.next().done) await pause();
+  await runStepsPaused(addBansSteps(next, bans, now, maxTimeout, changes), pause);
   return { changes, next };
 }
 
@@ -368,11 +367,7 @@ export function planUnbans(
  * program starts ~0.3 s of CPU sooner.
  */
 export function planSync(active: readonly Ban[], now: number, maxTimeout?: number): Plan {
-  const steps = planSyncSteps(active, now, maxTimeout);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runSteps(planSyncSteps(active, now, maxTimeout));
 }
 
 /** Entries planned between two pauses of a sliced start plan or view build (about 10 ms of work). */
@@ -384,22 +379,11 @@ const SYNC_SLICE = 5000;
  * during a start.
  */
 export async function planSyncInSlices(active: readonly Ban[], now: number, maxTimeout: number | undefined, pause: () => Promise<unknown>): Promise<{ readonly changes: readonly Change[]; next(): Promise<KernelView> }> {
-  const steps = planSyncSteps(active, now, maxTimeout);
-  let r = steps.next();
-  for (; !r.done; r = steps.next()) await pause();
-  const { changes } = r.value;
-  return {
-    changes,
-    async next(): Promise<KernelView> {
-      const view = viewSteps(changes);
-      let v = view.next();
-      for (; !v.done; v = view.next()) await pause();
-      return v.value;
-    },
-  };
+  const { changes } = await runStepsPaused(planSyncSteps(active, now, maxTimeout), pause);
+  return { changes, next: () => runStepsPaused(viewSteps(changes), pause) };
 }
 
-function* planSyncSteps(active: readonly Ban[], now: number, maxTimeout: number | undefined): Generator<void, Plan, undefined> {
+function* planSyncSteps(active: readonly Ban[], now: number, maxTimeout: number | undefined): Steps<Plan> {
   const merged = new Map<string, KernelEntry>();
   let n = 0;
   for (const b of active) {
@@ -426,19 +410,13 @@ function* planSyncSteps(active: readonly Ban[], now: number, maxTimeout: number 
   return {
     changes,
     get next(): KernelView {
-      if (next === undefined) {
-        const steps = viewSteps(changes);
-        let r = steps.next();
-        while (!r.done) r = steps.next();
-        next = r.value;
-      }
-      return next;
+      return (next ??= runSteps(viewSteps(changes)));
     },
   };
 }
 
 /** The view that holds the entries these changes add, pausing every SYNC_SLICE entries. */
-function* viewSteps(changes: readonly Change[]): Generator<void, KernelView, undefined> {
+function* viewSteps(changes: readonly Change[]): Steps<KernelView> {
   const view = new KernelView();
   let n = 0;
   for (const c of changes) {

@@ -7,6 +7,7 @@ import { maxPrefix, target } from '../cidr.js';
 import type { PortRange } from '../ports.js';
 import type { ActionDefinition, Step } from './definition.js';
 import type { Change } from './plan.js';
+import { runSteps, runStepsPaused, type Steps } from '../steps.js';
 import { kernelTimeout } from './plan.js';
 import { renderArgv, renderString, type ParamValue, type RenderContext, type TargetKind } from './template.js';
 
@@ -201,25 +202,18 @@ export class Renderer {
    * families, then one group of lines per change, in order. Nothing to say: no invocation.
    */
   batch(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[] = FAMILIES): Invocation[] {
-    const steps = this.batchSteps(ops, changes, now, scriptFamilies);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-    }
+    return runSteps(this.batchSteps(ops, changes, now, scriptFamilies));
   }
 
   /**
    * batch(), pausing after every RENDER_SLICE changes: a start's 100,000 bans took 0.15-0.2 s to
    * render, which `pban status` waited for.
    */
-  async batchInSlices(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[], pause: () => Promise<unknown>): Promise<Invocation[]> {
-    const steps = this.batchSteps(ops, changes, now, scriptFamilies);
-    let r = steps.next();
-    for (; !r.done; r = steps.next()) await pause();
-    return r.value;
+  batchInSlices(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[], pause: () => Promise<unknown>): Promise<Invocation[]> {
+    return runStepsPaused(this.batchSteps(ops, changes, now, scriptFamilies), pause);
   }
 
-  private *batchSteps(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[]): Generator<void, Invocation[], undefined> {
+  private *batchSteps(ops: readonly ('start' | 'flush')[], changes: readonly Change[], now: number, scriptFamilies: readonly Family[]): Steps<Invocation[]> {
     const b = this.def.batch;
     if (!b) return [];
     const lines = new Map<Family, string[]>([[4, []], [6, []]]);

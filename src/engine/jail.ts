@@ -15,6 +15,7 @@ import { banDuration, banEnd } from './ban-duration.js';
 import { WindowQueue } from './window-queue.js';
 import { BanHeap, type ActiveBan } from './ban-heap.js';
 import { SlotIndex } from './slot-index.js';
+import { runSteps, type Steps } from '../steps.js';
 import { nameAllowed } from './allow-names.js';
 import { CLOCK_TOLERANCE_MS } from './wall-clock.js';
 import { addressWords, maskedEqual, maskWords, wordsToHextets } from './address-words.js';
@@ -173,11 +174,7 @@ export class Jail {
    * CompiledFilter.countsForNetwork); left out, every failure counts for its network.
    */
   static restore(policy: JailPolicy, snap: JailSnapshot, countsForNetwork?: (kind: string) => boolean): Jail {
-    const steps = Jail.restoreSteps(policy, snap, countsForNetwork);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-    }
+    return runSteps(Jail.restoreSteps(policy, snap, countsForNetwork));
   }
 
   /**
@@ -185,7 +182,7 @@ export class Jail {
    * other work run in between (the daemon answers its control socket while 100,000 bans are
    * restored). The jail exists only once the generator is done.
    */
-  static *restoreSteps(policy: JailPolicy, snap: JailSnapshot, countsForNetwork?: (kind: string) => boolean): Generator<void, Jail, undefined> {
+  static *restoreSteps(policy: JailPolicy, snap: JailSnapshot, countsForNetwork?: (kind: string) => boolean): Steps<Jail> {
     const jail = new Jail(policy);
     jail.clock = snap.clock ?? -Infinity;
     jail.seq = snap.seq;

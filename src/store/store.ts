@@ -8,6 +8,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { TRACE_LINES, type Address, type Ban, type BanKind, type Family, type LiftReason, type MatchTrace, type SourcePosition, type Target } from '../events.js';
 import { StoreError } from '../errors.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
+import { runSteps, type Steps } from '../steps.js';
 import type { CommitBatch, JailTotals, StoredBan, StoredSnapshot, StoreJailChanges } from './records.js';
 
 export interface OpenStoreOptions {
@@ -219,11 +220,7 @@ export class Store {
    * that cleared a window holding stored failures. A jail never seen gives an empty snapshot.
    */
   loadJail(name: string, window: { readonly findtime: number; readonly remember: number }): StoredSnapshot {
-    const steps = this.loadJailSteps(name, window);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-    }
+    return runSteps(this.loadJailSteps(name, window));
   }
 
   /**
@@ -232,7 +229,7 @@ export class Store {
    * history and windows load: with 100,000 bans the firewall had them all about 0.3 s sooner
    * than when they came out of the full load (bench/startup.bench.ts).
    */
-  *activeBanSteps(name: string): Generator<void, Ban[], undefined> {
+  *activeBanSteps(name: string): Steps<Ban[]> {
     const bans: Ban[] = [];
     const stmt = this.db
       .prepare(
@@ -261,7 +258,7 @@ export class Store {
    * run in between (the daemon answers its control socket while 100,000 bans load). No other
    * statement may run on this store until the generator is done: a read is in progress.
    */
-  *loadJailSteps(name: string, window: { readonly findtime: number; readonly remember: number }): Generator<void, StoredSnapshot, undefined> {
+  *loadJailSteps(name: string, window: { readonly findtime: number; readonly remember: number }): Steps<StoredSnapshot> {
     const row = this.db
       .prepare('SELECT id, clock, seq, total_failed, total_banned FROM jails WHERE name = ?')
       .get(name) as { id: number; clock: number | null; seq: number; total_failed: number; total_banned: number } | undefined;
