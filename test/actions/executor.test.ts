@@ -1,12 +1,17 @@
 // The spawn executor with a real program (node itself, copying stdin to stdout): what goes in on
 // stdin comes out unchanged, through a pipe for small input and through an unlinked file for
 // large input (a restart's script).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { SpawnExecutor } from '../../src/actions/executor.js';
 
+// A temporary directory of this file's own: unit test files run in parallel, and another one's
+// large stdin (a pban-stdin-* directory of its own) would otherwise show up as our leftover.
+process.env['TMPDIR'] = mkdtempSync(path.join(os.tmpdir(), 'pban-tmp-test-'));
+after(() => rmSync(process.env['TMPDIR']!, { recursive: true, force: true }));
 const leftovers = (): string[] => readdirSync(os.tmpdir()).filter((n) => n.startsWith('pban-stdin-'));
 
 test('stdin reaches the program whole, small (pipe) or large (file), and no temporary file stays', async () => {

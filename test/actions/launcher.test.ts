@@ -4,12 +4,17 @@
 // ran (never silently) and the next command forks a new one; a closed launcher exits.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { test } from 'node:test';
+import path from 'node:path';
+import { after, test } from 'node:test';
 import { Launcher } from '../../src/actions/launcher.js';
 
 const NODE = process.execPath;
+// A temporary directory of this file's own: unit test files run in parallel, and another one's
+// large stdin (a pban-stdin-* directory of its own) would otherwise show up as our leftover.
+process.env['TMPDIR'] = mkdtempSync(path.join(os.tmpdir(), 'pban-tmp-test-'));
+after(() => rmSync(process.env['TMPDIR']!, { recursive: true, force: true }));
 const leftovers = (): string[] => readdirSync(os.tmpdir()).filter((n) => n.startsWith('pban-stdin-'));
 
 function alive(pid: number): boolean {
